@@ -1,0 +1,77 @@
+# Stoa's task runner. `make help` lists the targets.
+#
+# The site is built with the plain recipe (cargo + wasm-bindgen + Tailwind CLI), which needs
+# no cargo-leptos: installing cargo-leptos takes ~20 minutes on 2 cores and it tries to
+# download helper binaries this network cannot reach. `cargo leptos watch` still works for
+# those who install it (see README).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3}' Cargo.lock)
+SITE := target/site
+PKG := $(SITE)/pkg
+WASM := target/wasm32-unknown-unknown/wasm-release/stoa_frontend.wasm
+STOA := target/debug/stoa
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: help setup setup-test build site site-release server dev run seed test test-rust test-e2e lint fmt bench clean
+
+help: ## Show this help
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## Install what building and running needs (wasm target, wasm-bindgen, npm tools)
+	@scripts/setup.sh
+
+setup-test: ## Also install what the tests need (Chromium)
+	@scripts/setup.sh --test
+
+site: ## Build the browser side into target/site (wasm, JS, CSS, public files)
+	cargo build -p stoa_frontend --target wasm32-unknown-unknown --profile wasm-release
+	@mkdir -p $(PKG)
+	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+	  --out-dir $(PKG) --out-name stoa $(WASM)
+	tailwindcss -i style/main.css -o $(PKG)/stoa.css --minify 2>/dev/null
+	cp -R public/. $(SITE)/
+
+site-release: site ## Build the site and optimise the wasm with wasm-opt (npm binaryen)
+	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int $(PKG)/stoa_bg.wasm -o $(PKG)/stoa_bg.wasm
+
+server: ## Build the stoa binary (debug)
+	cargo build -p stoa_server
+
+build: site server ## Build the site and the server
+
+dev: setup build ## Install, build and run the portal on http://127.0.0.1:3000 (DEMO=1 adds demo data)
+	@if [ "$${DEMO:-0}" = 1 ]; then $(STOA) seed --demo; fi
+	$(STOA) serve
+
+run: dev
+
+seed: server ## Add the demo data to the configured database
+	$(STOA) seed --demo
+
+test: setup-test build ## Run every test: unit, integration (SQLite + PostgreSQL), end-to-end
+	@scripts/test.sh
+
+test-rust: ## Unit and integration tests only (needs PostgreSQL, see README)
+	cargo test --workspace --exclude stoa_frontend
+
+test-e2e: build ## Browser tests only (Playwright + Chromium)
+	node --test --test-concurrency=1 end2end/tests/
+
+lint: ## Formatting and clippy, warnings as errors
+	cargo fmt --all -- --check
+	cargo clippy --workspace --exclude stoa_frontend --all-targets -- -D warnings
+	cargo clippy -p stoa_frontend --target wasm32-unknown-unknown -- -D warnings
+
+fmt: ## Format the code
+	cargo fmt --all
+
+bench: setup ## Release build and benchmarks (figures, no assertions)
+	@bench/run.sh
+
+clean: ## Remove build output
+	cargo clean
+	rm -rf node_modules

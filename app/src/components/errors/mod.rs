@@ -1,0 +1,5 @@
+//! Showing errors.
+
+mod error_panel;
+
+pub use error_panel::ErrorPanel;

@@ -1,0 +1,5 @@
+//! Reusable components, one per file, grouped by area.
+
+pub mod communities;
+pub mod errors;
+pub mod layout;

@@ -1,0 +1,79 @@
+#![doc = include_str!("../README.md")]
+#![recursion_limit = "256"]
+
+pub mod components;
+pub mod error;
+pub mod pages;
+pub mod serverfns;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::components::layout::{Footer, Header};
+use crate::pages::{CommunitiesPage, HomePage, NotFoundPage, SignInPage};
+
+/// Name of the compiled site files: `pkg/stoa.js`, `pkg/stoa_bg.wasm`, `pkg/stoa.css`.
+pub const OUTPUT_NAME: &str = "stoa";
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-white text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: header, routed main content, footer.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser, so this attribute flips once hydration has happened.
+    // End-to-end tests wait for it before they interact.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="stoa-css" href="/pkg/stoa.css" />
+        <Title formatter=|text: String| {
+            if text.is_empty() { "Stoa".to_string() } else { format!("{text} · Stoa") }
+        } />
+        <Router>
+            <div class="flex min-h-screen flex-col" data-hydrated=move || hydrated.get().to_string()>
+                <a
+                    href="#main"
+                    class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900"
+                >
+                    "Skip to content"
+                </a>
+                <Header />
+                <main id="main" tabindex="-1" class="mx-auto w-full max-w-6xl flex-1 px-4 py-8 sm:px-6 lg:px-8">
+                    // Async: data routes render completely before the first byte, so they carry
+                    // the right status code (404/500) and work with JavaScript disabled.
+                    <Routes fallback=|| view! { <NotFoundPage /> }>
+                        <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("communities") view=CommunitiesPage ssr=SsrMode::Async />
+                        <Route path=path!("signin") view=SignInPage />
+                    </Routes>
+                </main>
+                <Footer />
+            </div>
+        </Router>
+    }
+}

@@ -1,0 +1,106 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+
+use crate::components::communities::CommunityList;
+use crate::components::errors::ErrorPanel;
+use crate::serverfns::communities::{CommunityPage, MAX_QUERY_CHARS, list_communities};
+
+const PER_PAGE: u32 = 24;
+
+/// The public directory of communities, searchable and paged. Search is a plain GET form:
+/// with JavaScript it navigates on the client, without it the server renders the results.
+#[component]
+pub fn CommunitiesPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    // An unparsable page number reads as page 1 rather than an error page.
+    let page = move || query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1);
+    let results = Resource::new(move || (search(), page()), |(q, page)| list_communities(q, page, PER_PAGE));
+
+    view! {
+        <Title text="Communities" />
+        <h1 class="text-2xl font-bold tracking-tight sm:text-3xl">"Communities"</h1>
+        <p class="mt-2 text-slate-700 dark:text-slate-300">"Labs, courses and consortia running their hubs on Stoa."</p>
+        <Form method="GET" action="" attr:role="search" attr:class="mt-6 flex max-w-xl gap-2">
+            <label for="q" class="sr-only">"Search communities"</label>
+            <input
+                type="search"
+                id="q"
+                name="q"
+                maxlength=MAX_QUERY_CHARS.to_string()
+                placeholder="Search by name or field"
+                prop:value=search
+                class="min-w-0 flex-1 rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 placeholder:text-slate-400 focus:outline-2 focus:outline-teal-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
+            />
+            <button type="submit" class="rounded-md bg-teal-700 px-4 py-2 font-medium text-white hover:bg-teal-800 dark:bg-teal-600 dark:hover:bg-teal-500">
+                "Search"
+            </button>
+        </Form>
+        <section aria-live="polite" class="mt-6">
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
+                <Suspense fallback=|| view! { <p>"Loading communities…"</p> }>
+                    {move || Suspend::new(async move {
+                        let q = search();
+                        results.await.map(|page| view! { <Results page q /> })
+                    })}
+                </Suspense>
+            </ErrorBoundary>
+        </section>
+    }
+}
+
+#[component]
+fn Results(page: CommunityPage, q: String) -> impl IntoView {
+    let count = page.total;
+    let (current, last) = (page.page, page.page_count());
+    let href = {
+        let q = q.clone();
+        move |n: u32| {
+            let mut params = vec![];
+            if !q.is_empty() {
+                params.push(format!("q={}", urlencode(&q)));
+            }
+            if n > 1 {
+                params.push(format!("page={n}"));
+            }
+            if params.is_empty() { "/communities".to_string() } else { format!("/communities?{}", params.join("&")) }
+        }
+    };
+    let summary = match (count, q.is_empty()) {
+        (1, true) => "1 community".to_string(),
+        (n, true) => format!("{n} communities"),
+        (1, false) => format!("1 community matches “{q}”"),
+        (n, false) => format!("{n} communities match “{q}”"),
+    };
+    view! {
+        <p class="mb-4 text-sm text-slate-600 dark:text-slate-400" data-testid="result-count">{summary}</p>
+        <CommunityList communities=page.items />
+        <nav aria-label="Pages" class="mt-6 flex items-center gap-4 text-sm">
+            {(current > 1).then(|| view! { <A href=href(current - 1) attr:rel="prev" attr:class="underline">"Previous"</A> })}
+            <span>"Page " {current} " of " {last}</span>
+            {(current < last).then(|| view! { <A href=href(current + 1) attr:rel="next" attr:class="underline">"Next"</A> })}
+        </nav>
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
+fn urlencode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urlencode_escapes_reserved_and_non_ascii() {
+        assert_eq!(super::urlencode("a b&c=é"), "a%20b%26c%3D%C3%A9");
+    }
+}

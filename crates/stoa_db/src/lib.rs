@@ -1,0 +1,28 @@
+#![doc = include_str!("../README.md")]
+
+pub mod communities;
+mod error;
+mod pool;
+mod time;
+
+pub use error::DbError;
+pub use pool::{Backend, Conn, Db, MigrationStatus, PoolSettings, ReadConn, WriteTx};
+pub use time::Timestamp;
+
+/// Runs `$body` with `$c` bound to the native connection (`&mut SqliteConnection` or
+/// `&mut PgConnection`) behind a [`Conn`]. The body is compiled once per engine, so the same
+/// SQL text and binds serve both.
+///
+/// ```ignore
+/// let n: i64 = on!(conn, c => sqlx::query_scalar("SELECT COUNT(*) FROM communities")
+///     .fetch_one(c).await)?;
+/// ```
+#[macro_export]
+macro_rules! on {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::Conn::Sqlite($c) => $body,
+            $crate::Conn::Postgres($c) => $body,
+        }
+    };
+}

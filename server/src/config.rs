@@ -1,0 +1,317 @@
+//! Typed configuration: defaults, then an optional `stoa.toml`, then environment variables.
+//!
+//! Every key of [`Settings`] can be set in the file (`listen = "0.0.0.0:3000"`) or as
+//! `STOA_<KEY>` in the environment (`STOA_LISTEN=0.0.0.0:3000`). `DATABASE_URL` is also read
+//! under its conventional name. Secrets can come from a file instead: `STOA_<KEY>_FILE`
+//! names a file whose content (without the trailing newline) is the value, for container
+//! secrets that must not sit in the environment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Keys of [`Settings`], for telling known `STOA_*` variables from typos.
+const KEYS: &[&str] = &[
+    "listen",
+    "database_url",
+    "database_max_connections",
+    "public_url",
+    "site_root",
+    "log_format",
+    "log_filter",
+    "request_timeout_secs",
+    "shutdown_timeout_secs",
+];
+
+/// Keys whose value may come from `STOA_<KEY>_FILE`.
+const SECRET_KEYS: &[&str] = &["database_url"];
+
+/// Environment variables with the `STOA_` prefix that are not settings.
+const NOT_SETTINGS: &[&str] = &["STOA_CONFIG", "STOA_TEST_POSTGRES_URL", "STOA_TEST_LOG"];
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event (development).
+    #[default]
+    Pretty,
+    /// One JSON object per event (production log pipelines).
+    Json,
+}
+
+/// Stoa's configuration. Defaults suit a developer laptop.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP server listens on. `STOA_LISTEN`, default `127.0.0.1:3000`.
+    pub listen: SocketAddr,
+    /// Where data lives: `sqlite://path/file.db` (created if missing) or
+    /// `postgres://user:password@host/db`. `DATABASE_URL` or `STOA_DATABASE_URL`
+    /// (or `STOA_DATABASE_URL_FILE`), default `sqlite://data/stoa.db`. Never logged.
+    pub database_url: SecretString,
+    /// Most database connections per process (for reads, on SQLite). Default 8.
+    pub database_max_connections: u32,
+    /// The URL people reach Stoa at; decides secure cookies and HSTS. Default
+    /// `http://127.0.0.1:3000`.
+    pub public_url: String,
+    /// Folder with the compiled site (`pkg/stoa.js`, `pkg/stoa_bg.wasm`, `pkg/stoa.css`
+    /// and public assets). Default `target/site`.
+    pub site_root: PathBuf,
+    /// `pretty` (default) or `json`. `STOA_LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// Which events to log, in `tracing` filter syntax; `RUST_LOG` overrides it. Default
+    /// `info`.
+    pub log_filter: String,
+    /// A request taking longer is answered with 408 and dropped. Default 30.
+    pub request_timeout_secs: u64,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish. Default 30.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: SecretString::from("sqlite://data/stoa.db"),
+            database_max_connections: 8,
+            public_url: "http://127.0.0.1:3000".into(),
+            site_root: PathBuf::from("target/site"),
+            log_format: LogFormat::Pretty,
+            log_filter: "info".into(),
+            request_timeout_secs: 30,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+/// Settings plus what was noticed while reading them.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The effective settings.
+    pub settings: Settings,
+    /// Problems worth telling the operator about that do not stop Stoa.
+    pub warnings: Vec<String>,
+}
+
+/// Configuration errors, worded for the person who has to fix them.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file or a variable has a bad value.
+    #[error("{0}")]
+    Invalid(String),
+    /// A `*_FILE` secret could not be read.
+    #[error("cannot read {var} ({path}): {source}")]
+    SecretFile {
+        /// The variable naming the file.
+        var: String,
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl Settings {
+    /// Reads settings from `file` (if given, it must exist; else `stoa.toml` if present) and
+    /// from the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Loaded, ConfigError> {
+        Self::load_from(file, std::env::vars().collect())
+    }
+
+    /// Like [`Settings::load`] with an explicit environment (for tests).
+    pub fn load_from(file: Option<&Path>, env: Vec<(String, String)>) -> Result<Loaded, ConfigError> {
+        let mut warnings = Vec::new();
+        let mut figment = Figment::new();
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("stoa.toml").exists() => figment = figment.merge(Toml::file_exact("stoa.toml")),
+            None => {}
+        }
+
+        let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        if let Some(url) = lookup("DATABASE_URL") {
+            figment = figment.merge(Serialized::default("database_url", url));
+        }
+        for (name, _) in &env {
+            let Some(key) = name.strip_prefix("STOA_") else { continue };
+            let key = key.to_ascii_lowercase();
+            let is_file = key
+                .strip_suffix("_file")
+                .is_some_and(|k| SECRET_KEYS.contains(&k));
+            if !KEYS.contains(&key.as_str()) && !is_file && !NOT_SETTINGS.contains(&name.as_str()) {
+                warnings.push(format!("ignoring unknown environment variable {name}"));
+            }
+        }
+        for (name, value) in &env {
+            let Some(key) = name.strip_prefix("STOA_").map(str::to_ascii_lowercase) else { continue };
+            if KEYS.contains(&key.as_str()) {
+                // Parsed like figment's own Env provider: "5" is a number, "true" a bool.
+                let value: figment::value::Value = value.parse().unwrap_or_else(|e: std::convert::Infallible| match e {});
+                figment = figment.merge(Serialized::default(&key, value));
+            }
+        }
+        for key in SECRET_KEYS {
+            let var = format!("STOA_{}_FILE", key.to_ascii_uppercase());
+            if let Some(path) = lookup(&var) {
+                let content = std::fs::read_to_string(&path)
+                    .map_err(|source| ConfigError::SecretFile { var: var.clone(), path: path.clone(), source })?;
+                let value = content.strip_suffix('\n').unwrap_or(&content).trim_end_matches('\r');
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
+
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
+        settings.validate(&mut warnings)?;
+        Ok(Loaded { settings, warnings })
+    }
+
+    fn validate(&self, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
+        let url = self.database_url.expose_secret();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid(format!(
+                "database_url must start with sqlite:// or postgres:// (got {})",
+                redact_url(url)
+            )));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::Invalid("database_max_connections must be at least 1".into()));
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid(format!(
+                "public_url must be an http:// or https:// URL (got {:?})",
+                self.public_url
+            )));
+        }
+        if self.request_timeout_secs == 0 {
+            return Err(ConfigError::Invalid("request_timeout_secs must be at least 1".into()));
+        }
+        if !self.site_root.join("pkg").is_dir() {
+            warnings.push(format!(
+                "site_root {} has no pkg/ folder: pages will render without styles or \
+                 interactivity until the site is built (make build)",
+                self.site_root.display()
+            ));
+        }
+        Ok(())
+    }
+
+    /// True when Stoa is reached over https (secure cookies, HSTS).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The database URL with any password replaced, safe to print.
+    pub fn database_url_redacted(&self) -> String {
+        redact_url(self.database_url.expose_secret())
+    }
+}
+
+/// Replaces the password (and any query string, which may carry credentials) in a URL.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<unparsable URL>".into();
+    };
+    let rest = rest.split('?').next().unwrap_or_default();
+    let rest = match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{user}:***@{host}")
+        }
+        None => rest.to_string(),
+    };
+    format!("{scheme}://{rest}")
+}
+
+fn describe_figment_error(err: figment::Error) -> String {
+    err.into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            if key.is_empty() { e.kind.to_string() } else { format!("setting `{key}`: {}", e.kind) }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_apply_without_file_or_env() {
+        let loaded = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(loaded.settings.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(loaded.settings.database_url.expose_secret(), "sqlite://data/stoa.db");
+    }
+
+    #[test]
+    fn environment_overrides_and_is_typed() {
+        let loaded = Settings::load_from(
+            None,
+            env(&[
+                ("STOA_LISTEN", "127.0.0.1:0"),
+                ("DATABASE_URL", "postgres://u:hunter2@db/stoa"),
+                ("STOA_REQUEST_TIMEOUT_SECS", "5"),
+                ("STOA_LOG_FORMAT", "json"),
+                ("STOA_LISTNE", "typo"),
+            ]),
+        )
+        .unwrap();
+        let s = &loaded.settings;
+        assert_eq!(s.listen.port(), 0);
+        assert_eq!(s.request_timeout_secs, 5);
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.database_url_redacted(), "postgres://u:***@db/stoa");
+        assert!(loaded.warnings.iter().any(|w| w.contains("STOA_LISTNE")));
+        assert!(!format!("{s:?}").contains("hunter2"), "Debug must not show the password");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_key_named() {
+        let err = Settings::load_from(None, env(&[("STOA_LISTEN", "not-an-address")])).unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = Settings::load_from(None, env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().contains("database_url"), "{err}");
+    }
+
+    #[test]
+    fn file_layer_and_secret_files() {
+        let dir = std::env::temp_dir().join(format!("stoa-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("stoa.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:4000\"\nshutdown_timeout_secs = 3\n").unwrap();
+        let secret = dir.join("db-url");
+        std::fs::write(&secret, "postgres://a:s3cret@h/d\n").unwrap();
+        let loaded = Settings::load_from(
+            Some(&file),
+            env(&[("STOA_SHUTDOWN_TIMEOUT_SECS", "7"), ("STOA_DATABASE_URL_FILE", secret.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert_eq!(loaded.settings.listen.port(), 4000);
+        assert_eq!(loaded.settings.shutdown_timeout_secs, 7, "env beats file");
+        assert_eq!(loaded.settings.database_url.expose_secret(), "postgres://a:s3cret@h/d");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let err = Settings::load_from(Some(&file), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn redacts_urls() {
+        assert_eq!(redact_url("sqlite://data/stoa.db"), "sqlite://data/stoa.db");
+        assert_eq!(redact_url("postgres://u:p@h:5432/db?sslpassword=x"), "postgres://u:***@h:5432/db");
+    }
+}

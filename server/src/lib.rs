@@ -1,0 +1,10 @@
+//! The `stoa` server: configuration, telemetry, the HTTP stack and the subcommands that
+//! `src/main.rs` dispatches. A library so integration tests can start the real server
+//! in-process on `127.0.0.1:0`.
+
+pub mod config;
+pub mod health;
+pub mod middleware;
+pub mod seed;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,145 @@
+//! `stoa`: the member portal of the managed JupyterHub service.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use stoa_server::config::{Loaded, Settings};
+use stoa_server::startup::{self, Application};
+use stoa_server::{seed, telemetry};
+
+/// Stoa: the member portal of the managed JupyterHub service.
+#[derive(Parser)]
+#[command(name = "stoa", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (TOML). Default: ./stoa.toml when it exists.
+    #[arg(long, global = true, env = "STOA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default). Applies pending migrations first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Revert migrations instead, down to (excluding) this version; 0 reverts all.
+        #[arg(long, value_name = "VERSION")]
+        down_to: Option<i64>,
+    },
+    /// Validate the configuration, print the effective settings (secrets redacted) and exit.
+    CheckConfig {
+        /// Also connect to the database and report its migration status.
+        #[arg(long)]
+        connect: bool,
+    },
+    /// Fill the database with data.
+    Seed {
+        /// Realistic demo communities for a local portal (never on a production database).
+        #[arg(long, required = true)]
+        demo: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Loaded { settings, warnings } = match Settings::load(cli.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            eprintln!("stoa: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    telemetry::init(settings.log_format, &settings.log_filter, ansi, std::io::stderr);
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("stoa: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), settings, warnings));
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "stoa failed");
+            eprintln!("stoa: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings, warnings: Vec<String>) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve => {
+            let start = Instant::now();
+            let app = Application::build(&settings).await?;
+            tracing::info!(
+                address = %app.local_addr(),
+                database = %settings.database_url_redacted(),
+                startup_ms = startup::elapsed_ms(start),
+                "Stoa is listening on http://{}", app.local_addr()
+            );
+            app.run_until(startup::shutdown_signal()).await?;
+        }
+        Command::Migrate { down_to } => {
+            let db = startup::connect(&settings).await?;
+            match down_to {
+                Some(target) => {
+                    db.migrate_down(target).await.context("cannot revert migrations")?;
+                    tracing::info!(target, "migrations reverted");
+                }
+                None => {
+                    db.migrate().await.context("cannot apply migrations")?;
+                    let status = db.migration_status().await?;
+                    tracing::info!(version = status.applied, "migrations applied");
+                }
+            }
+            db.close().await;
+        }
+        Command::CheckConfig { connect } => {
+            println!("listen                   = {}", settings.listen);
+            println!("database_url             = {}", settings.database_url_redacted());
+            println!("database_max_connections = {}", settings.database_max_connections);
+            println!("public_url               = {}", settings.public_url);
+            println!("site_root                = {}", settings.site_root.display());
+            println!("log_format               = {:?}", settings.log_format);
+            println!("log_filter               = {}", settings.log_filter);
+            println!("request_timeout_secs     = {}", settings.request_timeout_secs);
+            println!("shutdown_timeout_secs    = {}", settings.shutdown_timeout_secs);
+            for warning in &warnings {
+                println!("warning: {warning}");
+            }
+            if connect {
+                let db = startup::connect(&settings).await?;
+                let status = db.migration_status().await?;
+                println!(
+                    "database: reachable ({:?}), migrations applied {} of {}{}",
+                    db.backend(),
+                    status.applied,
+                    status.expected,
+                    if status.dirty { ", DIRTY (a shipped migration changed)" } else { "" }
+                );
+                db.close().await;
+            }
+            println!("configuration OK");
+        }
+        Command::Seed { demo } => {
+            debug_assert!(demo);
+            let db = startup::connect(&settings).await?;
+            db.migrate().await.context("cannot apply migrations")?;
+            let added = seed::demo(&db).await.context("cannot insert demo data")?;
+            tracing::info!(added, total = seed::demo_community_count(), "demo data seeded");
+            db.close().await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

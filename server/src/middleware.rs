@@ -1,0 +1,177 @@
+//! The response policy every request goes through: request id, CSP nonce, security headers,
+//! and error pages that show the request id without internals.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::middleware::Next;
+use base64::Engine;
+use rand::RngCore;
+
+/// The id of this request, also sent back as `x-request-id` and recorded on every log line.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The CSP nonce of this response: inline scripts (hydration) carry it.
+#[derive(Debug, Clone)]
+pub struct CspNonce(pub String);
+
+/// Marks a response whose body should be replaced by the HTML error page.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderErrorPage;
+
+/// Settings the policy needs.
+#[derive(Debug, Clone)]
+pub struct PolicyConfig {
+    /// Send `Strict-Transport-Security` (Stoa is served over https).
+    pub hsts: bool,
+}
+
+/// Header carrying the request id.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Gives the request an id and a nonce, then sets the security headers on the response and
+/// renders the error page where asked. An id sent by the client is ignored: ids are ours, so
+/// logs cannot be forged or made to collide.
+pub async fn response_policy(State(config): State<PolicyConfig>, mut req: Request, next: Next) -> Response<Body> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let nonce = new_nonce();
+    let id_value = HeaderValue::from_str(&id).expect("a UUID is a valid header value");
+    req.headers_mut().insert(REQUEST_ID_HEADER, id_value.clone());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+
+    let mut res = next.run(req).await;
+    // Bodiless failures from the tower stack (timeout, body limit) get the page too.
+    let bare_failure = res.headers().get(header::CONTENT_TYPE).is_none()
+        && matches!(res.status().as_u16(), 408 | 413 | 500 | 503);
+    if bare_failure || res.extensions().get::<RenderErrorPage>().is_some() {
+        let status = res.status();
+        res = error_page(status, &id);
+    }
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let headers = res.headers_mut();
+    headers.insert(REQUEST_ID_HEADER, id_value);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if config.hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    if is_html {
+        let csp = content_security_policy(&nonce);
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&csp).expect("the policy is ASCII"),
+        );
+    }
+    res
+}
+
+/// The policy for HTML responses. Scripts: same-origin files plus inline scripts carrying
+/// this response's nonce (Leptos' hydration bootstrap); `wasm-unsafe-eval` lets the page
+/// compile its WebAssembly and nothing else. No inline styles, no plugins, no framing, and
+/// forms and `<base>` cannot point elsewhere.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' https: data:; font-src 'self'; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+fn new_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A standalone HTML error page (no app shell: the app may be what failed).
+pub fn error_page(status: StatusCode, request_id: &str) -> Response<Body> {
+    let (title, text) = match status.as_u16() {
+        408 => ("Request timed out", "The server took too long to answer. Please try again."),
+        413 => ("Request too large", "What you sent is larger than Stoa accepts."),
+        503 => ("Temporarily unavailable", "Stoa cannot answer right now. Please try again in a moment."),
+        _ => ("Something went wrong", "An error on our side stopped this page. It has been logged."),
+    };
+    let code = status.as_u16();
+    let id = escape_html(request_id);
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"color-scheme\" content=\"light dark\">\
+         <title>{title} · Stoa</title><link rel=\"stylesheet\" href=\"/pkg/stoa.css\"></head>\
+         <body class=\"min-h-screen bg-white text-slate-900 dark:bg-slate-950 dark:text-slate-100\">\
+         <main id=\"main\" class=\"mx-auto max-w-xl px-4 py-16\">\
+         <p class=\"text-sm font-semibold text-teal-700\">{code}</p>\
+         <h1 class=\"mt-2 text-3xl font-bold\">{title}</h1>\
+         <p class=\"mt-4\">{text}</p>\
+         <p class=\"mt-4 text-sm\">If it keeps happening, contact support and quote request id \
+         <code data-testid=\"request-id\">{id}</code>.</p>\
+         <p class=\"mt-6\"><a class=\"underline\" href=\"/\">Back to the home page</a></p>\
+         </main></body></html>"
+    );
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from(body))
+        .expect("static parts are valid")
+}
+
+/// Escapes the five HTML-significant characters.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// Turns a panic in a handler into a logged 500 with the error page.
+pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    let detail = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".into());
+    tracing::error!(panic = %detail, "request handler panicked");
+    marked_error(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// An empty response of `status` that the policy renders as the error page.
+pub fn marked_error(status: StatusCode) -> Response<Body> {
+    let mut res = Response::builder().status(status).body(Body::empty()).expect("valid");
+    res.extensions_mut().insert(RenderErrorPage);
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_are_fresh_and_url_safe() {
+        let (a, b) = (new_nonce(), new_nonce());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 22);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn escapes_html() {
+        assert_eq!(escape_html("<script>\"x\"&'y'</script>"), "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;");
+    }
+}

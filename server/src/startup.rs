@@ -1,0 +1,211 @@
+//! Building the HTTP application and running it until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::FromRef;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use axum::serve::ListenerExt as _;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use secrecy::ExposeSecret;
+use stoa_app::{App, shell};
+use stoa_db::{Db, PoolSettings};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use crate::config::Settings;
+use crate::health;
+use crate::middleware::{CspNonce, PolicyConfig, REQUEST_ID_HEADER, RequestId, panic_response, response_policy};
+
+/// What handlers can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos site options (paths of the compiled site).
+    pub leptos_options: LeptosOptions,
+    /// The store.
+    pub db: Db,
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: Db,
+    shutdown_timeout: Duration,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations and binds `settings.listen`.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    /// Like [`Application::build`] on a listener the caller bound (tests bind port 0).
+    pub async fn build_with_listener(settings: &Settings, listener: TcpListener) -> anyhow::Result<Self> {
+        let db = connect(settings).await?;
+        db.migrate().await.context("cannot apply database migrations")?;
+        let router = router(settings, db.clone());
+        Ok(Self { listener, router, db, shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs) })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish (up to the
+    /// configured timeout) and closes the database.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections, finishing in-flight requests");
+            let _ = draining_tx.send(());
+        };
+        // Streamed pages go out as several small writes; without TCP_NODELAY, Nagle's
+        // algorithm and delayed ACKs add ~40 ms to each (../shared/notes/toolchain.md §6).
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let server = axum::serve(listener, self.router).with_graceful_shutdown(signal);
+        let grace = self.shutdown_timeout;
+        tokio::select! {
+            result = server.into_future() => result.context("server failed")?,
+            () = async {
+                match draining_rx.await {
+                    Ok(()) => tokio::time::sleep(grace).await,
+                    Err(_) => std::future::pending().await,
+                }
+            } => tracing::warn!(timeout_secs = grace.as_secs(), "in-flight requests did not finish in time; stopping anyway"),
+        }
+        self.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Opens the database named by the settings.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    let pool = PoolSettings { max_connections: settings.database_max_connections, ..PoolSettings::default() };
+    Db::connect(settings.database_url.expose_secret(), &pool)
+        .await
+        .with_context(|| format!("cannot open the database {}", settings.database_url_redacted()))
+}
+
+/// Leptos options built in code, so the binary runs without cargo-leptos' environment;
+/// under `cargo leptos watch|serve` its `LEPTOS_*` variables win.
+pub fn leptos_options(settings: &Settings) -> LeptosOptions {
+    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_some() {
+        if let Ok(conf) = leptos::config::get_configuration(None) {
+            return conf.leptos_options;
+        }
+    }
+    LeptosOptions::builder()
+        .output_name(stoa_app::OUTPUT_NAME)
+        .site_root(settings.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.listen)
+        .build()
+}
+
+/// The whole HTTP application.
+pub fn router(settings: &Settings, db: Db) -> Router {
+    let state = AppState { leptos_options: leptos_options(settings), db };
+    let routes = generate_route_list(App);
+    let context = {
+        let db = state.db.clone();
+        move || {
+            provide_context(db.clone());
+            // The middleware chose this response's nonce and request id; hand them to the
+            // render so the hydration scripts carry the nonce the CSP header names.
+            if let Some(parts) = use_context::<axum::http::request::Parts>() {
+                if let Some(nonce) = parts.extensions.get::<CspNonce>() {
+                    provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
+                }
+                if let Some(id) = parts.extensions.get::<RequestId>() {
+                    provide_context(stoa_app::ssr::RequestId(id.0.clone()));
+                }
+            }
+        }
+    };
+    let policy = PolicyConfig { hsts: settings.is_https() };
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .with_state(state)
+        // Each `layer` wraps what is above it, so the last one is outermost: the policy sees
+        // every response, including those the inner layers make up (timeouts, panics).
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.request_timeout_secs),
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(|res: &axum::http::Response<Body>, latency: Duration, _: &Span| {
+                    tracing::info!(
+                        http.status = res.status().as_u16(),
+                        duration_ms = latency.as_secs_f64() * 1000.0,
+                        "request finished"
+                    );
+                })
+                .on_failure(()),
+        )
+        .layer(axum::middleware::from_fn_with_state(policy, response_policy))
+}
+
+/// The span every log line of a request is recorded in. The path only: query strings can
+/// carry tokens (sign-in links), so they are never logged.
+fn request_span(req: &Request<Body>) -> Span {
+    let id = req.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", request.id = %id, http.method = %req.method(), http.path = %req.uri().path())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Times a closure for startup logging.
+pub fn elapsed_ms(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
