@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
@@ -23,7 +25,13 @@ pub fn CommunitiesPage() -> impl IntoView {
         <Title text="Communities" />
         <h1 class="text-2xl font-bold tracking-tight sm:text-3xl">"Communities"</h1>
         <p class="mt-2 text-slate-700 dark:text-slate-300">"Labs, courses and consortia running their hubs on Stoa."</p>
-        <Form method="GET" action="" attr:role="search" attr:class="mt-6 flex max-w-xl gap-2">
+        <Form
+            method="GET"
+            action=""
+            on_form_data=drop_unnamed_fields()
+            attr:role="search"
+            attr:class="mt-6 flex max-w-xl gap-2"
+        >
             <label for="q" class="sr-only">"Search communities"</label>
             <input
                 type="search"
@@ -83,6 +91,12 @@ fn Results(page: CommunityPage, q: String) -> impl IntoView {
             {(current < last).then(|| view! { <A href=href(current + 1) attr:rel="next" attr:class="underline">"Next"</A> })}
         </nav>
     }
+}
+
+/// leptos_router's `Form` appends the submit button even when it has no name, which would
+/// put a stray `&=` in the URL; a browser submitting the plain form leaves it out.
+fn drop_unnamed_fields() -> Arc<dyn Fn(&leptos::web_sys::FormData)> {
+    Arc::new(|data: &leptos::web_sys::FormData| data.delete(""))
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass through).

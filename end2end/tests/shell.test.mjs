@@ -1,0 +1,89 @@
+// The app shell and the community directory, with and without JavaScript.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startStoa, watchedPage } from '../support/harness.mjs';
+
+let stoa;
+let browser;
+before(async () => {
+  stoa = await startStoa();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await stoa?.stop();
+});
+
+describe('with JavaScript (hydrated)', () => {
+  test('home page hydrates under the CSP without console errors', async () => {
+    const context = await browser.newContext();
+    const page = await watchedPage(context);
+    const response = await page.goto(stoa.url);
+    assert.equal(response.status(), 200);
+    assert.match(response.headers()['content-security-policy'], /script-src 'self' 'nonce-[A-Za-z0-9_-]{22}'/);
+    await page.waitForSelector('[data-hydrated="true"]', { timeout: 15_000 });
+    assert.equal(await page.locator('[data-testid="community-list"] li').count(), 6);
+    assert.deepEqual(await page.problems(), []);
+    await context.close();
+  });
+
+  test('search navigates on the client, without reloading the page', async () => {
+    const context = await browser.newContext();
+    const page = await watchedPage(context);
+    await page.goto(`${stoa.url}/communities`);
+    await page.waitForSelector('[data-hydrated="true"]', { timeout: 15_000 });
+    // A full page load would wipe this marker; client-side navigation keeps it.
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await page.fill('input[name="q"]', 'ocean');
+    await page.press('input[name="q"]', 'Enter');
+    await page.waitForURL(/\/communities\?q=ocean$/);
+    await page.getByText('1 community matches “ocean”').waitFor();
+    assert.equal(await page.locator('[data-testid="community-list"] li').count(), 1);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the search reloaded the page');
+
+    await page.getByRole('link', { name: 'Stoa', exact: true }).click();
+    await page.waitForURL(`${stoa.url}/`);
+    await page.getByRole('heading', { name: 'Newest communities' }).waitFor();
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the nav link reloaded the page');
+    assert.deepEqual(await page.problems(), []);
+    await context.close();
+  });
+
+  test('unknown paths show the 404 page and still hydrate', async () => {
+    const context = await browser.newContext();
+    const page = await watchedPage(context);
+    const response = await page.goto(`${stoa.url}/no/such/page`);
+    assert.equal(response.status(), 404);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await page.waitForSelector('[data-hydrated="true"]', { timeout: 15_000 });
+    assert.deepEqual(await page.problems(), []);
+    await context.close();
+  });
+});
+
+describe('without JavaScript', () => {
+  test('the directory search works as a plain HTML form', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${stoa.url}/communities`);
+    assert.match(await page.getByTestId('result-count').innerText(), /^14 communities$/);
+    await page.fill('input[name="q"]', 'lab');
+    await Promise.all([page.waitForURL(/\?q=lab$/), page.press('input[name="q"]', 'Enter')]);
+    assert.match(await page.getByTestId('result-count').innerText(), /communities match “lab”/);
+    const slugs = await page.locator('[data-testid="community-list"] li').evaluateAll((els) => els.map((e) => e.dataset.slug));
+    assert.ok(slugs.includes('ocean-modelling-lab') && slugs.includes('seismo-lab'), slugs.join(','));
+    assert.equal(await page.locator('[data-hydrated="true"]').count(), 0, 'nothing ran in the page');
+    await context.close();
+  });
+
+  test('links lead to server-rendered pages', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(stoa.url);
+    await Promise.all([page.waitForURL(/\/communities$/), page.getByRole('link', { name: 'Browse communities' }).click()]);
+    await page.getByRole('heading', { name: 'Communities', level: 1 }).waitFor();
+    await Promise.all([page.waitForURL(/\/signin$/), page.getByRole('link', { name: 'Sign in' }).first().click()]);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await context.close();
+  });
+});
