@@ -3,6 +3,8 @@
 pub mod communities;
 mod error;
 mod pool;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod time;
 
 pub use error::DbError;
