@@ -50,6 +50,8 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport { message: value.to_string() }
+        AppError::Transport {
+            message: value.to_string(),
+        }
     }
 }

@@ -124,15 +124,23 @@ impl Settings {
     }
 
     /// Like [`Settings::load`] with an explicit environment (for tests).
-    pub fn load_from(file: Option<&Path>, env: Vec<(String, String)>) -> Result<Loaded, ConfigError> {
+    pub fn load_from(
+        file: Option<&Path>,
+        env: Vec<(String, String)>,
+    ) -> Result<Loaded, ConfigError> {
         let mut warnings = Vec::new();
         let mut figment = Figment::new();
         match file {
             Some(path) if !path.exists() => {
-                return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
             }
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
-            None if Path::new("stoa.toml").exists() => figment = figment.merge(Toml::file_exact("stoa.toml")),
+            None if Path::new("stoa.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("stoa.toml"))
+            }
             None => {}
         }
 
@@ -141,7 +149,9 @@ impl Settings {
             figment = figment.merge(Serialized::default("database_url", url));
         }
         for (name, _) in &env {
-            let Some(key) = name.strip_prefix("STOA_") else { continue };
+            let Some(key) = name.strip_prefix("STOA_") else {
+                continue;
+            };
             let key = key.to_ascii_lowercase();
             let is_file = key
                 .strip_suffix("_file")
@@ -151,19 +161,30 @@ impl Settings {
             }
         }
         for (name, value) in &env {
-            let Some(key) = name.strip_prefix("STOA_").map(str::to_ascii_lowercase) else { continue };
+            let Some(key) = name.strip_prefix("STOA_").map(str::to_ascii_lowercase) else {
+                continue;
+            };
             if KEYS.contains(&key.as_str()) {
                 // Parsed like figment's own Env provider: "5" is a number, "true" a bool.
-                let value: figment::value::Value = value.parse().unwrap_or_else(|e: std::convert::Infallible| match e {});
+                let value: figment::value::Value = value
+                    .parse()
+                    .unwrap_or_else(|e: std::convert::Infallible| match e {});
                 figment = figment.merge(Serialized::default(&key, value));
             }
         }
         for key in SECRET_KEYS {
             let var = format!("STOA_{}_FILE", key.to_ascii_uppercase());
             if let Some(path) = lookup(&var) {
-                let content = std::fs::read_to_string(&path)
-                    .map_err(|source| ConfigError::SecretFile { var: var.clone(), path: path.clone(), source })?;
-                let value = content.strip_suffix('\n').unwrap_or(&content).trim_end_matches('\r');
+                let content =
+                    std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile {
+                        var: var.clone(),
+                        path: path.clone(),
+                        source,
+                    })?;
+                let value = content
+                    .strip_suffix('\n')
+                    .unwrap_or(&content)
+                    .trim_end_matches('\r');
                 figment = figment.merge(Serialized::default(key, value));
             }
         }
@@ -177,14 +198,19 @@ impl Settings {
 
     fn validate(&self, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
         let url = self.database_url.expose_secret();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             return Err(ConfigError::Invalid(format!(
                 "database_url must start with sqlite:// or postgres:// (got {})",
                 redact_url(url)
             )));
         }
         if self.database_max_connections == 0 {
-            return Err(ConfigError::Invalid("database_max_connections must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "database_max_connections must be at least 1".into(),
+            ));
         }
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             return Err(ConfigError::Invalid(format!(
@@ -193,7 +219,9 @@ impl Settings {
             )));
         }
         if self.request_timeout_secs == 0 {
-            return Err(ConfigError::Invalid("request_timeout_secs must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "request_timeout_secs must be at least 1".into(),
+            ));
         }
         if !self.site_root.join("pkg").is_dir() {
             warnings.push(format!(
@@ -236,7 +264,11 @@ fn describe_figment_error(err: figment::Error) -> String {
     err.into_iter()
         .map(|e| {
             let key = e.path.join(".");
-            if key.is_empty() { e.kind.to_string() } else { format!("setting `{key}`: {}", e.kind) }
+            if key.is_empty() {
+                e.kind.to_string()
+            } else {
+                format!("setting `{key}`: {}", e.kind)
+            }
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -247,14 +279,20 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn defaults_apply_without_file_or_env() {
         let loaded = Settings::load_from(None, env(&[])).unwrap();
         assert_eq!(loaded.settings.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(loaded.settings.database_url.expose_secret(), "sqlite://data/stoa.db");
+        assert_eq!(
+            loaded.settings.database_url.expose_secret(),
+            "sqlite://data/stoa.db"
+        );
     }
 
     #[test]
@@ -276,7 +314,10 @@ mod tests {
         assert_eq!(s.log_format, LogFormat::Json);
         assert_eq!(s.database_url_redacted(), "postgres://u:***@db/stoa");
         assert!(loaded.warnings.iter().any(|w| w.contains("STOA_LISTNE")));
-        assert!(!format!("{s:?}").contains("hunter2"), "Debug must not show the password");
+        assert!(
+            !format!("{s:?}").contains("hunter2"),
+            "Debug must not show the password"
+        );
     }
 
     #[test]
@@ -292,17 +333,27 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("stoa-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("stoa.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:4000\"\nshutdown_timeout_secs = 3\n").unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:4000\"\nshutdown_timeout_secs = 3\n",
+        )
+        .unwrap();
         let secret = dir.join("db-url");
         std::fs::write(&secret, "postgres://a:s3cret@h/d\n").unwrap();
         let loaded = Settings::load_from(
             Some(&file),
-            env(&[("STOA_SHUTDOWN_TIMEOUT_SECS", "7"), ("STOA_DATABASE_URL_FILE", secret.to_str().unwrap())]),
+            env(&[
+                ("STOA_SHUTDOWN_TIMEOUT_SECS", "7"),
+                ("STOA_DATABASE_URL_FILE", secret.to_str().unwrap()),
+            ]),
         )
         .unwrap();
         assert_eq!(loaded.settings.listen.port(), 4000);
         assert_eq!(loaded.settings.shutdown_timeout_secs, 7, "env beats file");
-        assert_eq!(loaded.settings.database_url.expose_secret(), "postgres://a:s3cret@h/d");
+        assert_eq!(
+            loaded.settings.database_url.expose_secret(),
+            "postgres://a:s3cret@h/d"
+        );
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
         let err = Settings::load_from(Some(&file), env(&[])).unwrap_err();
         assert!(err.to_string().contains("lisen"), "{err}");
@@ -312,6 +363,9 @@ mod tests {
     #[test]
     fn redacts_urls() {
         assert_eq!(redact_url("sqlite://data/stoa.db"), "sqlite://data/stoa.db");
-        assert_eq!(redact_url("postgres://u:p@h:5432/db?sslpassword=x"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:p@h:5432/db?sslpassword=x"),
+            "postgres://u:***@h:5432/db"
+        );
     }
 }

@@ -46,7 +46,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             )
         }
         Err(_) => {
-            tracing::warn!(timeout_ms = READY_TIMEOUT.as_millis() as u64, "readiness check: database timed out");
+            tracing::warn!(
+                timeout_ms = READY_TIMEOUT.as_millis() as u64,
+                "readiness check: database timed out"
+            );
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "status": "not_ready", "reason": "database timed out",
@@ -54,7 +57,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             )
         }
     };
-    (status, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+    (
+        status,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(body),
+    )
+        .into_response()
 }
 
 /// `err: cause: cause …`, for one log line.

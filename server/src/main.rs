@@ -55,18 +55,30 @@ fn main() -> ExitCode {
         }
     };
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    telemetry::init(settings.log_format, &settings.log_filter, ansi, std::io::stderr);
+    telemetry::init(
+        settings.log_format,
+        &settings.log_filter,
+        ansi,
+        std::io::stderr,
+    );
     for warning in &warnings {
         tracing::warn!("{warning}");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("stoa: cannot start the async runtime: {err}");
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), settings, warnings));
+    let result = runtime.block_on(run(
+        cli.command.unwrap_or(Command::Serve),
+        settings,
+        warnings,
+    ));
     match result {
         Ok(code) => code,
         Err(err) => {
@@ -77,7 +89,11 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, settings: Settings, warnings: Vec<String>) -> anyhow::Result<ExitCode> {
+async fn run(
+    command: Command,
+    settings: Settings,
+    warnings: Vec<String>,
+) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve => {
             let start = Instant::now();
@@ -94,7 +110,9 @@ async fn run(command: Command, settings: Settings, warnings: Vec<String>) -> any
             let db = startup::connect(&settings).await?;
             match down_to {
                 Some(target) => {
-                    db.migrate_down(target).await.context("cannot revert migrations")?;
+                    db.migrate_down(target)
+                        .await
+                        .context("cannot revert migrations")?;
                     tracing::info!(target, "migrations reverted");
                 }
                 None => {
@@ -107,14 +125,29 @@ async fn run(command: Command, settings: Settings, warnings: Vec<String>) -> any
         }
         Command::CheckConfig { connect } => {
             println!("listen                   = {}", settings.listen);
-            println!("database_url             = {}", settings.database_url_redacted());
-            println!("database_max_connections = {}", settings.database_max_connections);
+            println!(
+                "database_url             = {}",
+                settings.database_url_redacted()
+            );
+            println!(
+                "database_max_connections = {}",
+                settings.database_max_connections
+            );
             println!("public_url               = {}", settings.public_url);
-            println!("site_root                = {}", settings.site_root.display());
+            println!(
+                "site_root                = {}",
+                settings.site_root.display()
+            );
             println!("log_format               = {:?}", settings.log_format);
             println!("log_filter               = {}", settings.log_filter);
-            println!("request_timeout_secs     = {}", settings.request_timeout_secs);
-            println!("shutdown_timeout_secs    = {}", settings.shutdown_timeout_secs);
+            println!(
+                "request_timeout_secs     = {}",
+                settings.request_timeout_secs
+            );
+            println!(
+                "shutdown_timeout_secs    = {}",
+                settings.shutdown_timeout_secs
+            );
             for warning in &warnings {
                 println!("warning: {warning}");
             }
@@ -126,7 +159,11 @@ async fn run(command: Command, settings: Settings, warnings: Vec<String>) -> any
                     db.backend(),
                     status.applied,
                     status.expected,
-                    if status.dirty { ", DIRTY (a shipped migration changed)" } else { "" }
+                    if status.dirty {
+                        ", DIRTY (a shipped migration changed)"
+                    } else {
+                        ""
+                    }
                 );
                 db.close().await;
             }
@@ -137,7 +174,11 @@ async fn run(command: Command, settings: Settings, warnings: Vec<String>) -> any
             let db = startup::connect(&settings).await?;
             db.migrate().await.context("cannot apply migrations")?;
             let added = seed::demo(&db).await.context("cannot insert demo data")?;
-            tracing::info!(added, total = seed::demo_community_count(), "demo data seeded");
+            tracing::info!(
+                added,
+                total = seed::demo_community_count(),
+                "demo data seeded"
+            );
             db.close().await;
         }
     }

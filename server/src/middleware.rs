@@ -33,11 +33,16 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Gives the request an id and a nonce, then sets the security headers on the response and
 /// renders the error page where asked. An id sent by the client is ignored: ids are ours, so
 /// logs cannot be forged or made to collide.
-pub async fn response_policy(State(config): State<PolicyConfig>, mut req: Request, next: Next) -> Response<Body> {
+pub async fn response_policy(
+    State(config): State<PolicyConfig>,
+    mut req: Request,
+    next: Next,
+) -> Response<Body> {
     let id = uuid::Uuid::new_v4().to_string();
     let nonce = new_nonce();
     let id_value = HeaderValue::from_str(&id).expect("a UUID is a valid header value");
-    req.headers_mut().insert(REQUEST_ID_HEADER, id_value.clone());
+    req.headers_mut()
+        .insert(REQUEST_ID_HEADER, id_value.clone());
     req.extensions_mut().insert(RequestId(id.clone()));
     req.extensions_mut().insert(CspNonce(nonce.clone()));
 
@@ -56,12 +61,24 @@ pub async fn response_policy(State(config): State<PolicyConfig>, mut req: Reques
         .is_some_and(|v| v.starts_with("text/html"));
     let headers = res.headers_mut();
     headers.insert(REQUEST_ID_HEADER, id_value);
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     if config.hsts {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     if is_html {
         let csp = content_security_policy(&nonce);
@@ -94,10 +111,22 @@ fn new_nonce() -> String {
 /// A standalone HTML error page (no app shell: the app may be what failed).
 pub fn error_page(status: StatusCode, request_id: &str) -> Response<Body> {
     let (title, text) = match status.as_u16() {
-        408 => ("Request timed out", "The server took too long to answer. Please try again."),
-        413 => ("Request too large", "What you sent is larger than Stoa accepts."),
-        503 => ("Temporarily unavailable", "Stoa cannot answer right now. Please try again in a moment."),
-        _ => ("Something went wrong", "An error on our side stopped this page. It has been logged."),
+        408 => (
+            "Request timed out",
+            "The server took too long to answer. Please try again.",
+        ),
+        413 => (
+            "Request too large",
+            "What you sent is larger than Stoa accepts.",
+        ),
+        503 => (
+            "Temporarily unavailable",
+            "Stoa cannot answer right now. Please try again in a moment.",
+        ),
+        _ => (
+            "Something went wrong",
+            "An error on our side stopped this page. It has been logged.",
+        ),
     };
     let code = status.as_u16();
     let id = escape_html(request_id);
@@ -153,7 +182,10 @@ pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Respo
 
 /// An empty response of `status` that the policy renders as the error page.
 pub fn marked_error(status: StatusCode) -> Response<Body> {
-    let mut res = Response::builder().status(status).body(Body::empty()).expect("valid");
+    let mut res = Response::builder()
+        .status(status)
+        .body(Body::empty())
+        .expect("valid");
     res.extensions_mut().insert(RenderErrorPage);
     res
 }
@@ -167,11 +199,17 @@ mod tests {
         let (a, b) = (new_nonce(), new_nonce());
         assert_ne!(a, b);
         assert_eq!(a.len(), 22);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
     }
 
     #[test]
     fn escapes_html() {
-        assert_eq!(escape_html("<script>\"x\"&'y'</script>"), "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;");
+        assert_eq!(
+            escape_html("<script>\"x\"&'y'</script>"),
+            "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;"
+        );
     }
 }

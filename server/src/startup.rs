@@ -25,7 +25,9 @@ use tracing::Span;
 
 use crate::config::Settings;
 use crate::health;
-use crate::middleware::{CspNonce, PolicyConfig, REQUEST_ID_HEADER, RequestId, panic_response, response_policy};
+use crate::middleware::{
+    CspNonce, PolicyConfig, REQUEST_ID_HEADER, RequestId, panic_response, response_policy,
+};
 
 /// What handlers can reach.
 #[derive(Clone, FromRef)]
@@ -54,21 +56,36 @@ impl Application {
     }
 
     /// Like [`Application::build`] on a listener the caller bound (tests bind port 0).
-    pub async fn build_with_listener(settings: &Settings, listener: TcpListener) -> anyhow::Result<Self> {
+    pub async fn build_with_listener(
+        settings: &Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
         let db = connect(settings).await?;
-        db.migrate().await.context("cannot apply database migrations")?;
+        db.migrate()
+            .await
+            .context("cannot apply database migrations")?;
         let router = router(settings, db.clone());
-        Ok(Self { listener, router, db, shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs) })
+        Ok(Self {
+            listener,
+            router,
+            db,
+            shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
+        })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish (up to the
     /// configured timeout) and closes the database.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
             shutdown.await;
@@ -99,10 +116,18 @@ impl Application {
 
 /// Opens the database named by the settings.
 pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
-    let pool = PoolSettings { max_connections: settings.database_max_connections, ..PoolSettings::default() };
+    let pool = PoolSettings {
+        max_connections: settings.database_max_connections,
+        ..PoolSettings::default()
+    };
     Db::connect(settings.database_url.expose_secret(), &pool)
         .await
-        .with_context(|| format!("cannot open the database {}", settings.database_url_redacted()))
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                settings.database_url_redacted()
+            )
+        })
 }
 
 /// Leptos options built in code, so the binary runs without cargo-leptos' environment;
@@ -123,7 +148,10 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 
 /// The whole HTTP application.
 pub fn router(settings: &Settings, db: Db) -> Router {
-    let state = AppState { leptos_options: leptos_options(settings), db };
+    let state = AppState {
+        leptos_options: leptos_options(settings),
+        db,
+    };
     let routes = generate_route_list(App);
     let context = {
         let db = state.db.clone();
@@ -141,7 +169,9 @@ pub fn router(settings: &Settings, db: Db) -> Router {
             }
         }
     };
-    let policy = PolicyConfig { hsts: settings.is_https() };
+    let policy = PolicyConfig {
+        hsts: settings.is_https(),
+    };
 
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -150,7 +180,9 @@ pub fn router(settings: &Settings, db: Db) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
         .with_state(state)
         // Each `layer` wraps what is above it, so the last one is outermost: the policy sees
         // every response, including those the inner layers make up (timeouts, panics).
@@ -164,22 +196,31 @@ pub fn router(settings: &Settings, db: Db) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_request(())
-                .on_response(|res: &axum::http::Response<Body>, latency: Duration, _: &Span| {
-                    tracing::info!(
-                        http.status = res.status().as_u16(),
-                        duration_ms = latency.as_secs_f64() * 1000.0,
-                        "request finished"
-                    );
-                })
+                .on_response(
+                    |res: &axum::http::Response<Body>, latency: Duration, _: &Span| {
+                        tracing::info!(
+                            http.status = res.status().as_u16(),
+                            duration_ms = latency.as_secs_f64() * 1000.0,
+                            "request finished"
+                        );
+                    },
+                )
                 .on_failure(()),
         )
-        .layer(axum::middleware::from_fn_with_state(policy, response_policy))
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            response_policy,
+        ))
 }
 
 /// The span every log line of a request is recorded in. The path only: query strings can
 /// carry tokens (sign-in links), so they are never logged.
 fn request_span(req: &Request<Body>) -> Span {
-    let id = req.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
     tracing::info_span!("request", request.id = %id, http.method = %req.method(), http.path = %req.uri().path())
 }
 

@@ -16,7 +16,9 @@ where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(sink);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(sink);
     let result = match format {
         LogFormat::Json => builder
             .json()
@@ -24,7 +26,11 @@ where
             .with_current_span(true)
             .with_span_list(false)
             .try_init(),
-        LogFormat::Pretty => builder.compact().with_ansi(ansi).with_target(false).try_init(),
+        LogFormat::Pretty => builder
+            .compact()
+            .with_ansi(ansi)
+            .with_target(false)
+            .try_init(),
     };
     // An error only means a subscriber exists already.
     drop(result);

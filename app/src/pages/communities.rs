@@ -18,8 +18,17 @@ pub fn CommunitiesPage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
     // An unparsable page number reads as page 1 rather than an error page.
-    let page = move || query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1);
-    let results = Resource::new(move || (search(), page()), |(q, page)| list_communities(q, page, PER_PAGE));
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(1)
+    };
+    let results = Resource::new(
+        move || (search(), page()),
+        |(q, page)| list_communities(q, page, PER_PAGE),
+    );
 
     view! {
         <Title text="Communities" />
@@ -73,7 +82,11 @@ fn Results(page: CommunityPage, q: String) -> impl IntoView {
             if n > 1 {
                 params.push(format!("page={n}"));
             }
-            if params.is_empty() { "/communities".to_string() } else { format!("/communities?{}", params.join("&")) }
+            if params.is_empty() {
+                "/communities".to_string()
+            } else {
+                format!("/communities?{}", params.join("&"))
+            }
         }
     };
     let summary = match (count, q.is_empty()) {
@@ -87,7 +100,7 @@ fn Results(page: CommunityPage, q: String) -> impl IntoView {
         <CommunityList communities=page.items />
         <nav aria-label="Pages" class="mt-6 flex items-center gap-4 text-sm">
             {(current > 1).then(|| view! { <A href=href(current - 1) attr:rel="prev" attr:class="underline">"Previous"</A> })}
-            <span>"Page " {current} " of " {last}</span>
+            <span>{format!("Page {current} of {last}")}</span>
             {(current < last).then(|| view! { <A href=href(current + 1) attr:rel="next" attr:class="underline">"Next"</A> })}
         </nav>
     }
@@ -104,7 +117,9 @@ fn urlencode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }

@@ -39,7 +39,7 @@ pub fn HomePage() -> impl IntoView {
                             view! {
                                 <CommunityList communities=page.items />
                                 <p class="mt-4 text-sm text-slate-600 dark:text-slate-400" data-testid="community-total">
-                                    {total} " communities on Stoa. " <A href="/communities" attr:class="underline">"See all"</A>
+                                    {format!("{total} communities on Stoa. ")} <A href="/communities" attr:class="underline">"See all"</A>
                                 </p>
                             }
                         })

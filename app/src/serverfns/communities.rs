@@ -49,7 +49,11 @@ impl CommunityPage {
 }
 
 /// Checks and normalises directory parameters; shared by the server function and tests.
-pub fn validate_query(query: &str, page: u32, per_page: u32) -> Result<(String, u32, u32), AppError> {
+pub fn validate_query(
+    query: &str,
+    page: u32,
+    per_page: u32,
+) -> Result<(String, u32, u32), AppError> {
     let query = query.trim();
     if query.chars().count() > MAX_QUERY_CHARS {
         return Err(AppError::Invalid {
@@ -64,7 +68,10 @@ pub fn validate_query(query: &str, page: u32, per_page: u32) -> Result<(String, 
         });
     }
     if page == 0 || page > 100_000 {
-        return Err(AppError::Invalid { field: "page".into(), message: "No such page.".into() });
+        return Err(AppError::Invalid {
+            field: "page".into(),
+            message: "No such page.".into(),
+        });
     }
     if per_page == 0 || per_page > MAX_PER_PAGE {
         return Err(AppError::Invalid {
@@ -113,16 +120,33 @@ mod tests {
 
     #[test]
     fn validates_directory_parameters() {
-        assert_eq!(validate_query("  ocean ", 1, 20).unwrap(), ("ocean".into(), 1, 20));
-        assert!(matches!(validate_query(&"x".repeat(101), 1, 20), Err(AppError::Invalid { field, .. }) if field == "q"));
-        assert!(matches!(validate_query("a\u{0}b", 1, 20), Err(AppError::Invalid { .. })));
-        assert!(matches!(validate_query("", 0, 20), Err(AppError::Invalid { field, .. }) if field == "page"));
-        assert!(matches!(validate_query("", 1, 51), Err(AppError::Invalid { field, .. }) if field == "per_page"));
+        assert_eq!(
+            validate_query("  ocean ", 1, 20).unwrap(),
+            ("ocean".into(), 1, 20)
+        );
+        assert!(
+            matches!(validate_query(&"x".repeat(101), 1, 20), Err(AppError::Invalid { field, .. }) if field == "q")
+        );
+        assert!(matches!(
+            validate_query("a\u{0}b", 1, 20),
+            Err(AppError::Invalid { .. })
+        ));
+        assert!(
+            matches!(validate_query("", 0, 20), Err(AppError::Invalid { field, .. }) if field == "page")
+        );
+        assert!(
+            matches!(validate_query("", 1, 51), Err(AppError::Invalid { field, .. }) if field == "per_page")
+        );
     }
 
     #[test]
     fn page_count_rounds_up() {
-        let page = |total| CommunityPage { items: vec![], total, page: 1, per_page: 20 };
+        let page = |total| CommunityPage {
+            items: vec![],
+            total,
+            page: 1,
+            per_page: 20,
+        };
         assert_eq!(page(0).page_count(), 1);
         assert_eq!(page(20).page_count(), 1);
         assert_eq!(page(21).page_count(), 2);

@@ -240,7 +240,8 @@ impl Db {
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
         let mut conn = self.read().await?;
-        let one: i32 = crate::on!(conn.conn(), c => sqlx::query_scalar("SELECT 1").fetch_one(c).await)?;
+        let one: i32 =
+            crate::on!(conn.conn(), c => sqlx::query_scalar("SELECT 1").fetch_one(c).await)?;
         debug_assert_eq!(one, 1);
         Ok(())
     }
@@ -277,9 +278,11 @@ impl Db {
             )
             .fetch_optional(c)
             .await?,
-            Conn::Postgres(c) => sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
-                .fetch_one(c)
-                .await?,
+            Conn::Postgres(c) => {
+                sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+                    .fetch_one(c)
+                    .await?
+            }
         };
         let applied: Vec<(i64, bool, Vec<u8>)> = if table.is_some() {
             crate::on!(conn.conn(), c => sqlx::query_as(
@@ -290,7 +293,10 @@ impl Db {
         } else {
             Vec::new()
         };
-        let known: Vec<_> = migrator.iter().filter(|m| m.migration_type.is_up_migration()).collect();
+        let known: Vec<_> = migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .collect();
         let pending = known
             .iter()
             .filter(|m| !applied.iter().any(|(v, ok, _)| *v == m.version && *ok))

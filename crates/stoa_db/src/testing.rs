@@ -34,10 +34,14 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("stoa-test-{id}"));
                 std::fs::create_dir_all(&dir).expect("create temp dir");
-                TestDb { url: format!("sqlite://{}", dir.join("stoa.db").display()), cleanup: Cleanup::Folder(dir) }
+                TestDb {
+                    url: format!("sqlite://{}", dir.join("stoa.db").display()),
+                    cleanup: Cleanup::Folder(dir),
+                }
             }
             Backend::Postgres => {
-                let admin_url = std::env::var("STOA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.into());
+                let admin_url = std::env::var("STOA_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| DEFAULT_ADMIN_URL.into());
                 let name = format!("stoa_test_{id}");
                 let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
                     panic!(
@@ -45,13 +49,19 @@ impl TestDb {
                          start it (see README) or point the variable at one: {e}"
                     )
                 });
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create test database");
                 admin.close().await.ok();
                 let url = match admin_url.rsplit_once('/') {
                     Some((server, _)) => format!("{server}/{name}"),
                     None => panic!("STOA_TEST_POSTGRES_URL must end with /<database>"),
                 };
-                TestDb { url, cleanup: Cleanup::Postgres { admin_url, name } }
+                TestDb {
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
             }
         }
     }
@@ -68,10 +78,14 @@ impl Drop for TestDb {
                 // Drop runs inside the test's runtime, which cannot be blocked on; use a
                 // thread with its own.
                 let dropped = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
                     rt.block_on(async {
                         let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-                        sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")).execute(&mut admin).await?;
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await?;
                         Ok::<_, sqlx::Error>(())
                     })
                     .map_err(std::io::Error::other)

@@ -13,7 +13,9 @@ use sqlx::{Decode, Encode, Postgres, Sqlite, Type};
 /// `DateTime` there varies the number of fractional digits, which breaks ordering and range
 /// comparisons on the text. This type always writes `2026-11-25T18:33:45.123456Z` (fixed
 /// width), so `ORDER BY` and `<`/`>` on the column mean what they say on both engines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(DateTime<Utc>);
 
@@ -90,7 +92,9 @@ impl Encode<'_, Postgres> for Timestamp {
 
 impl<'r> Decode<'r, Postgres> for Timestamp {
     fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(Self(<DateTime<Utc> as Decode<'r, Postgres>>::decode(value)?))
+        Ok(Self(<DateTime<Utc> as Decode<'r, Postgres>>::decode(
+            value,
+        )?))
     }
 }
 

@@ -5,7 +5,14 @@ use crate::serverfns::communities::CommunitySummary;
 /// One community in a listing. Every value is rendered as text, never as HTML.
 #[component]
 pub fn CommunityCard(community: CommunitySummary) -> impl IntoView {
-    let CommunitySummary { slug, name, description, field, website, joined } = community;
+    let CommunitySummary {
+        slug,
+        name,
+        description,
+        field,
+        website,
+        joined,
+    } = community;
     view! {
         <li class="flex flex-col rounded-lg border border-slate-200 p-4 dark:border-slate-800" data-slug=slug>
             <h3 class="text-base font-semibold">{name}</h3>

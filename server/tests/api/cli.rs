@@ -1,0 +1,239 @@
+//! The `stoa` binary itself: subcommands, exit codes, logs and signals.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use stoa_db::Backend;
+use stoa_db::testing::TestDb;
+
+const STOA: &str = env!("CARGO_BIN_EXE_stoa");
+
+fn stoa(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(STOA);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.current_dir(std::env::temp_dir())
+        .output()
+        .expect("run stoa")
+}
+
+#[test]
+fn help_lists_every_subcommand() {
+    let out = stoa(&["--help"], &[]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for cmd in ["serve", "migrate", "check-config", "seed"] {
+        assert!(text.contains(cmd), "{cmd} missing from --help");
+    }
+    for cmd in ["serve", "migrate", "check-config", "seed"] {
+        assert!(stoa(&[cmd, "--help"], &[]).status.success(), "{cmd} --help");
+    }
+}
+
+#[test]
+fn check_config_prints_settings_without_secrets() {
+    let out = stoa(
+        &["check-config"],
+        &[
+            (
+                "DATABASE_URL",
+                "postgres://stoa:hunter2@db.internal:5432/stoa",
+            ),
+            ("STOA_LISTEN", "127.0.0.1:8080"),
+        ],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("listen                   = 127.0.0.1:8080"));
+    assert!(
+        stdout.contains("postgres://stoa:***@db.internal:5432/stoa"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("hunter2") && !stderr.contains("hunter2"),
+        "password printed"
+    );
+    assert!(stdout.contains("configuration OK"));
+}
+
+#[test]
+fn bad_configuration_exits_2_naming_the_setting() {
+    let out = stoa(&["check-config"], &[("STOA_LISTEN", "everywhere")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("listen"), "{stderr}");
+    let out = stoa(&["check-config"], &[("STOA_REQUEST_TIMEOUT_SECS", "0")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("request_timeout_secs")
+    );
+}
+
+async fn migrate_up_and_down(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let url = test_db.url.clone();
+    let out = tokio::task::spawn_blocking(move || stoa(&["migrate"], &[("DATABASE_URL", &url)]))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = stoa_db::Db::connect(&test_db.url, &Default::default())
+        .await
+        .unwrap();
+    assert!(db.migration_status().await.unwrap().is_current());
+    let url = test_db.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        stoa(&["migrate", "--down-to", "0"], &[("DATABASE_URL", &url)])
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(db.migration_status().await.unwrap().applied, 0);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn migrate_applies_and_reverts_on_sqlite() {
+    migrate_up_and_down(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn migrate_applies_and_reverts_on_postgres() {
+    migrate_up_and_down(Backend::Postgres).await;
+}
+
+/// A `stoa serve` child process with JSON logs, and the address it announced.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+fn serve(database_url: &str) -> Served {
+    let mut child = Command::new(STOA)
+        .arg("serve")
+        .env_clear()
+        .env("DATABASE_URL", database_url)
+        .env("STOA_LISTEN", "127.0.0.1:0")
+        .env("STOA_LOG_FORMAT", "json")
+        .env("STOA_SHUTDOWN_TIMEOUT_SECS", "20")
+        .env(
+            "STOA_SITE_ROOT",
+            crate::helpers::workspace_root().join("target/site"),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn stoa");
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let line = lines
+            .recv_timeout(deadline - Instant::now())
+            .expect("stoa announced its address");
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if let Some(addr) = event["address"].as_str() {
+            return Served {
+                child,
+                addr: addr.to_owned(),
+                lines,
+            };
+        }
+    }
+}
+
+fn sigterm(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
+    let test_db = TestDb::new(Backend::Sqlite).await;
+    let mut served = serve(&test_db.url);
+    let res = reqwest::get(format!("http://{}/healthz", served.addr))
+        .await
+        .unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    sigterm(&served.child);
+    let status = tokio::task::spawn_blocking(move || {
+        let status = served.child.wait().unwrap();
+        (status, served.lines.iter().collect::<Vec<_>>())
+    });
+    let (status, lines) = tokio::time::timeout(Duration::from_secs(30), status)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status}");
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let finished = events
+        .iter()
+        .find(|e| e["message"] == "request finished")
+        .expect("the request was logged");
+    assert_eq!(finished["span"]["request.id"], id.as_str(), "{finished}");
+    assert_eq!(finished["http.status"], 200);
+    assert!(
+        events.iter().any(|e| e["message"] == "stopped"),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    // PostgreSQL lets the test hold a lock that makes a page request wait mid-flight.
+    let test_db = TestDb::new(Backend::Postgres).await;
+    let mut served = serve(&test_db.url);
+    let db = stoa_db::Db::connect(&test_db.url, &Default::default())
+        .await
+        .unwrap();
+    let mut lock = db.begin().await.unwrap();
+    stoa_db::on!(lock.conn(), c => sqlx::query("LOCK TABLE communities IN ACCESS EXCLUSIVE MODE").execute(c).await.map(|r| r.rows_affected())).unwrap();
+
+    let url = format!("http://{}/communities", served.addr);
+    let in_flight =
+        tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!in_flight.is_finished(), "the request waits on the lock");
+    sigterm(&served.child);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(served.child.try_wait().unwrap().is_none(), "still draining");
+    drop(lock); // rolls back, releasing the table
+
+    assert_eq!(in_flight.await.unwrap().expect("response arrives"), 200);
+    let status = tokio::task::spawn_blocking(move || served.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "exit status {status}");
+    db.close().await;
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real server on 127.0.0.1:0, driven over HTTP, on SQLite and on
+//! PostgreSQL (a fresh database per test).
+
+mod helpers;
+
+mod cli;
+mod health;
+mod pages;
+mod security;

@@ -1,0 +1,187 @@
+use stoa_db::Timestamp;
+use stoa_db::communities::{self, NewCommunity};
+
+use crate::helpers::on_both;
+
+async fn html(app: &crate::helpers::TestApp, path: &str) -> (u16, String) {
+    let res = app.get(path).await;
+    let status = res.status().as_u16();
+    let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(
+        content_type.starts_with("text/html"),
+        "{path}: {content_type}"
+    );
+    (status, res.text().await.unwrap())
+}
+
+on_both!(
+    home_page_is_server_rendered_with_the_newest_communities,
+    |app| {
+        app.seed_demo().await;
+        let (status, body) = html(&app, "/").await;
+        assert_eq!(status, 200);
+        assert!(body.starts_with("<!DOCTYPE html>"));
+        assert!(body.contains("<title>Stoa</title>"));
+        assert!(body.contains("<main id=\"main\""), "landmark");
+        assert!(body.contains("<nav aria-label=\"Main\""), "landmark");
+        assert!(
+            body.contains("Ocean Modelling Lab"),
+            "newest community rendered on the server"
+        );
+        assert!(
+            !body.contains("Materials Simulation Network"),
+            "only the six newest"
+        );
+        assert!(body.contains(">14 communities on Stoa. "), "{body}");
+        assert!(
+            body.contains("/pkg/stoa.js") && body.contains("/pkg/stoa_bg.wasm"),
+            "hydration scripts"
+        );
+        assert!(body.contains("href=\"/pkg/stoa.css\""));
+    }
+);
+
+on_both!(directory_searches_and_pages_on_the_server, |app| {
+    app.seed_demo().await;
+    let (status, body) = html(&app, "/communities?q=ocean").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("1 community matches “ocean”"), "{body}");
+    assert!(body.contains("Ocean Modelling Lab") && !body.contains("Genomics Core Facility"));
+    assert!(body.contains("<title>Communities · Stoa</title>"));
+    let (_, body) = html(&app, "/communities").await;
+    assert!(
+        body.contains("14 communities") && body.contains("Page 1 of 1"),
+        "{body}"
+    );
+    let (status, body) = html(&app, "/communities?page=2").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Page 2 of 1") && body.contains("No communities match."));
+    // An unparsable page number is page 1, not an error.
+    assert_eq!(html(&app, "/communities?page=abc").await.0, 200);
+});
+
+on_both!(bad_search_input_gets_a_specific_error_and_status, |app| {
+    let long = "x".repeat(101);
+    let (status, body) = html(&app, &format!("/communities?q={long}")).await;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("Search text is limited to 100 characters."),
+        "{body}"
+    );
+    let (status, body) = html(&app, "/communities?page=0").await;
+    assert_eq!(status, 422);
+    assert!(body.contains("No such page."));
+});
+
+on_both!(unknown_paths_get_the_404_page, |app| {
+    let (status, body) = html(&app, "/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("Page not found") && body.contains("<title>Page not found · Stoa</title>")
+    );
+    assert!(
+        body.contains("/pkg/stoa.js"),
+        "the 404 page is a full app page"
+    );
+});
+
+on_both!(user_text_is_always_rendered_as_text, |app| {
+    let hostile = NewCommunity {
+        slug: "hostile",
+        name: "<script>alert('name')</script> \"quoted\"",
+        description: "<img src=x onerror=alert(1)>",
+        field: "</li><b>field</b>",
+        website: Some("javascript:alert(1)"),
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    communities::insert(tx.conn(), &hostile, Timestamp::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for path in ["/", "/communities?q=%3Cscript%3E"] {
+        let (status, body) = html(&app, path).await;
+        assert_eq!(status, 200);
+        assert!(
+            body.contains("&lt;script&gt;alert('name')&lt;/script&gt;"),
+            "{path}: {body}"
+        );
+        assert!(!body.contains("<script>alert"), "{path}");
+        assert!(!body.contains("<img src=x"), "{path}");
+        assert!(!body.contains("<b>field</b>"), "{path}");
+        assert!(
+            !body.contains("href=\"javascript:"),
+            "{path}: no script links"
+        );
+    }
+});
+
+on_both!(
+    failures_show_the_error_page_with_the_request_id_and_no_internals,
+    |app| {
+        app.seed_demo().await;
+        let mut tx = app.db.begin().await.unwrap();
+        stoa_db::on!(tx.conn(), c => sqlx::query("DROP TABLE communities").execute(c).await.map(|r| r.rows_affected())).unwrap();
+        tx.commit().await.unwrap();
+        let res = app.get("/").await;
+        assert_eq!(res.status(), 500);
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let body = res.text().await.unwrap();
+        assert!(body.contains("Something went wrong on our side."), "{body}");
+        assert!(
+            body.contains(&format!(">{id}</code>")),
+            "request id {id} shown: {body}"
+        );
+        for internal in [
+            "no such table",
+            "does not exist",
+            "sqlx",
+            "SELECT",
+            "relation",
+        ] {
+            assert!(!body.contains(internal), "leaks {internal:?}");
+        }
+    }
+);
+
+on_both!(server_functions_answer_json_and_reject_bad_input, |app| {
+    app.seed_demo().await;
+    let res = app
+        .client
+        .post(app.url("/api/communities/list"))
+        .form(&[("query", "lab"), ("page", "1"), ("per_page", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["items"].as_array().unwrap().len(), 2);
+    assert!(body["total"].as_u64().unwrap() >= 3);
+
+    let res = app
+        .client
+        .post(app.url("/api/communities/list"))
+        .form(&[("query", ""), ("page", "1"), ("per_page", "500")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_server_error() || res.status().is_client_error(),
+        "{}",
+        res.status()
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid");
+    assert_eq!(body["field"], "per_page");
+
+    let res = app
+        .client
+        .get(app.url("/api/communities/list?query=&page=1&per_page=2"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !res.status().is_success(),
+        "server functions do not answer GET: {}",
+        res.status()
+    );
+});
