@@ -5,8 +5,17 @@ use chrono::{Duration, Utc};
 use stoa_db::communities::{self, NewCommunity};
 use stoa_db::{Db, DbError, Timestamp};
 
-/// (slug, name, field, description, website, days since sign-up)
-const COMMUNITIES: &[(&str, &str, &str, &str, Option<&str>, i64)] = &[
+/// slug, name, field, description, website, days since sign-up
+type DemoCommunity = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    i64,
+);
+
+const COMMUNITIES: &[DemoCommunity] = &[
     (
         "ocean-modelling-lab",
         "Ocean Modelling Lab",

@@ -133,10 +133,10 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
 /// Leptos options built in code, so the binary runs without cargo-leptos' environment;
 /// under `cargo leptos watch|serve` its `LEPTOS_*` variables win.
 pub fn leptos_options(settings: &Settings) -> LeptosOptions {
-    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_some() {
-        if let Ok(conf) = leptos::config::get_configuration(None) {
-            return conf.leptos_options;
-        }
+    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_some()
+        && let Ok(conf) = leptos::config::get_configuration(None)
+    {
+        return conf.leptos_options;
     }
     LeptosOptions::builder()
         .output_name(stoa_app::OUTPUT_NAME)

@@ -192,12 +192,11 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(settings.busy_timeout);
-        if let Some(parent) = Path::new(options.get_filename()).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    DbError::Config(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
+        if let Some(parent) = Path::new(options.get_filename()).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| DbError::Config(format!("cannot create {}: {e}", parent.display())))?;
         }
         // The writer first: it creates the file and switches it to WAL before readers open it.
         let write = SqlitePoolOptions::new()

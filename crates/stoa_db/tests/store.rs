@@ -10,18 +10,19 @@ use stoa_db::{Backend, Db, DbError, PoolSettings, Timestamp};
 /// Runs `$body` as two tests, `sqlite` and `postgres`, each with a fresh migrated `Db`.
 macro_rules! on_both {
     ($name:ident, |$db:ident| $body:block) => {
+        async fn $name($db: Db) $body
         mod $name {
-            use super::*;
-            async fn run($db: Db) $body
+            use stoa_db::Backend;
+            use stoa_db::testing::TestDb;
             #[tokio::test]
             async fn sqlite() {
                 let test_db = TestDb::new(Backend::Sqlite).await;
-                run(connect(&test_db).await).await;
+                super::$name(super::connect(&test_db).await).await;
             }
             #[tokio::test]
             async fn postgres() {
                 let test_db = TestDb::new(Backend::Postgres).await;
-                run(connect(&test_db).await).await;
+                super::$name(super::connect(&test_db).await).await;
             }
         }
     };

@@ -124,6 +124,10 @@ struct Served {
     lines: std::sync::mpsc::Receiver<String>,
 }
 
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is returned; every test waits on it"
+)]
 fn serve(database_url: &str) -> Served {
     let mut child = Command::new(STOA)
         .arg("serve")

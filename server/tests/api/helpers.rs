@@ -13,17 +13,15 @@ use tokio::task::JoinHandle;
 /// running app and fresh database.
 macro_rules! on_both {
     ($name:ident, |$app:ident| $body:block) => {
+        async fn $name($app: $crate::helpers::TestApp) $body
         mod $name {
-            #[allow(unused_imports, reason = "not every test uses every import")]
-            use super::*;
-            async fn run($app: $crate::helpers::TestApp) $body
             #[tokio::test]
             async fn sqlite() {
-                run($crate::helpers::TestApp::spawn(stoa_db::Backend::Sqlite).await).await;
+                super::$name($crate::helpers::TestApp::spawn(stoa_db::Backend::Sqlite).await).await;
             }
             #[tokio::test]
             async fn postgres() {
-                run($crate::helpers::TestApp::spawn(stoa_db::Backend::Postgres).await).await;
+                super::$name($crate::helpers::TestApp::spawn(stoa_db::Backend::Postgres).await).await;
             }
         }
     };
