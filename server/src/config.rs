@@ -25,13 +25,23 @@ const KEYS: &[&str] = &[
     "log_filter",
     "request_timeout_secs",
     "shutdown_timeout_secs",
+    "session_idle_timeout_mins",
+    "session_absolute_timeout_hours",
+    "smtp_url",
+    "mail_from",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
-const SECRET_KEYS: &[&str] = &["database_url"];
+const SECRET_KEYS: &[&str] = &["database_url", "smtp_url"];
 
 /// Environment variables with the `STOA_` prefix that are not settings.
-const NOT_SETTINGS: &[&str] = &["STOA_CONFIG", "STOA_TEST_POSTGRES_URL", "STOA_TEST_LOG"];
+const NOT_SETTINGS: &[&str] = &[
+    "STOA_CONFIG",
+    "STOA_TEST_POSTGRES_URL",
+    "STOA_TEST_OIDC_ISSUER",
+    "STOA_TEST_SMTP_URL",
+    "STOA_TEST_MAILDEV_URL",
+];
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
@@ -71,6 +81,49 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish. Default 30.
     pub shutdown_timeout_secs: u64,
+    /// A session unused this long is signed out. Default 10080 (7 days).
+    pub session_idle_timeout_mins: u64,
+    /// A session this old is signed out however active. Default 720 (30 days).
+    pub session_absolute_timeout_hours: u64,
+    /// SMTP server for sign-in links and notices: `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host:465` (TLS), or `smtp://host:1025` (no TLS: a
+    /// relay on the same machine only).
+    /// Unset: links are written to the server log instead (development only).
+    /// `STOA_SMTP_URL` or `STOA_SMTP_URL_FILE`. Never logged.
+    pub smtp_url: Option<SecretString>,
+    /// Sender of Stoa's mail. Default `Stoa <no-reply@stoa.localhost>`.
+    pub mail_from: String,
+    /// OpenID Connect providers people can sign in with, in the order shown (config file
+    /// only: `[[oidc_providers]]`). Secrets: `STOA_OIDC_<ID>_CLIENT_SECRET`, or
+    /// `client_secret_file`.
+    pub oidc_providers: Vec<OidcProviderSettings>,
+}
+
+/// One OpenID Connect provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderSettings {
+    /// Short id used in URLs: lowercase letters, digits and `-`.
+    pub id: String,
+    /// Button label, e.g. "CILogon" or "University Keycloak".
+    pub display_name: String,
+    /// Issuer URL; discovery must report exactly this issuer.
+    pub issuer_url: String,
+    /// Client id registered with the provider.
+    pub client_id: String,
+    /// Client secret. Prefer `STOA_OIDC_<ID>_CLIENT_SECRET` or `client_secret_file`.
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    /// File holding the client secret.
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    /// Scopes to ask for. Default `openid email profile`.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+}
+
+fn default_scopes() -> Vec<String> {
+    ["openid", "email", "profile"].map(String::from).to_vec()
 }
 
 impl Default for Settings {
@@ -85,6 +138,11 @@ impl Default for Settings {
             log_filter: "info".into(),
             request_timeout_secs: 30,
             shutdown_timeout_secs: 30,
+            session_idle_timeout_mins: 7 * 24 * 60,
+            session_absolute_timeout_hours: 30 * 24,
+            smtp_url: None,
+            mail_from: "Stoa <no-reply@stoa.localhost>".into(),
+            oidc_providers: Vec::new(),
         }
     }
 }
@@ -156,7 +214,12 @@ impl Settings {
             let is_file = key
                 .strip_suffix("_file")
                 .is_some_and(|k| SECRET_KEYS.contains(&k));
-            if !KEYS.contains(&key.as_str()) && !is_file && !NOT_SETTINGS.contains(&name.as_str()) {
+            let is_oidc_secret = key.starts_with("oidc_") && key.ends_with("_client_secret");
+            if !KEYS.contains(&key.as_str())
+                && !is_file
+                && !is_oidc_secret
+                && !NOT_SETTINGS.contains(&name.as_str())
+            {
                 warnings.push(format!("ignoring unknown environment variable {name}"));
             }
         }
@@ -189,9 +252,26 @@ impl Settings {
             }
         }
 
-        let settings: Settings = figment
+        let mut settings: Settings = figment
             .extract()
             .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
+        for provider in &mut settings.oidc_providers {
+            let var = format!(
+                "STOA_OIDC_{}_CLIENT_SECRET",
+                provider.id.to_ascii_uppercase().replace('-', "_")
+            );
+            if let Some(secret) = lookup(&var) {
+                provider.client_secret = Some(SecretString::from(secret));
+            } else if let Some(path) = &provider.client_secret_file {
+                let content =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+                        var: format!("oidc_providers.{}.client_secret_file", provider.id),
+                        path: path.display().to_string(),
+                        source,
+                    })?;
+                provider.client_secret = Some(SecretString::from(content.trim_end().to_owned()));
+            }
+        }
         settings.validate(&mut warnings)?;
         Ok(Loaded { settings, warnings })
     }
@@ -212,7 +292,9 @@ impl Settings {
                 "database_max_connections must be at least 1".into(),
             ));
         }
-        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://"))
+            || url::Url::parse(&self.public_url).is_err()
+        {
             return Err(ConfigError::Invalid(format!(
                 "public_url must be an http:// or https:// URL (got {:?})",
                 self.public_url
@@ -223,6 +305,65 @@ impl Settings {
                 "request_timeout_secs must be at least 1".into(),
             ));
         }
+        if let Some(smtp) = &self.smtp_url {
+            let url = smtp.expose_secret();
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "smtp_url must start with smtp:// or smtps:// (got {})",
+                    redact_url(url)
+                )));
+            }
+        } else {
+            warnings.push(
+                "smtp_url is not set: sign-in links are written to the server log instead of being \
+                 mailed (development only)"
+                    .into(),
+            );
+        }
+        if self.session_idle_timeout_mins == 0 || self.session_absolute_timeout_hours == 0 {
+            return Err(ConfigError::Invalid(
+                "session timeouts must be at least 1".into(),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for p in &self.oidc_providers {
+            let valid_id = !p.id.is_empty()
+                && p.id.len() <= 32
+                && p.id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !valid_id {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc_providers: id {:?} must be 1-32 lowercase letters, digits or '-'",
+                    p.id
+                )));
+            }
+            if !seen.insert(p.id.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc_providers: id {:?} appears twice",
+                    p.id
+                )));
+            }
+            if url::Url::parse(&p.issuer_url).is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc_providers.{}: issuer_url is not a URL",
+                    p.id
+                )));
+            }
+            if p.client_secret.is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc_providers.{}: no client secret (set STOA_OIDC_{}_CLIENT_SECRET or client_secret_file)",
+                    p.id,
+                    p.id.to_ascii_uppercase().replace('-', "_")
+                )));
+            }
+            if !p.scopes.iter().any(|s| s == "openid") {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc_providers.{}: scopes must include openid",
+                    p.id
+                )));
+            }
+        }
         if !self.site_root.join("pkg").is_dir() {
             warnings.push(format!(
                 "site_root {} has no pkg/ folder: pages will render without styles or \
@@ -231,6 +372,13 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// `scheme://host[:port]` of [`Settings::public_url`], for same-origin checks.
+    pub fn public_origin(&self) -> String {
+        url::Url::parse(&self.public_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|_| self.public_url.trim_end_matches('/').to_owned())
     }
 
     /// True when Stoa is reached over https (secure cookies, HSTS).

@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+pub mod accounts;
+pub mod auth;
+mod clock;
 pub mod communities;
 mod error;
 mod pool;
@@ -7,6 +10,7 @@ mod pool;
 pub mod testing;
 mod time;
 
+pub use clock::Clock;
 pub use error::DbError;
 pub use pool::{Backend, Conn, Db, MigrationStatus, PoolSettings, ReadConn, WriteTx};
 pub use time::Timestamp;

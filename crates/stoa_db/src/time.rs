@@ -35,6 +35,20 @@ impl Timestamp {
     }
 }
 
+impl std::ops::Add<chrono::TimeDelta> for Timestamp {
+    type Output = Timestamp;
+    fn add(self, rhs: chrono::TimeDelta) -> Timestamp {
+        Timestamp::from(self.0 + rhs)
+    }
+}
+
+impl std::ops::Sub<chrono::TimeDelta> for Timestamp {
+    type Output = Timestamp;
+    fn sub(self, rhs: chrono::TimeDelta) -> Timestamp {
+        Timestamp::from(self.0 - rhs)
+    }
+}
+
 impl From<DateTime<Utc>> for Timestamp {
     fn from(value: DateTime<Utc>) -> Self {
         let micros = value.timestamp_micros();

@@ -1,0 +1,215 @@
+//! OpenID Connect relying party: authorization code flow with PKCE.
+
+use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType};
+use openidconnect::{
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::AuthError;
+
+/// A configured provider.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// Short id used in URLs.
+    pub id: String,
+    /// Button label.
+    pub display_name: String,
+    /// Issuer URL (discovery must report exactly this).
+    pub issuer_url: String,
+    /// Client id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: SecretString,
+    /// Scopes, `openid` included.
+    pub scopes: Vec<String>,
+}
+
+/// What the provider vouched for.
+#[derive(Debug, Clone)]
+pub struct VerifiedIdentity {
+    /// Issuer URL.
+    pub issuer: String,
+    /// Subject.
+    pub subject: String,
+    /// Email, only when the provider says it is verified (lowercase).
+    pub email: Option<String>,
+    /// A display name.
+    pub name: String,
+}
+
+/// The start of a flow: where to send the browser and what to keep server-side.
+pub struct Begin {
+    /// The provider's authorization URL with all parameters.
+    pub url: url::Url,
+    /// `state`.
+    pub state: String,
+    /// `nonce`.
+    pub nonce: String,
+    /// PKCE verifier.
+    pub pkce_verifier: String,
+}
+
+/// The providers, with an HTTP client that never follows redirects (SSRF).
+#[derive(Debug, Clone)]
+pub struct Oidc {
+    providers: Vec<ProviderConfig>,
+    redirect_url: RedirectUrl,
+    http: openidconnect::reqwest::Client,
+}
+
+impl Oidc {
+    /// `redirect_url` is Stoa's callback (`<public_url>/auth/callback`).
+    pub fn new(providers: Vec<ProviderConfig>, redirect_url: &str) -> Result<Oidc, AuthError> {
+        let redirect_url = RedirectUrl::new(redirect_url.to_owned())
+            .map_err(|e| AuthError::Config(format!("callback URL: {e}")))?;
+        let http = openidconnect::reqwest::Client::builder()
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| AuthError::Config(format!("HTTP client: {e}")))?;
+        Ok(Oidc {
+            providers,
+            redirect_url,
+            http,
+        })
+    }
+
+    /// The configured providers, in order.
+    pub fn providers(&self) -> &[ProviderConfig] {
+        &self.providers
+    }
+
+    /// The provider with this id.
+    pub fn provider(&self, id: &str) -> Result<&ProviderConfig, AuthError> {
+        self.providers
+            .iter()
+            .find(|p| p.id == id)
+            .ok_or(AuthError::UnknownProvider)
+    }
+
+    async fn metadata(&self, provider: &ProviderConfig) -> Result<CoreProviderMetadata, AuthError> {
+        let issuer = IssuerUrl::new(provider.issuer_url.clone())
+            .map_err(|e| AuthError::Config(format!("issuer of {}: {e}", provider.id)))?;
+        // Discovered on every flow: providers rotate keys (and a restarted test provider has
+        // new ones), and sign-ins are rare enough that the two requests do not matter. The
+        // crate refuses metadata whose issuer differs from the configured one.
+        CoreProviderMetadata::discover_async(issuer, &self.http)
+            .await
+            .map_err(|e| {
+                AuthError::Provider(format!(
+                    "discovery for {} failed: {}",
+                    provider.id,
+                    chain(&e)
+                ))
+            })
+    }
+
+    /// Builds the authorization request.
+    pub async fn begin(&self, provider_id: &str) -> Result<Begin, AuthError> {
+        let provider = self.provider(provider_id)?;
+        let metadata = self.metadata(provider).await?;
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(provider.client_id.clone()),
+            Some(ClientSecret::new(
+                provider.client_secret.expose_secret().to_owned(),
+            )),
+        )
+        .set_redirect_uri(self.redirect_url.clone());
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(
+                AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .set_pkce_challenge(challenge);
+        for scope in provider.scopes.iter().filter(|s| *s != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (url, state, nonce) = request.url();
+        Ok(Begin {
+            url,
+            state: state.secret().clone(),
+            nonce: nonce.secret().clone(),
+            pkce_verifier: verifier.secret().clone(),
+        })
+    }
+
+    /// Exchanges the code and verifies the ID token (signature, issuer, audience, expiry,
+    /// nonce).
+    pub async fn finish(
+        &self,
+        provider_id: &str,
+        code: &str,
+        nonce: &str,
+        pkce_verifier: &str,
+    ) -> Result<VerifiedIdentity, AuthError> {
+        let provider = self.provider(provider_id)?;
+        let metadata = self.metadata(provider).await?;
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(provider.client_id.clone()),
+            Some(ClientSecret::new(
+                provider.client_secret.expose_secret().to_owned(),
+            )),
+        )
+        .set_redirect_uri(self.redirect_url.clone());
+        let token = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(|e| {
+                AuthError::Provider(format!("{} has no token endpoint: {e}", provider.id))
+            })?
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| {
+                AuthError::Provider(format!(
+                    "code exchange with {} failed: {}",
+                    provider.id,
+                    chain(&e)
+                ))
+            })?;
+        let id_token = openidconnect::TokenResponse::id_token(&token)
+            .ok_or_else(|| AuthError::Provider(format!("{} returned no ID token", provider.id)))?;
+        let claims = id_token
+            .claims(&client.id_token_verifier(), &Nonce::new(nonce.to_owned()))
+            .map_err(|e| {
+                AuthError::Provider(format!(
+                    "ID token from {} refused: {}",
+                    provider.id,
+                    chain(&e)
+                ))
+            })?;
+        let email = claims
+            .email()
+            .filter(|_| claims.email_verified() == Some(true))
+            .map(|e| e.as_str().to_lowercase());
+        let name = claims
+            .name()
+            .and_then(|n| n.get(None))
+            .map(|n| n.as_str().to_owned())
+            .or_else(|| claims.preferred_username().map(|u| u.as_str().to_owned()))
+            .or_else(|| email.clone())
+            .unwrap_or_else(|| claims.subject().as_str().to_owned());
+        Ok(VerifiedIdentity {
+            issuer: claims.issuer().as_str().to_owned(),
+            subject: claims.subject().as_str().to_owned(),
+            email,
+            name,
+        })
+    }
+}
+
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}

@@ -1,0 +1,5 @@
+DROP TABLE tower_sessions;
+DROP TABLE magic_links;
+DROP TABLE oidc_attempts;
+DROP TABLE identities;
+DROP TABLE accounts;
