@@ -55,8 +55,8 @@ seed: server ## Add the demo data to the configured database
 test: setup-test build ## Run every test: unit, integration (SQLite + PostgreSQL), end-to-end
 	@scripts/test.sh
 
-test-rust: ## Unit and integration tests only (needs PostgreSQL, see README)
-	cargo test --workspace --exclude stoa_frontend
+test-rust: ## Unit and integration tests only (needs PostgreSQL and `eval "$$(scripts/peers.sh start)"`)
+	cargo test --workspace --exclude stoa_frontend -- --test-threads=1
 
 test-e2e: build ## Browser tests only (Playwright + Chromium)
 	node --test --test-concurrency=1 end2end/tests/

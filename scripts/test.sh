@@ -17,8 +17,16 @@ if ! pg_isready -q -d "$pg_url" 2>/dev/null; then
   exit 1
 fi
 
+echo "==> starting the test peers (OpenID provider, mail catcher)"
+eval "$(scripts/peers.sh start)"
+trap 'scripts/peers.sh stop' EXIT
+
 echo "==> Rust tests (unit, store and integration; SQLite and PostgreSQL)"
-cargo test --workspace --exclude stoa_frontend
+# One test at a time: each integration test starts a whole Stoa server, and Leptos keeps
+# process-wide state; dozens of servers rendering at once in one test process occasionally
+# stalled a render until the request timeout (never seen with one server per process, as in
+# production, under wrk load). Sequential, the suite takes ~30 s.
+cargo test --workspace --exclude stoa_frontend -- --test-threads=1
 
 echo "==> browser tests (Playwright + Chromium)"
 node --test --test-concurrency=1 end2end/tests/

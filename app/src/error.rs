@@ -12,6 +12,12 @@ pub enum AppError {
     /// The thing asked for does not exist (or is not visible to the caller).
     #[error("We could not find that.")]
     NotFound,
+    /// Signing in is needed.
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    /// Signed in, but not allowed.
+    #[error("You do not have access to this page.")]
+    Forbidden,
     /// An input failed validation; `field` names the form field.
     #[error("{message}")]
     Invalid {
@@ -39,6 +45,8 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::NotFound => 404,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden => 403,
             AppError::Invalid { .. } => 422,
             AppError::Internal { .. } => 500,
             AppError::Transport { .. } => 502,

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![recursion_limit = "256"]
 
+pub mod auth;
 pub mod components;
 pub mod error;
 pub mod pages;
@@ -14,7 +15,10 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::layout::{Footer, Header};
-use crate::pages::{CommunitiesPage, HomePage, NotFoundPage, SignInPage};
+use crate::pages::{
+    AccountPage, CommunitiesPage, EmailSentPage, HomePage, NotFoundPage, SignInLinkPage,
+    SignInPage, StaffPage,
+};
 
 /// Name of the compiled site files: `pkg/stoa.js`, `pkg/stoa_bg.wasm`, `pkg/stoa.css`.
 pub const OUTPUT_NAME: &str = "stoa";
@@ -69,7 +73,11 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFoundPage /> }>
                         <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("communities") view=CommunitiesPage ssr=SsrMode::Async />
-                        <Route path=path!("signin") view=SignInPage />
+                        <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async />
+                        <Route path=path!("signin/email-sent") view=EmailSentPage ssr=SsrMode::Async />
+                        <Route path=path!("signin/link") view=SignInLinkPage ssr=SsrMode::Async />
+                        <Route path=path!("account") view=AccountPage ssr=SsrMode::Async />
+                        <Route path=path!("staff") view=StaffPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

@@ -14,6 +14,23 @@ pub fn db() -> Result<Db, AppError> {
     use_context::<Db>().ok_or_else(|| internal("the store is missing from the context"))
 }
 
+/// The signed-in person, if any (resolved by the server's session middleware).
+pub fn current_user() -> Option<crate::auth::CurrentUser> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::auth::CurrentUser>().cloned())
+}
+
+/// The signed-in person, or [`AppError::Unauthorized`].
+pub fn require_user() -> Result<crate::auth::CurrentUser, AppError> {
+    current_user().ok_or(AppError::Unauthorized)
+}
+
+/// The sign-in service.
+pub fn auth() -> Result<stoa_auth::Auth, AppError> {
+    use_context::<stoa_auth::Auth>()
+        .ok_or_else(|| internal("the sign-in service is missing from the context"))
+}
+
 /// This request's id, if the middleware set one.
 pub fn request_id() -> Option<String> {
     use_context::<RequestId>().map(|r| r.0)
@@ -53,4 +70,49 @@ pub fn set_status(code: u16) {
     ) {
         options.set_status(status);
     }
+}
+
+/// Runs a server function's body and, on error, sets the HTTP status to match: for a call
+/// over HTTP the client gets 401/403/404/422/500 instead of a blanket 500, and for a page
+/// rendered on the server the page gets that status. An anonymous visitor of a protected
+/// page is redirected to sign in and back.
+///
+/// Everything it needs from the request context is taken before the first `.await`: the
+/// body may resume on another worker thread, where the render's context is not guaranteed.
+pub async fn respond<T>(
+    body: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    let options = use_context::<leptos_axum::ResponseOptions>();
+    let parts = use_context::<http::request::Parts>();
+    let request_id = request_id();
+    let mut result = body.await;
+    if let Err(err) = &mut result {
+        if let AppError::Internal {
+            request_id: id @ None,
+        } = err
+        {
+            id.clone_from(&request_id);
+        }
+        if let Some(options) = options {
+            let page = parts
+                .as_ref()
+                .map(|p| p.uri.path().to_owned())
+                .filter(|path| !path.starts_with("/api/"));
+            match (&*err, page) {
+                (AppError::Unauthorized, Some(path)) => {
+                    let target = format!("/signin?next={path}");
+                    if let Ok(location) = http::HeaderValue::from_str(&target) {
+                        options.insert_header(http::header::LOCATION, location);
+                        options.set_status(http::StatusCode::SEE_OTHER);
+                    }
+                }
+                _ => {
+                    if let Ok(status) = http::StatusCode::from_u16(err.status_code()) {
+                        options.set_status(status);
+                    }
+                }
+            }
+        }
+    }
+    result
 }

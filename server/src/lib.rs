@@ -2,6 +2,7 @@
 //! `src/main.rs` dispatches. A library so integration tests can start the real server
 //! in-process on `127.0.0.1:0`.
 
+pub mod auth;
 pub mod config;
 pub mod health;
 pub mod middleware;

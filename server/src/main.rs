@@ -37,11 +37,30 @@ enum Command {
         #[arg(long)]
         connect: bool,
     },
+    /// Grant or revoke staff rights (operations and support pages).
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
     /// Fill the database with data.
     Seed {
         /// Realistic demo communities for a local portal (never on a production database).
         #[arg(long, required = true)]
         demo: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffAction {
+    /// Make the account with this verified email staff.
+    Add {
+        /// The account's email address.
+        email: String,
+    },
+    /// Take staff rights away from the account with this email.
+    Remove {
+        /// The account's email address.
+        email: String,
     },
 }
 
@@ -168,6 +187,37 @@ async fn run(
                 db.close().await;
             }
             println!("configuration OK");
+        }
+        Command::Staff { action } => {
+            let (email, grant) = match &action {
+                StaffAction::Add { email } => (email, true),
+                StaffAction::Remove { email } => (email, false),
+            };
+            let Some(email) = stoa_auth::normalize_email(email) else {
+                eprintln!("stoa: {email:?} is not an email address");
+                return Ok(ExitCode::from(2));
+            };
+            let db = startup::connect(&settings).await?;
+            db.migrate().await.context("cannot apply migrations")?;
+            let mut tx = db.begin().await?;
+            let result =
+                stoa_db::accounts::set_staff(tx.conn(), &email, grant, stoa_db::Timestamp::now())
+                    .await;
+            tx.commit().await?;
+            db.close().await;
+            match result {
+                Ok(id) => {
+                    tracing::info!(account.id = id.0, staff = grant, "staff rights changed");
+                    println!("{} staff rights", if grant { "granted" } else { "revoked" });
+                }
+                Err(stoa_db::DbError::NotFound) => {
+                    eprintln!(
+                        "stoa: no account has that email address; the person must sign in once first"
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+                Err(other) => return Err(other.into()),
+            }
         }
         Command::Seed { demo } => {
             debug_assert!(demo);

@@ -14,8 +14,10 @@ use axum::serve::ListenerExt as _;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use stoa_app::{App, shell};
-use stoa_db::{Db, PoolSettings};
+use stoa_auth::{Auth, AuthSettings, Mailer, ProviderConfig};
+use stoa_db::{Clock, Db, PoolSettings};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -23,6 +25,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+use crate::auth::csrf::CsrfConfig;
 use crate::config::Settings;
 use crate::health;
 use crate::middleware::{
@@ -36,6 +39,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The store.
     pub db: Db,
+    /// Sign-in.
+    pub auth: Auth,
 }
 
 /// A bound, ready-to-run server.
@@ -43,6 +48,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Db,
+    clock: Clock,
     shutdown_timeout: Duration,
 }
 
@@ -60,17 +66,33 @@ impl Application {
         settings: &Settings,
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, listener, Clock::default()).await
+    }
+
+    /// Like [`Application::build_with_listener`] with a clock the caller controls (tests).
+    pub async fn build_with_clock(
+        settings: &Settings,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let db = connect(settings).await?;
         db.migrate()
             .await
             .context("cannot apply database migrations")?;
-        let router = router(settings, db.clone());
+        let auth = build_auth(settings, db.clone(), clock.clone())?;
+        let router = router(settings, db.clone(), auth);
         Ok(Self {
             listener,
             router,
             db,
+            clock,
             shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
         })
+    }
+
+    /// The clock the application decides expiry with.
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     /// The address actually bound (useful with port 0).
@@ -97,7 +119,11 @@ impl Application {
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let server = axum::serve(listener, self.router).with_graceful_shutdown(signal);
+        let housekeeping = tokio::spawn(housekeeping(self.db.clone(), self.clock.clone()));
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(listener, service).with_graceful_shutdown(signal);
         let grace = self.shutdown_timeout;
         tokio::select! {
             result = server.into_future() => result.context("server failed")?,
@@ -108,9 +134,66 @@ impl Application {
                 }
             } => tracing::warn!(timeout_secs = grace.as_secs(), "in-flight requests did not finish in time; stopping anyway"),
         }
+        housekeeping.abort();
         self.db.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Builds the sign-in service from the settings.
+pub fn build_auth(settings: &Settings, db: Db, clock: Clock) -> anyhow::Result<Auth> {
+    let mailer =
+        Mailer::new(settings.smtp_url.as_ref(), &settings.mail_from).map_err(anyhow::Error::msg)?;
+    let providers = settings
+        .oidc_providers
+        .iter()
+        .map(|p| ProviderConfig {
+            id: p.id.clone(),
+            display_name: p.display_name.clone(),
+            issuer_url: p.issuer_url.clone(),
+            client_id: p.client_id.clone(),
+            client_secret: p
+                .client_secret
+                .clone()
+                .unwrap_or_else(|| SecretString::from("")),
+            scopes: p.scopes.clone(),
+        })
+        .collect();
+    let auth_settings = AuthSettings {
+        public_url: settings.public_url.clone(),
+        session_absolute: chrono::TimeDelta::hours(
+            i64::try_from(settings.session_absolute_timeout_hours).unwrap_or(i64::MAX / 3600),
+        ),
+    };
+    Auth::new(db, clock, mailer, providers, auth_settings)
+        .map_err(|e| anyhow::anyhow!("sign-in: {}", e.log_detail()))
+}
+
+/// Periodic clean-up: expired sessions, sign-in attempts and links. Every process runs it;
+/// the deletes are idempotent, so replicas doing it too is harmless.
+async fn housekeeping(db: Db, clock: Clock) {
+    let store = crate::auth::session::Store::new(&db);
+    // First run one period after start, not at start: a fresh process (or a test) should not
+    // race its own clean-up against migrations.
+    let period = Duration::from_secs(15 * 60);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tick.tick().await;
+        if let Err(err) =
+            tower_sessions::session_store::ExpiredDeletion::delete_expired(&store).await
+        {
+            tracing::warn!(error = %err, "cannot delete expired sessions");
+        }
+        let purged = async {
+            let mut tx = db.begin().await?;
+            let n = stoa_db::auth::purge_expired(tx.conn(), clock.now()).await?;
+            tx.commit().await?;
+            Ok::<_, stoa_db::DbError>(n)
+        };
+        if let Err(err) = purged.await {
+            tracing::warn!(error = %crate::health::error_chain(&err), "cannot purge expired sign-in state");
+        }
     }
 }
 
@@ -147,16 +230,19 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 }
 
 /// The whole HTTP application.
-pub fn router(settings: &Settings, db: Db) -> Router {
+pub fn router(settings: &Settings, db: Db, auth: Auth) -> Router {
     let state = AppState {
         leptos_options: leptos_options(settings),
         db,
+        auth,
     };
     let routes = generate_route_list(App);
     let context = {
         let db = state.db.clone();
+        let auth = state.auth.clone();
         move || {
             provide_context(db.clone());
+            provide_context(auth.clone());
             // The middleware chose this response's nonce and request id; hand them to the
             // render so the hydration scripts carry the nonce the CSP header names.
             if let Some(parts) = use_context::<axum::http::request::Parts>() {
@@ -172,10 +258,16 @@ pub fn router(settings: &Settings, db: Db) -> Router {
     let policy = PolicyConfig {
         hsts: settings.is_https(),
     };
+    let csrf = CsrfConfig {
+        origin: settings.public_origin(),
+    };
+    let sessions = crate::auth::session::layer(&state.db, settings);
+    let auth = state.auth.clone();
 
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(crate::auth::routes::router(state.auth.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -185,7 +277,17 @@ pub fn router(settings: &Settings, db: Db) -> Router {
         ))
         .with_state(state)
         // Each `layer` wraps what is above it, so the last one is outermost: the policy sees
-        // every response, including those the inner layers make up (timeouts, panics).
+        // every response, including those the inner layers make up (timeouts, panics), and
+        // CSRF refuses a cross-site request before any session is loaded.
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            crate::auth::current_user,
+        ))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            csrf,
+            crate::auth::csrf::csrf,
+        ))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -56,14 +56,14 @@ pub fn CommunitiesPage() -> impl IntoView {
             </button>
         </Form>
         <section aria-live="polite" class="mt-6">
-            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
-                <Suspense fallback=|| view! { <p>"Loading communities…"</p> }>
+            <Suspense fallback=|| view! { <p>"Loading communities…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
                     {move || Suspend::new(async move {
                         let q = search();
                         results.await.map(|page| view! { <Results page q /> })
                     })}
-                </Suspense>
-            </ErrorBoundary>
+                </ErrorBoundary>
+            </Suspense>
         </section>
     }
 }

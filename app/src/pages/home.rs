@@ -31,8 +31,8 @@ pub fn HomePage() -> impl IntoView {
         </section>
         <section aria-labelledby="newest-heading" class="py-6">
             <h2 id="newest-heading" class="mb-4 text-xl font-semibold">"Newest communities"</h2>
-            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
-                <Suspense fallback=|| view! { <p>"Loading communities…"</p> }>
+            <Suspense fallback=|| view! { <p>"Loading communities…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
                     {move || Suspend::new(async move {
                         newest.await.map(|page| {
                             let total = page.total;
@@ -44,8 +44,8 @@ pub fn HomePage() -> impl IntoView {
                             }
                         })
                     })}
-                </Suspense>
-            </ErrorBoundary>
+                </ErrorBoundary>
+            </Suspense>
         </section>
     }
 }

@@ -89,29 +89,32 @@ pub async fn list_communities(
     page: u32,
     per_page: u32,
 ) -> Result<CommunityPage, AppError> {
-    let (query, page, per_page) = validate_query(&query, page, per_page)?;
-    let db = crate::ssr::db()?;
-    let mut conn = db.read().await?;
-    let offset = i64::from(page - 1) * i64::from(per_page);
-    let found =
-        stoa_db::communities::search(conn.conn(), &query, i64::from(per_page), offset).await?;
-    Ok(CommunityPage {
-        items: found
-            .items
-            .into_iter()
-            .map(|c| CommunitySummary {
-                joined: c.created_at.as_datetime().format("%B %Y").to_string(),
-                slug: c.slug,
-                name: c.name,
-                description: c.description,
-                field: c.field,
-                website: c.website,
-            })
-            .collect(),
-        total: u64::try_from(found.total).unwrap_or(0),
-        page,
-        per_page,
+    crate::ssr::respond(async move {
+        let (query, page, per_page) = validate_query(&query, page, per_page)?;
+        let db = crate::ssr::db()?;
+        let mut conn = db.read().await?;
+        let offset = i64::from(page - 1) * i64::from(per_page);
+        let found =
+            stoa_db::communities::search(conn.conn(), &query, i64::from(per_page), offset).await?;
+        Ok(CommunityPage {
+            items: found
+                .items
+                .into_iter()
+                .map(|c| CommunitySummary {
+                    joined: c.created_at.as_datetime().format("%B %Y").to_string(),
+                    slug: c.slug,
+                    name: c.name,
+                    description: c.description,
+                    field: c.field,
+                    website: c.website,
+                })
+                .collect(),
+            total: u64::try_from(found.total).unwrap_or(0),
+            page,
+            per_page,
+        })
     })
+    .await
 }
 
 #[cfg(test)]

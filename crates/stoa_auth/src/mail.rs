@@ -9,8 +9,9 @@ use secrecy::ExposeSecret;
 pub enum Mailer {
     /// A real SMTP server.
     Smtp {
-        /// Pooled SMTP connections.
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// Pooled SMTP connections (boxed: the transport is large and a mailer is moved
+        /// around by value).
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         /// Sender.
         from: Mailbox,
     },
@@ -58,11 +59,13 @@ impl Mailer {
             .map_err(|e| format!("smtp_url is unusable: {e}"))?
             .timeout(Some(std::time::Duration::from_secs(10)))
             .build();
-        Ok(Mailer::Smtp { transport, from })
+        Ok(Mailer::Smtp {
+            transport: Box::new(transport),
+            from,
+        })
     }
 
-    /// Sends a plain-text message. `log_text` is what the development log shows instead
-    /// (the text itself may hold a sign-in link, which only the log mode may print).
+    /// Sends a plain-text message. Without SMTP the text goes to the log (development).
     pub async fn send(&self, to: &str, subject: &str, text: String) -> Result<(), MailError> {
         match self {
             Mailer::Smtp { transport, from } => {

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::auth::UserMenu;
+
 /// Site header: brand, primary navigation and the account entry point.
 #[component]
 pub fn Header() -> impl IntoView {
@@ -14,12 +16,7 @@ pub fn Header() -> impl IntoView {
                 </A>
                 <nav aria-label="Main" class="flex flex-wrap items-center gap-1">
                     <A href="/communities" attr:class=link>"Communities"</A>
-                    <A
-                        href="/signin"
-                        attr:class="ml-2 rounded-md bg-teal-700 px-3 py-2 text-sm font-medium text-white hover:bg-teal-800 dark:bg-teal-600 dark:hover:bg-teal-500"
-                    >
-                        "Sign in"
-                    </A>
+                    <UserMenu />
                 </nav>
             </div>
         </header>

@@ -1,0 +1,156 @@
+//! Sessions: tower-sessions with the sqlx store in Stoa's own database, so restarts keep
+//! people signed in and replicas share sessions.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use stoa_db::accounts::AccountId;
+use stoa_db::{Db, Timestamp};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+use crate::config::Settings;
+
+/// The session store for whichever engine Stoa runs on (tables from Stoa's migrations).
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// SQLite, through the single writer connection.
+    Sqlite(SqliteStore),
+    /// PostgreSQL.
+    Postgres(PostgresStore),
+}
+
+impl Store {
+    /// The store on `db`.
+    pub fn new(db: &Db) -> Store {
+        match (db.sqlite_write_pool(), db.postgres_pool()) {
+            (Some(pool), _) => Store::Sqlite(SqliteStore::new(pool.clone())),
+            (_, Some(pool)) => Store::Postgres(PostgresStore::new(pool.clone())),
+            (None, None) => unreachable!("a Db is SQLite or PostgreSQL"),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for Store {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            Store::Sqlite(s) => s.create(record).await,
+            Store::Postgres(s) => s.create(record).await,
+        }
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            Store::Sqlite(s) => s.save(record).await,
+            Store::Postgres(s) => s.save(record).await,
+        }
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            Store::Sqlite(s) => s.load(id).await,
+            Store::Postgres(s) => s.load(id).await,
+        }
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            Store::Sqlite(s) => s.delete(id).await,
+            Store::Postgres(s) => s.delete(id).await,
+        }
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for Store {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        match self {
+            Store::Sqlite(s) => s.delete_expired().await,
+            Store::Postgres(s) => s.delete_expired().await,
+        }
+    }
+}
+
+/// The cookie name: with https the `__Host-` prefix pins it to this host, path `/` and
+/// Secure, so a sibling subdomain cannot set or shadow it.
+pub fn cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-stoa_session"
+    } else {
+        "stoa_session"
+    }
+}
+
+/// The session layer: HttpOnly, SameSite=Lax, Secure over https, idle expiry from config.
+pub fn layer(db: &Db, settings: &Settings) -> SessionManagerLayer<Store> {
+    let idle = tower_sessions::cookie::time::Duration::minutes(
+        i64::try_from(settings.session_idle_timeout_mins).unwrap_or(i64::MAX / 60),
+    );
+    SessionManagerLayer::new(Store::new(db))
+        .with_name(cookie_name(settings.is_https()))
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.is_https())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// What a signed-in session holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionAuth {
+    /// Who.
+    pub account_id: AccountId,
+    /// The account's session epoch at sign-in.
+    pub epoch: i64,
+    /// When (for the absolute timeout).
+    pub signed_in_at: Timestamp,
+}
+
+const AUTH_KEY: &str = "auth";
+const OIDC_STATE_KEY: &str = "oidc_state";
+
+/// Typed access to Stoa's session keys.
+pub struct AuthSession(pub Session);
+
+impl AuthSession {
+    /// The signed-in account, as stored.
+    pub async fn auth(&self) -> Result<Option<SessionAuth>, tower_sessions::session::Error> {
+        self.0.get(AUTH_KEY).await
+    }
+
+    /// Signs in: a new session id (the old one stops working), then the account.
+    pub async fn sign_in(
+        &self,
+        account: AccountId,
+        epoch: i64,
+        now: Timestamp,
+    ) -> Result<(), tower_sessions::session::Error> {
+        self.0.remove_value(OIDC_STATE_KEY).await?;
+        self.0.cycle_id().await?;
+        self.0
+            .insert(
+                AUTH_KEY,
+                SessionAuth {
+                    account_id: account,
+                    epoch,
+                    signed_in_at: now,
+                },
+            )
+            .await
+    }
+
+    /// Remembers the state of a provider sign-in this browser started.
+    pub async fn set_oidc_state(&self, state: &str) -> Result<(), tower_sessions::session::Error> {
+        self.0.insert(OIDC_STATE_KEY, state).await
+    }
+
+    /// Takes (removes) the remembered provider state.
+    pub async fn take_oidc_state(&self) -> Result<Option<String>, tower_sessions::session::Error> {
+        self.0.remove(OIDC_STATE_KEY).await
+    }
+
+    /// Ends the session: its record is deleted and the cookie cleared.
+    pub async fn sign_out(&self) -> Result<(), tower_sessions::session::Error> {
+        self.0.flush().await
+    }
+}

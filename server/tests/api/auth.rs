@@ -1,0 +1,656 @@
+//! Sign-in, sessions and CSRF against the real peers: oidc-provider (OpenID Connect) and
+//! maildev (SMTP), started by scripts/peers.sh.
+
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::{Client, Response, redirect};
+
+use crate::helpers::{TestApp, on_both, require_peers};
+
+const COOKIE_NAME: &str = "stoa_session";
+
+/// A second browser, with its own cookies.
+fn browser() -> Client {
+    Client::builder()
+        .redirect(redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+fn location(res: &Response) -> String {
+    res.headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("no Location on {}", res.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn session_cookie(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (name, value) = pair.split_once('=')?;
+            (name == COOKIE_NAME).then(|| value.to_owned())
+        })
+}
+
+/// Starts a provider sign-in in `browser` and drives the provider's login form as `login`,
+/// returning the callback URL the provider sends the browser back to (not yet visited).
+async fn provider_login(
+    app: &TestApp,
+    browser: &Client,
+    login: &str,
+    form: &[(&str, &str)],
+) -> String {
+    let res = browser
+        .post(app.url("/auth/oidc/test"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let mut url = location(&res);
+    let issuer = std::env::var("STOA_TEST_OIDC_ISSUER").unwrap();
+    // The provider's own pages: its redirects, then its login form.
+    let op = browser_for_provider();
+    for _ in 0..10 {
+        if url.starts_with(&app.url("/")) {
+            return url;
+        }
+        let absolute = if url.starts_with('/') {
+            format!("{issuer}{url}")
+        } else {
+            url.clone()
+        };
+        let res = op.get(&absolute).send().await.unwrap();
+        if res.status().is_redirection() {
+            url = location(&res);
+            continue;
+        }
+        assert_eq!(res.status(), 200, "provider page {absolute}");
+        let res = op
+            .post(&absolute)
+            .form(&[("prompt", "login"), ("login", login), ("password", "any")])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_redirection(),
+            "login form: {}",
+            res.status()
+        );
+        url = location(&res);
+    }
+    panic!("the provider never sent the browser back");
+}
+
+thread_local! {
+    static OP_BROWSER: Client = Client::builder().redirect(redirect::Policy::none()).cookie_store(true).build().unwrap();
+}
+
+fn browser_for_provider() -> Client {
+    OP_BROWSER.with(Clone::clone)
+}
+
+async fn signed_in_name(app: &TestApp, browser: &Client) -> Option<String> {
+    let res = browser.get(app.url("/account")).send().await.unwrap();
+    if res.status().is_redirection() {
+        assert!(location(&res).starts_with("/signin?next=/account"));
+        return None;
+    }
+    let body = res.text().await.unwrap();
+    let start = body
+        .find("data-testid=\"user-name\"")
+        .unwrap_or_else(|| panic!("name in header: {body}"));
+    let rest = &body[start..];
+    let name = &rest[rest.find('>').unwrap() + 1..rest.find('<').unwrap()];
+    Some(name.to_owned())
+}
+
+on_both!(
+    oidc_sign_in_rotates_the_session_and_sign_out_ends_it,
+    |app| {
+        require_peers();
+        let browser = browser();
+        let start = browser
+            .post(app.url("/auth/oidc/test"))
+            .form(&[("next", "/account")])
+            .send()
+            .await
+            .unwrap();
+        let before = session_cookie(&start).expect("a pre-sign-in session holds the state");
+        let provider_url = location(&start);
+        for needle in [
+            "code_challenge_method=S256",
+            "code_challenge=",
+            "state=",
+            "nonce=",
+            "scope=openid",
+        ] {
+            assert!(
+                provider_url.contains(needle),
+                "{needle} missing: {provider_url}"
+            );
+        }
+
+        let callback = provider_login(&app, &browser, "alice", &[("next", "/account")]).await;
+        let res = browser.get(&callback).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(location(&res), "/account");
+        let after = session_cookie(&res).expect("new session cookie");
+        assert_ne!(before, after, "session id changes on sign-in");
+        assert_eq!(
+            signed_in_name(&app, &browser).await.as_deref(),
+            Some("Test alice")
+        );
+
+        // The pre-sign-in id no longer authenticates.
+        let stale = app
+            .client
+            .get(app.url("/account"))
+            .header(COOKIE, format!("{COOKIE_NAME}={before}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stale.status(), 303, "old session id must not authenticate");
+
+        // The same callback again (a replayed code) is refused and signs nobody in.
+        let replay = app.client.get(&callback).send().await.unwrap();
+        assert!(
+            location(&replay).starts_with("/signin?error=failed"),
+            "{}",
+            location(&replay)
+        );
+        assert_eq!(signed_in_name(&app, &app.client).await, None);
+
+        let out = browser.post(app.url("/auth/signout")).send().await.unwrap();
+        assert_eq!((out.status().as_u16(), location(&out).as_str()), (303, "/"));
+        assert_eq!(signed_in_name(&app, &browser).await, None);
+        let reused = app
+            .client
+            .get(app.url("/account"))
+            .header(COOKIE, format!("{COOKIE_NAME}={after}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            reused.status(),
+            303,
+            "the signed-out cookie no longer works"
+        );
+    }
+);
+
+on_both!(
+    oidc_refuses_bad_state_nonce_other_browsers_and_offsite_next,
+    |app| {
+        require_peers();
+        // Wrong state.
+        let browser1 = browser();
+        let callback = provider_login(&app, &browser1, "bob", &[]).await;
+        let tampered = callback.replace("state=", "state=x");
+        let res = browser1.get(&tampered).send().await.unwrap();
+        assert!(location(&res).starts_with("/signin?error=failed"));
+        assert_eq!(signed_in_name(&app, &browser1).await, None);
+
+        // The callback completed in another browser than the one that started (login CSRF).
+        let browser2 = browser();
+        let callback = provider_login(&app, &browser2, "bob", &[]).await;
+        let res = browser().get(&callback).send().await.unwrap();
+        assert!(location(&res).starts_with("/signin?error=failed"));
+        // ...and the attempt is spent: the right browser cannot use it afterwards either.
+        let res = browser2.get(&callback).send().await.unwrap();
+        assert!(location(&res).starts_with("/signin?error=failed"));
+        assert_eq!(signed_in_name(&app, &browser2).await, None);
+
+        // An ID token whose nonce is not the one this attempt stored.
+        let browser3 = browser();
+        let callback = provider_login(&app, &browser3, "bob", &[]).await;
+        let mut tx = app.db.begin().await.unwrap();
+        stoa_db::on!(tx.conn(), c => sqlx::query("UPDATE oidc_attempts SET nonce = 'not-the-nonce'").execute(c).await.map(|r| r.rows_affected())).unwrap();
+        tx.commit().await.unwrap();
+        let res = browser3.get(&callback).send().await.unwrap();
+        assert!(location(&res).starts_with("/signin?error=failed"));
+        assert_eq!(signed_in_name(&app, &browser3).await, None);
+
+        // Off-site `next` values are ignored.
+        for next in ["https://evil.example", "//evil.example", "/\\evil.example"] {
+            let b = browser();
+            let callback = provider_login(&app, &b, "carol", &[("next", next)]).await;
+            let res = b.get(&callback).send().await.unwrap();
+            assert_eq!(location(&res), "/", "next={next}");
+        }
+    }
+);
+
+#[tokio::test]
+async fn discovery_with_another_issuer_fails_closed() {
+    require_peers();
+    let issuer = std::env::var("STOA_TEST_OIDC_ISSUER").unwrap();
+    // The provider reports http://127.0.0.1:…; configure the same server as localhost.
+    let spelled_otherwise = issuer.replace("127.0.0.1", "localhost");
+    let app = TestApp::spawn_with(stoa_db::Backend::Sqlite, |settings| {
+        settings.oidc_providers[0].issuer_url = spelled_otherwise.clone();
+    })
+    .await;
+    let res = app
+        .client
+        .post(app.url("/auth/oidc/test"))
+        .form(&[("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location(&res).starts_with("/signin?error=failed"),
+        "{}",
+        location(&res)
+    );
+}
+
+/// The newest sign-in link mailed to `email`, read from maildev, if any.
+async fn latest_link(email: &str) -> Option<String> {
+    let maildev = std::env::var("STOA_TEST_MAILDEV_URL").unwrap();
+    let mails: Vec<serde_json::Value> = reqwest::get(format!("{maildev}/api/email"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mail = mails.iter().rev().find(|m| {
+        m["to"]
+            .as_array()
+            .is_some_and(|to| to.iter().any(|t| t["address"] == email))
+    })?;
+    assert_eq!(mail["subject"], "Your Stoa sign-in link");
+    let text = mail["text"].as_str().unwrap();
+    let start = text.find("http").unwrap();
+    Some(text[start..].split_whitespace().next().unwrap().to_owned())
+}
+
+/// Waits for a link to `email` other than `previous`.
+async fn link_from_mail_after(email: &str, previous: Option<&str>) -> String {
+    for _ in 0..100 {
+        if let Some(link) = latest_link(email).await
+            && Some(link.as_str()) != previous
+        {
+            return link;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no new mail to {email}");
+}
+
+async fn link_from_mail(email: &str) -> String {
+    link_from_mail_after(email, None).await
+}
+
+fn token_of(link: &str) -> String {
+    link.split("token=").nth(1).unwrap().to_owned()
+}
+
+async fn request_link(app: &TestApp, browser: &Client, email: &str) -> Response {
+    browser
+        .post(app.url("/auth/email"))
+        .form(&[("email", email), ("next", "/account")])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.org", uuid_like())
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed) + u64::from(rand_u32())
+    )
+}
+
+fn rand_u32() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+on_both!(magic_link_signs_in_once_and_expires, |app| {
+    require_peers();
+    let email = unique_email("ada");
+    let browser = browser();
+    let res = request_link(&app, &browser, &email.to_uppercase()).await;
+    assert_eq!(
+        (res.status().as_u16(), location(&res).as_str()),
+        (303, "/signin/email-sent")
+    );
+    let link = link_from_mail(&email).await;
+    assert!(link.starts_with(&app.url("/signin/link?token=")), "{link}");
+
+    // Opening the link shows a confirmation; it does not use the link up.
+    let page = browser
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("Sign in as {email}")), "{page}");
+    let token = token_of(&link);
+    let res = browser
+        .post(app.url("/auth/email/verify"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/account");
+    assert_eq!(
+        signed_in_name(&app, &browser).await.as_deref(),
+        Some(email.split('@').next().unwrap())
+    );
+
+    // A second use is refused.
+    let other = self::browser();
+    let res = other
+        .post(app.url("/auth/email/verify"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&res).starts_with("/signin?error=link_invalid"));
+    assert_eq!(signed_in_name(&app, &other).await, None);
+    let page = other.get(&link).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-testid=\"link-invalid\""));
+
+    // An expired link is refused.
+    let res = request_link(&app, &other, &email).await;
+    assert_eq!(location(&res), "/signin/email-sent");
+    let link = link_from_mail_after(&email, Some(&link)).await;
+    app.clock.advance(chrono::TimeDelta::minutes(16));
+    let res = other
+        .post(app.url("/auth/email/verify"))
+        .form(&[("token", token_of(&link).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&res).starts_with("/signin?error=link_invalid"));
+    assert_eq!(signed_in_name(&app, &other).await, None);
+});
+
+on_both!(magic_links_are_validated_and_rate_limited, |app| {
+    require_peers();
+    let browser = browser();
+    for bad in ["not-an-address", "a@b", "x y@example.org", ""] {
+        let res = request_link(&app, &browser, bad).await;
+        assert!(
+            location(&res).starts_with("/signin?error=invalid_email"),
+            "{bad:?}: {}",
+            location(&res)
+        );
+    }
+    let email = unique_email("limit");
+    for _ in 0..stoa_auth::LINKS_PER_ADDRESS {
+        assert_eq!(
+            location(&request_link(&app, &browser, &email).await),
+            "/signin/email-sent"
+        );
+    }
+    let res = request_link(&app, &browser, &email).await;
+    assert!(location(&res).starts_with("/signin?error=rate_limited"));
+    let stored: i64 = {
+        let mut conn = app.db.read().await.unwrap();
+        stoa_db::on!(conn.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM magic_links WHERE email = $1").bind(&email).fetch_one(c).await).unwrap()
+    };
+    assert_eq!(
+        stored,
+        stoa_auth::LINKS_PER_ADDRESS,
+        "the refused request stored nothing"
+    );
+    // Per requester too: other addresses from the same client.
+    let mut limited = false;
+    for i in 0..stoa_auth::LINKS_PER_REQUESTER {
+        let res = request_link(&app, &browser, &unique_email(&format!("r{i}"))).await;
+        limited |= location(&res).starts_with("/signin?error=rate_limited");
+    }
+    assert!(limited, "one client cannot ask for unlimited links");
+    // The window passes.
+    app.clock.advance(chrono::TimeDelta::minutes(16));
+    assert_eq!(
+        location(&request_link(&app, &browser, &email).await),
+        "/signin/email-sent"
+    );
+});
+
+/// Signs `browser` in by magic link as `email`.
+async fn sign_in_by_mail(app: &TestApp, browser: &Client, email: &str) {
+    let previous = latest_link(email).await;
+    assert_eq!(
+        location(&request_link(app, browser, email).await),
+        "/signin/email-sent"
+    );
+    let link = link_from_mail_after(email, previous.as_deref()).await;
+    let res = browser
+        .post(app.url("/auth/email/verify"))
+        .form(&[("token", token_of(&link).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/account");
+}
+
+async fn account_name(app: &TestApp, email: &str) -> String {
+    let mut conn = app.db.read().await.unwrap();
+    stoa_db::accounts::find_by_email(conn.conn(), email)
+        .await
+        .unwrap()
+        .expect("account")
+        .name
+}
+
+on_both!(cross_site_posts_are_refused_and_change_nothing, |app| {
+    require_peers();
+    let email = unique_email("csrf");
+    let browser = browser();
+    sign_in_by_mail(&app, &browser, &email).await;
+    let rename = |origin: Option<&'static str>, site: Option<&'static str>| {
+        let mut req = browser
+            .post(app.url("/api/account/rename"))
+            .form(&[("name", "Renamed")]);
+        if let Some(origin) = origin {
+            req = req.header(ORIGIN, origin);
+        }
+        if let Some(site) = site {
+            req = req.header("sec-fetch-site", site);
+        }
+        req.send()
+    };
+    let original = account_name(&app, &email).await;
+    assert_eq!(
+        rename(Some("https://evil.example"), None)
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        rename(None, Some("cross-site")).await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        rename(Some("https://evil.example"), Some("same-site"))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        account_name(&app, &email).await,
+        original,
+        "nothing changed"
+    );
+    // Plain form posts are covered too.
+    let res = browser
+        .post(app.url("/auth/signout"))
+        .header(ORIGIN, "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(
+        signed_in_name(&app, &browser).await.is_some(),
+        "still signed in"
+    );
+
+    let own_origin: &'static str = Box::leak(app.url("").into_boxed_str());
+    let res = rename(Some(own_origin), Some("same-origin")).await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(account_name(&app, &email).await, "Renamed");
+
+    // State-changing server functions do not answer GET.
+    let res = browser
+        .get(app.url("/api/account/rename?name=ViaGet"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!res.status().is_success(), "{}", res.status());
+    assert_eq!(account_name(&app, &email).await, "Renamed");
+});
+
+on_both!(
+    sign_out_everywhere_and_absolute_timeout_end_sessions,
+    |app| {
+        require_peers();
+        let email = unique_email("everywhere");
+        let (laptop, phone) = (browser(), browser());
+        sign_in_by_mail(&app, &laptop, &email).await;
+        sign_in_by_mail(&app, &phone, &email).await;
+        assert!(signed_in_name(&app, &phone).await.is_some());
+        let res = laptop
+            .post(app.url("/auth/signout-everywhere"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&res), "/signin?notice=signed_out_everywhere");
+        assert_eq!(signed_in_name(&app, &laptop).await, None);
+        assert_eq!(
+            signed_in_name(&app, &phone).await,
+            None,
+            "the other device is signed out too"
+        );
+
+        sign_in_by_mail(&app, &phone, &email).await;
+        assert!(signed_in_name(&app, &phone).await.is_some());
+        app.clock.advance(chrono::TimeDelta::days(31));
+        assert_eq!(
+            signed_in_name(&app, &phone).await,
+            None,
+            "absolute lifetime"
+        );
+    }
+);
+
+on_both!(staff_pages_refuse_everyone_but_staff, |app| {
+    require_peers();
+    let email = unique_email("staff");
+    let browser = browser();
+    let res = browser.get(app.url("/staff")).send().await.unwrap();
+    assert_eq!(location(&res), "/signin?next=/staff");
+    sign_in_by_mail(&app, &browser, &email).await;
+    let res = browser.get(app.url("/staff")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+
+    let stoa = |args: Vec<String>| {
+        let url = app.database_url.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_stoa"))
+                .args(args)
+                .env_clear()
+                .env("DATABASE_URL", url)
+                .env("STOA_LOG_FILTER", "warn")
+                .output()
+                .unwrap()
+        })
+    };
+    let out = stoa(vec!["staff".into(), "add".into(), email.to_uppercase()])
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let res = browser.get(app.url("/staff")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Staff members") && body.contains(&email));
+    let out = stoa(vec!["staff".into(), "remove".into(), email.clone()])
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        browser
+            .get(app.url("/staff"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403,
+        "revoked on the next request"
+    );
+    let out = stoa(vec![
+        "staff".into(),
+        "add".into(),
+        "nobody@example.org".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no account has that email"));
+});
+
+on_both!(
+    identities_link_to_one_account_and_the_last_cannot_be_removed,
+    |app| {
+        require_peers();
+        let browser = browser();
+        // Provider sign-in as dave gives dave@example.test, verified.
+        let callback = provider_login(&app, &browser, "dave", &[]).await;
+        browser.get(&callback).send().await.unwrap();
+        // A magic link to the same verified address lands in the same account.
+        let other = self::browser();
+        sign_in_by_mail(&app, &other, "dave@example.test").await;
+        assert_eq!(
+            signed_in_name(&app, &other).await.as_deref(),
+            Some("Test dave")
+        );
+        let identities = {
+            let mut conn = app.db.read().await.unwrap();
+            let account = stoa_db::accounts::find_by_email(conn.conn(), "dave@example.test")
+                .await
+                .unwrap()
+                .unwrap();
+            stoa_db::accounts::identities(conn.conn(), account.id)
+                .await
+                .unwrap()
+        };
+        assert_eq!(identities.len(), 2);
+        let unlink = |id: i64| {
+            other
+                .post(app.url("/api/account/unlink"))
+                .form(&[("identity_id", id.to_string())])
+                .send()
+        };
+        assert_eq!(unlink(identities[0].id).await.unwrap().status(), 200);
+        let res = unlink(identities[1].id).await.unwrap();
+        assert!(!res.status().is_success());
+        assert!(res.text().await.unwrap().contains("only way to sign in"));
+    }
+);
