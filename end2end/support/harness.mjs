@@ -1,6 +1,7 @@
 // Starts the real stoa server and a Chromium for one test file.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -13,13 +14,55 @@ function chromiumPath() {
   return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
 }
 
-/** Starts `stoa serve` on 127.0.0.1:0 with a fresh SQLite file and the demo data. */
-export async function startStoa() {
+async function freePort() {
+  return new Promise((resolvePort) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** The test peers' addresses (set by `scripts/peers.sh start`, which `make test` runs). */
+export function peers() {
+  const { STOA_TEST_OIDC_ISSUER: issuer, STOA_TEST_SMTP_URL: smtp, STOA_TEST_MAILDEV_URL: maildev } = process.env;
+  if (!issuer || !smtp || !maildev) {
+    throw new Error('start the test peers first: eval "$(scripts/peers.sh start)" (make test does it)');
+  }
+  return { issuer, smtp, maildev };
+}
+
+/**
+ * Starts `stoa serve` on a free port with a fresh SQLite file and the demo data. With
+ * `signIn`, it is wired to the test OpenID provider (a client registered for its port) and
+ * to the mail catcher.
+ */
+export async function startStoa({ signIn = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'stoa-e2e-'));
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const extra = {};
+  if (signIn) {
+    const { issuer, smtp } = peers();
+    const reg = await fetch(`${issuer}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [`${publicUrl}/auth/callback`], grant_types: ['authorization_code'],
+        response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }),
+    });
+    if (reg.status !== 201) throw new Error(`client registration failed: ${reg.status}`);
+    const client = await reg.json();
+    const config = join(dir, 'stoa.toml');
+    writeFileSync(config, `[[oidc_providers]]\nid = "test"\ndisplay_name = "Test University"\n`
+      + `issuer_url = "${issuer}"\nclient_id = "${client.client_id}"\n`);
+    Object.assign(extra, { STOA_CONFIG: config, STOA_OIDC_TEST_CLIENT_SECRET: client.client_secret, STOA_SMTP_URL: smtp });
+  }
   const env = {
     ...process.env,
+    ...extra,
     DATABASE_URL: `sqlite://${join(dir, 'stoa.db')}`,
-    STOA_LISTEN: '127.0.0.1:0',
+    STOA_LISTEN: `127.0.0.1:${port}`,
+    STOA_PUBLIC_URL: publicUrl,
     STOA_SITE_ROOT: join(root, 'target', 'site'),
     STOA_LOG_FORMAT: 'json',
     STOA_SHUTDOWN_TIMEOUT_SECS: '5',
@@ -75,9 +118,9 @@ export async function watchedPage(context) {
     if (msg.type() !== 'error') return;
     // A document served with an error status (the 404 page) is reported as a failed load.
     if (msg.text().startsWith('Failed to load resource') && msg.location().url === page.url()) return;
-    problems.push(`console: ${msg.text()}`);
+    problems.push(`console: ${msg.text()} @ ${msg.location().url || page.url()}`);
   });
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message} @ ${page.url()}`));
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
       (window.__cspViolations ||= []).push(`${e.violatedDirective} ${e.blockedURI}`);

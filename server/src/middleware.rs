@@ -25,6 +25,10 @@ pub struct RenderErrorPage;
 pub struct PolicyConfig {
     /// Send `Strict-Transport-Security` (Stoa is served over https).
     pub hsts: bool,
+    /// Origins forms may lead to besides Stoa itself: the sign-in providers (a sign-in form
+    /// posts to Stoa, which redirects to the provider, and browsers apply `form-action` to
+    /// that redirect too).
+    pub form_action_origins: Vec<String>,
 }
 
 /// Header carrying the request id.
@@ -81,7 +85,7 @@ pub async fn response_policy(
         );
     }
     if is_html {
-        let csp = content_security_policy(&nonce);
+        let csp = content_security_policy(&nonce, &config.form_action_origins);
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_str(&csp).expect("the policy is ASCII"),
@@ -94,11 +98,16 @@ pub async fn response_policy(
 /// this response's nonce (Leptos' hydration bootstrap); `wasm-unsafe-eval` lets the page
 /// compile its WebAssembly and nothing else. No inline styles, no plugins, no framing, and
 /// forms and `<base>` cannot point elsewhere.
-pub fn content_security_policy(nonce: &str) -> String {
+pub fn content_security_policy(nonce: &str, form_action_origins: &[String]) -> String {
+    let mut form_action = String::from("'self'");
+    for origin in form_action_origins {
+        form_action.push(' ');
+        form_action.push_str(origin);
+    }
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' https: data:; font-src 'self'; connect-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         object-src 'none'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
 }
 

@@ -257,6 +257,12 @@ pub fn router(settings: &Settings, db: Db, auth: Auth) -> Router {
     };
     let policy = PolicyConfig {
         hsts: settings.is_https(),
+        form_action_origins: settings
+            .oidc_providers
+            .iter()
+            .filter_map(|p| url::Url::parse(&p.issuer_url).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .collect(),
     };
     let csrf = CsrfConfig {
         origin: settings.public_origin(),
