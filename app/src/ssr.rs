@@ -41,13 +41,7 @@ pub fn request_id() -> Option<String> {
 pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AppError {
     let err = err.into();
     let request_id = request_id();
-    let mut chain = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let chain = stoa_db::error_chain(err.as_ref());
     tracing::error!(request.id = request_id.as_deref().unwrap_or("-"), error = %chain, "request failed");
     AppError::Internal { request_id }
 }

@@ -38,7 +38,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
                     "database": { "backend": backend, "reachable": true, "migrations": migrations } }),
         ),
         Ok(Err(err)) => {
-            tracing::warn!(error = %error_chain(&err), "readiness check: database failed");
+            tracing::warn!(error = %stoa_db::error_chain(&err), "readiness check: database failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "status": "not_ready", "reason": "database unreachable",
@@ -63,16 +63,4 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Json(body),
     )
         .into_response()
-}
-
-/// `err: cause: cause …`, for one log line.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }

@@ -192,7 +192,7 @@ async fn housekeeping(db: Db, clock: Clock) {
             Ok::<_, stoa_db::DbError>(n)
         };
         if let Err(err) = purged.await {
-            tracing::warn!(error = %crate::health::error_chain(&err), "cannot purge expired sign-in state");
+            tracing::warn!(error = %stoa_db::error_chain(&err), "cannot purge expired sign-in state");
         }
     }
 }

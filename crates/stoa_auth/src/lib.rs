@@ -70,8 +70,8 @@ impl AuthError {
     pub fn log_detail(&self) -> String {
         match self {
             AuthError::Provider(detail) | AuthError::Config(detail) => detail.clone(),
-            AuthError::Mail(e) => chain(e),
-            AuthError::Db(e) => chain(e),
+            AuthError::Mail(e) => stoa_db::error_chain(e),
+            AuthError::Db(e) => stoa_db::error_chain(e),
             other => format!("{other:?}"),
         }
     }
@@ -420,17 +420,6 @@ fn random_token() -> String {
 /// Hex SHA-256 of a token: what is stored instead of the token.
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -2,12 +2,24 @@
 
 use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType};
 use openidconnect::{
-    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope,
 };
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::AuthError;
+
+/// A client built from discovery: authorization endpoint set, token and user-info endpoints
+/// as the provider's metadata says.
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 /// A configured provider.
 #[derive(Debug, Clone)]
@@ -101,23 +113,28 @@ impl Oidc {
                 AuthError::Provider(format!(
                     "discovery for {} failed: {}",
                     provider.id,
-                    chain(&e)
+                    stoa_db::error_chain(&e)
                 ))
             })
     }
 
-    /// Builds the authorization request.
-    pub async fn begin(&self, provider_id: &str) -> Result<Begin, AuthError> {
-        let provider = self.provider(provider_id)?;
+    /// A client for `provider`, from freshly discovered metadata.
+    async fn client(&self, provider: &ProviderConfig) -> Result<Client, AuthError> {
         let metadata = self.metadata(provider).await?;
-        let client = CoreClient::from_provider_metadata(
+        Ok(CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(provider.client_id.clone()),
             Some(ClientSecret::new(
                 provider.client_secret.expose_secret().to_owned(),
             )),
         )
-        .set_redirect_uri(self.redirect_url.clone());
+        .set_redirect_uri(self.redirect_url.clone()))
+    }
+
+    /// Builds the authorization request.
+    pub async fn begin(&self, provider_id: &str) -> Result<Begin, AuthError> {
+        let provider = self.provider(provider_id)?;
+        let client = self.client(provider).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
             .authorize_url(
@@ -148,15 +165,7 @@ impl Oidc {
         pkce_verifier: &str,
     ) -> Result<VerifiedIdentity, AuthError> {
         let provider = self.provider(provider_id)?;
-        let metadata = self.metadata(provider).await?;
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(provider.client_id.clone()),
-            Some(ClientSecret::new(
-                provider.client_secret.expose_secret().to_owned(),
-            )),
-        )
-        .set_redirect_uri(self.redirect_url.clone());
+        let client = self.client(provider).await?;
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| {
@@ -169,7 +178,7 @@ impl Oidc {
                 AuthError::Provider(format!(
                     "code exchange with {} failed: {}",
                     provider.id,
-                    chain(&e)
+                    stoa_db::error_chain(&e)
                 ))
             })?;
         let id_token = openidconnect::TokenResponse::id_token(&token)
@@ -180,7 +189,7 @@ impl Oidc {
                 AuthError::Provider(format!(
                     "ID token from {} refused: {}",
                     provider.id,
-                    chain(&e)
+                    stoa_db::error_chain(&e)
                 ))
             })?;
         let email = claims
@@ -201,15 +210,4 @@ impl Oidc {
             name,
         })
     }
-}
-
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }

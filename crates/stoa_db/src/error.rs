@@ -28,3 +28,15 @@ impl From<sqlx::Error> for DbError {
         }
     }
 }
+
+/// `error: cause: cause …` on one line, for logs: the whole chain, once, where it is handled.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}

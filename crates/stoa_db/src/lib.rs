@@ -11,7 +11,7 @@ pub mod testing;
 mod time;
 
 pub use clock::Clock;
-pub use error::DbError;
+pub use error::{DbError, error_chain};
 pub use pool::{Backend, Conn, Db, MigrationStatus, PoolSettings, ReadConn, WriteTx};
 pub use time::Timestamp;
 

@@ -142,6 +142,17 @@ on_both!(
         assert_eq!(res.status(), 303);
         assert_eq!(location(&res), "/account");
         let after = session_cookie(&res).expect("new session cookie");
+        let raw = res
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(raw.contains(flag), "{flag} missing from {raw}");
+        }
+        assert!(!raw.contains("Secure"), "no Secure flag over plain http");
         assert_ne!(before, after, "session id changes on sign-in");
         assert_eq!(
             signed_in_name(&app, &browser).await.as_deref(),
