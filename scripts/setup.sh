@@ -32,9 +32,11 @@ if [ ! -x node_modules/.bin/tailwindcss ] || ! cmp -s package-lock.json node_mod
 fi
 
 if [ "$want_test" = 1 ]; then
-  if ! command -v chromium >/dev/null; then
-    say "installing Chromium (Debian package)"
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
-    else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
-  fi
+  # openssl makes throwaway signing keys for the ID-token verification tests.
+  for pkg in chromium openssl; do
+    command -v "$pkg" >/dev/null && continue
+    say "installing $pkg (Debian package)"
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "$pkg" >/dev/null
+    else sudo apt-get update -qq && sudo apt-get install -y -qq "$pkg" >/dev/null; fi
+  done
 fi

@@ -51,6 +51,36 @@ pub struct VerifiedIdentity {
     pub name: String,
 }
 
+/// Checks an ID token (signature, issuer, audience, expiry, nonce) and returns who it vouches
+/// for. Separate from the code exchange so tests can feed it tokens a real provider never
+/// issues: another issuer, another audience, another nonce, expired, foreign key.
+pub fn verify_id_token(
+    verifier: &openidconnect::core::CoreIdTokenVerifier<'_>,
+    id_token: &openidconnect::core::CoreIdToken,
+    nonce: &str,
+) -> Result<VerifiedIdentity, String> {
+    let claims = id_token
+        .claims(verifier, &Nonce::new(nonce.to_owned()))
+        .map_err(|e| stoa_db::error_chain(&e))?;
+    let email = claims
+        .email()
+        .filter(|_| claims.email_verified() == Some(true))
+        .map(|e| e.as_str().to_lowercase());
+    let name = claims
+        .name()
+        .and_then(|n| n.get(None))
+        .map(|n| n.as_str().to_owned())
+        .or_else(|| claims.preferred_username().map(|u| u.as_str().to_owned()))
+        .or_else(|| email.clone())
+        .unwrap_or_else(|| claims.subject().as_str().to_owned());
+    Ok(VerifiedIdentity {
+        issuer: claims.issuer().as_str().to_owned(),
+        subject: claims.subject().as_str().to_owned(),
+        email,
+        name,
+    })
+}
+
 /// The start of a flow: where to send the browser and what to keep server-side.
 pub struct Begin {
     /// The provider's authorization URL with all parameters.
@@ -183,31 +213,110 @@ impl Oidc {
             })?;
         let id_token = openidconnect::TokenResponse::id_token(&token)
             .ok_or_else(|| AuthError::Provider(format!("{} returned no ID token", provider.id)))?;
-        let claims = id_token
-            .claims(&client.id_token_verifier(), &Nonce::new(nonce.to_owned()))
-            .map_err(|e| {
-                AuthError::Provider(format!(
-                    "ID token from {} refused: {}",
-                    provider.id,
-                    stoa_db::error_chain(&e)
-                ))
-            })?;
-        let email = claims
-            .email()
-            .filter(|_| claims.email_verified() == Some(true))
-            .map(|e| e.as_str().to_lowercase());
-        let name = claims
-            .name()
-            .and_then(|n| n.get(None))
-            .map(|n| n.as_str().to_owned())
-            .or_else(|| claims.preferred_username().map(|u| u.as_str().to_owned()))
-            .or_else(|| email.clone())
-            .unwrap_or_else(|| claims.subject().as_str().to_owned());
-        Ok(VerifiedIdentity {
-            issuer: claims.issuer().as_str().to_owned(),
-            subject: claims.subject().as_str().to_owned(),
-            email,
-            name,
-        })
+        verify_id_token(&client.id_token_verifier(), id_token, nonce)
+            .map_err(|e| AuthError::Provider(format!("ID token from {} refused: {e}", provider.id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, Utc};
+    use openidconnect::core::{
+        CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJsonWebKeySet,
+        CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
+    };
+    use openidconnect::{
+        Audience, ClientId, ClientSecret, EmptyAdditionalClaims, EndUserEmail, IssuerUrl,
+        JsonWebKeyId, Nonce, PrivateSigningKey, StandardClaims, SubjectIdentifier,
+    };
+
+    use super::verify_id_token;
+
+    const ISSUER: &str = "https://op.example";
+    const CLIENT: &str = "stoa";
+
+    fn signing_key() -> CoreRsaPrivateSigningKey {
+        let out = std::process::Command::new("openssl")
+            .args(["genrsa", "-traditional", "2048"])
+            .output()
+            .expect("openssl makes a test key");
+        let pem = String::from_utf8(out.stdout).unwrap();
+        CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new("k1".into()))).unwrap()
+    }
+
+    fn token(
+        key: &CoreRsaPrivateSigningKey,
+        iss: &str,
+        aud: &str,
+        nonce: &str,
+        valid_for: TimeDelta,
+    ) -> CoreIdToken {
+        let standard = StandardClaims::new(SubjectIdentifier::new("alice".into()))
+            .set_email(Some(EndUserEmail::new("Alice@Example.org".into())))
+            .set_email_verified(Some(true));
+        let claims = CoreIdTokenClaims::new(
+            IssuerUrl::new(iss.into()).unwrap(),
+            vec![Audience::new(aud.into())],
+            Utc::now() + valid_for,
+            Utc::now(),
+            standard,
+            EmptyAdditionalClaims {},
+        )
+        .set_nonce(Some(Nonce::new(nonce.into())));
+        CoreIdToken::new(
+            claims,
+            key,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            None,
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn id_tokens_with_the_wrong_issuer_audience_nonce_key_or_age_are_refused() {
+        let key = signing_key();
+        let jwks = CoreJsonWebKeySet::new(vec![key.as_verification_key()]);
+        let verifier = CoreIdTokenVerifier::new_confidential_client(
+            ClientId::new(CLIENT.into()),
+            ClientSecret::new("secret".into()),
+            IssuerUrl::new(ISSUER.into()).unwrap(),
+            jwks,
+        );
+        let minutes = TimeDelta::minutes;
+        let good = verify_id_token(
+            &verifier,
+            &token(&key, ISSUER, CLIENT, "n1", minutes(5)),
+            "n1",
+        )
+        .unwrap();
+        assert_eq!(
+            (good.subject.as_str(), good.email.as_deref()),
+            ("alice", Some("alice@example.org"))
+        );
+
+        let other_key = signing_key();
+        let refused = [
+            ("wrong nonce", token(&key, ISSUER, CLIENT, "n2", minutes(5))),
+            (
+                "wrong issuer",
+                token(&key, "https://evil.example", CLIENT, "n1", minutes(5)),
+            ),
+            (
+                "wrong audience",
+                token(&key, ISSUER, "another-client", "n1", minutes(5)),
+            ),
+            ("expired", token(&key, ISSUER, CLIENT, "n1", minutes(-5))),
+            (
+                "foreign key",
+                token(&other_key, ISSUER, CLIENT, "n1", minutes(5)),
+            ),
+        ];
+        for (what, bad) in refused {
+            assert!(
+                verify_id_token(&verifier, &bad, "n1").is_err(),
+                "{what} was accepted"
+            );
+        }
     }
 }
