@@ -665,3 +665,74 @@ on_both!(
         assert!(res.text().await.unwrap().contains("only way to sign in"));
     }
 );
+
+on_both!(
+    a_signed_in_person_links_a_provider_identity_but_not_someone_elses,
+    |app| {
+        require_peers();
+        let email = unique_email("linker");
+        let browser = browser();
+        sign_in_by_mail(&app, &browser, &email).await;
+        let login = format!("gina{}", uuid_like());
+        let callback = provider_login(
+            &app,
+            &browser,
+            &login,
+            &[("link", "1"), ("next", "/account")],
+        )
+        .await;
+        let res = browser.get(&callback).send().await.unwrap();
+        assert_eq!(location(&res), "/account");
+        let account = {
+            let mut conn = app.db.read().await.unwrap();
+            stoa_db::accounts::find_by_email(conn.conn(), &email)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        let identities = {
+            let mut conn = app.db.read().await.unwrap();
+            stoa_db::accounts::identities(conn.conn(), account.id)
+                .await
+                .unwrap()
+        };
+        let providers: Vec<_> = identities.iter().map(|i| i.provider.as_str()).collect();
+        assert_eq!(
+            providers,
+            ["email", "test"],
+            "both identities on the one account"
+        );
+        let page = browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Test University") && page.contains(&format!("{login}@example.test"))
+        );
+
+        // Someone else cannot link the same provider identity to their account.
+        let intruder = self::browser();
+        sign_in_by_mail(&app, &intruder, &unique_email("intruder")).await;
+        let callback = provider_login(&app, &intruder, &login, &[("link", "1")]).await;
+        let res = intruder.get(&callback).send().await.unwrap();
+        assert!(
+            location(&res).starts_with("/signin?error=identity_taken"),
+            "{}",
+            location(&res)
+        );
+
+        // Linking needs a signed-in person.
+        let anonymous = self::browser();
+        let res = anonymous
+            .post(app.url("/auth/oidc/test"))
+            .form(&[("link", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&res), "/signin?next=/account");
+    }
+);
