@@ -581,13 +581,11 @@ on_both!(staff_pages_refuse_everyone_but_staff, |app| {
     let stoa = |args: Vec<String>| {
         let url = app.database_url.clone();
         tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_stoa"))
-                .args(args)
-                .env_clear()
-                .env("DATABASE_URL", url)
-                .env("STOA_LOG_FILTER", "warn")
-                .output()
-                .unwrap()
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            crate::cli::stoa(
+                &args,
+                &[("DATABASE_URL", &url), ("STOA_LOG_FILTER", "warn")],
+            )
         })
     };
     let out = stoa(vec!["staff".into(), "add".into(), email.to_uppercase()])

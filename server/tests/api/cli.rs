@@ -9,7 +9,8 @@ use stoa_db::testing::TestDb;
 
 const STOA: &str = env!("CARGO_BIN_EXE_stoa");
 
-fn stoa(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+/// Runs the `stoa` binary with only `PATH` and `env` in its environment.
+pub(crate) fn stoa(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(STOA);
     cmd.args(args)
         .env_clear()
