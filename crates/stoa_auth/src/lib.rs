@@ -185,6 +185,14 @@ impl Auth {
         Ok((begin.url, begin.state))
     }
 
+    /// Throws away an attempt the provider ended without a code (cancelled or refused).
+    pub async fn discard_oidc(&self, state: &str) -> Result<(), AuthError> {
+        let mut tx = self.inner.db.begin().await?;
+        auth_db::take_oidc_attempt(tx.conn(), state, self.inner.clock.now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Finishes a provider sign-in. `session_state` is the state this browser started with;
     /// a callback carrying any other state is refused (login CSRF). The attempt is consumed
     /// whatever the outcome, so a callback URL works at most once.

@@ -139,8 +139,10 @@ async fn oidc_callback(
     };
     if q.error.is_some() {
         // The person cancelled or the provider refused; still burn the attempt.
-        if let Some(state) = &q.state {
-            let _ = auth.finish_oidc(state, None, "", None).await;
+        if let Some(state) = &q.state
+            && let Err(err) = auth.discard_oidc(state).await
+        {
+            log_failure("discarding a provider sign-in", &err);
         }
         return back_to_sign_in("denied", None);
     }

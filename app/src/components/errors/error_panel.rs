@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 
 /// The fallback of an `ErrorBoundary`: says what went wrong without internals, shows the
-/// request id for support, and sets the page's HTTP status during server rendering.
+/// request id for support. (The page's HTTP status is set by `ssr::respond`.)
 #[component]
 pub fn ErrorPanel(errors: ArcRwSignal<Errors>) -> impl IntoView {
     let first = move || {
@@ -18,9 +18,6 @@ pub fn ErrorPanel(errors: ArcRwSignal<Errors>) -> impl IntoView {
             })
             .unwrap_or(AppError::Internal { request_id: None })
     };
-    #[cfg(feature = "ssr")]
-    crate::ssr::set_status(first().status_code());
-
     view! {
         <div role="alert" class="rounded-lg border border-red-300 bg-red-50 p-4 text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
             {move || {
