@@ -1,13 +1,17 @@
 #![doc = include_str!("../README.md")]
 #![recursion_limit = "256"]
 
+#[cfg(feature = "ssr")]
+pub mod access;
 pub mod auth;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod policy;
 pub mod serverfns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod validate;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

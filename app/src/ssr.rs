@@ -110,3 +110,18 @@ pub async fn respond<T>(
     }
     result
 }
+
+/// The server's clock (tests move it).
+pub fn now() -> Result<stoa_db::Timestamp, AppError> {
+    Ok(auth()?.clock().now())
+}
+
+/// `YYYY-MM-DD` of an instant (UTC).
+pub fn date_of(at: stoa_db::Timestamp) -> String {
+    at.as_datetime().format("%Y-%m-%d").to_string()
+}
+
+/// The first instant (00:00 UTC) of a date.
+pub fn start_of(date: chrono::NaiveDate) -> stoa_db::Timestamp {
+    stoa_db::Timestamp::from(date.and_time(chrono::NaiveTime::MIN).and_utc())
+}

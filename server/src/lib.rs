@@ -9,3 +9,4 @@ pub mod middleware;
 pub mod seed;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;

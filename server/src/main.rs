@@ -44,9 +44,13 @@ enum Command {
     },
     /// Fill the database with data.
     Seed {
-        /// Realistic demo communities for a local portal (never on a production database).
-        #[arg(long, required = true)]
+        /// Realistic demo communities, people and an institution for a local portal (never
+        /// on a production database).
+        #[arg(long, required_unless_present = "scale")]
         demo: bool,
+        /// Bulk data for benchmarks: COMMUNITIES,MEMBERS (e.g. 10000,100000).
+        #[arg(long, value_name = "COMMUNITIES,MEMBERS", value_parser = parse_scale)]
+        scale: Option<(i64, i64)>,
     },
 }
 
@@ -219,18 +223,52 @@ async fn run(
                 Err(other) => return Err(other.into()),
             }
         }
-        Command::Seed { demo } => {
-            debug_assert!(demo);
+        Command::Seed { demo, scale } => {
             let db = startup::connect(&settings).await?;
             db.migrate().await.context("cannot apply migrations")?;
-            let added = seed::demo(&db).await.context("cannot insert demo data")?;
-            tracing::info!(
-                added,
-                total = seed::demo_community_count(),
-                "demo data seeded"
-            );
+            if demo {
+                let added = seed::demo(&db).await.context("cannot insert demo data")?;
+                tracing::info!(
+                    added,
+                    total = seed::demo_community_count(),
+                    "demo data seeded"
+                );
+            }
+            if let Some((communities, members)) = scale {
+                let start = std::time::Instant::now();
+                let made = seed::scale(&db, communities, members)
+                    .await
+                    .context("cannot insert bulk data (it can be inserted only once)")?;
+                tracing::info!(
+                    communities = made.communities,
+                    accounts = made.accounts,
+                    memberships = made.memberships,
+                    elapsed_ms = startup::elapsed_ms(start),
+                    "bulk data seeded"
+                );
+            }
             db.close().await;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Parses `COMMUNITIES,MEMBERS` for `stoa seed --scale`.
+fn parse_scale(value: &str) -> Result<(i64, i64), String> {
+    let (c, m) = value
+        .split_once(',')
+        .ok_or("expected COMMUNITIES,MEMBERS such as 10000,100000")?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=10_000_000).contains(n))
+    };
+    match (parse(c), parse(m)) {
+        (Some(c), Some(m)) if m >= c => Ok((c, m)),
+        _ => Err(
+            "both counts must be between 1 and 10,000,000, with at least one member per community"
+                .into(),
+        ),
+    }
 }

@@ -4,6 +4,7 @@
 use chrono::{Duration, Utc};
 use stoa_db::communities::{self, NewCommunity};
 use stoa_db::{Db, DbError, Timestamp};
+use stoa_db::{accounts, audit, institutions, memberships};
 
 /// slug, name, field, description, website, days since sign-up
 type DemoCommunity = (
@@ -130,24 +131,92 @@ const COMMUNITIES: &[DemoCommunity] = &[
     ),
 ];
 
-/// Inserts the demo communities that are not there yet; returns how many were added.
+/// Demo people: (name, email, role in every demo community). The first owns them all.
+const PEOPLE: &[(&str, &str, &str)] = &[
+    ("Ada Lovelace", "ada@demo.stoa.example", "owner"),
+    ("Grace Hopper", "grace@demo.stoa.example", "admin"),
+    (
+        "Katherine Johnson",
+        "katherine@demo.stoa.example",
+        "billing",
+    ),
+    ("Alan Turing", "alan@demo.stoa.example", "member"),
+    ("Mary Somerville", "mary@demo.stoa.example", "member"),
+];
+
+/// Inserts the demo communities, people and an institution that are not there yet; returns
+/// how many communities were added. Sign in as a demo person with an email link (without
+/// SMTP the link is in the server log).
 pub async fn demo(db: &Db) -> Result<usize, DbError> {
+    let now = Timestamp::now();
     let mut added = 0;
     let mut tx = db.begin().await?;
-    for &(slug, name, field, description, website, days_ago) in COMMUNITIES {
+    let mut people = Vec::new();
+    for &(name, email, role) in PEOPLE {
+        let id = match accounts::find_by_email(tx.conn(), email).await? {
+            Some(account) => account.id,
+            None => {
+                let id = accounts::create(tx.conn(), name, Some(email), now).await?;
+                let identity = accounts::NewIdentity {
+                    issuer: accounts::EMAIL_ISSUER,
+                    subject: email,
+                    provider: "email",
+                    email: Some(email),
+                };
+                accounts::add_identity(tx.conn(), id, &identity, now).await?;
+                id
+            }
+        };
+        people.push((id, name, role));
+    }
+    let owner = people[0].0;
+    let institution = match institutions::of_admin(tx.conn(), owner).await?.first() {
+        Some(existing) => existing.id,
+        None => {
+            let fields = institutions::InstitutionFields {
+                legal_name: "University of Example",
+                address: "1 Example Way\nExample City",
+                country: "GB",
+                tax_id: "GB123456789",
+                billing_contacts: "accounts@demo.stoa.example",
+            };
+            institutions::create(tx.conn(), &fields, owner, now).await?
+        }
+    };
+    for (i, &(slug, name, field, description, website, days_ago)) in COMMUNITIES.iter().enumerate()
+    {
         let new = NewCommunity {
             slug,
             name,
             description,
             field,
             website,
+            logo_url: None,
+            // A few pay through the demo institution and take join requests.
+            institution_id: (i % 4 == 0).then_some(institution),
+            join_policy: if i % 3 == 0 { "request" } else { "invite" },
         };
         let joined = Timestamp::from(Utc::now() - Duration::days(days_ago));
-        match communities::insert(tx.conn(), &new, joined).await {
-            Ok(_) => added += 1,
-            Err(DbError::Conflict) => {}
+        let id = match communities::insert(tx.conn(), &new, joined).await {
+            Ok(id) => id,
+            Err(DbError::Conflict) => continue,
             Err(other) => return Err(other),
+        };
+        added += 1;
+        for &(account, _, role) in &people {
+            memberships::add(tx.conn(), id, account, role, None, joined).await?;
         }
+        let entry = audit::Entry {
+            actor: None,
+            actor_name: "Stoa (demo data)",
+            community: Some(id),
+            institution: new.institution_id,
+            action: "community.created",
+            target: name,
+            before: None,
+            after: Some(format!("{{\"slug\":\"{slug}\"}}")),
+        };
+        audit::record(tx.conn(), &entry, joined).await?;
     }
     tx.commit().await?;
     Ok(added)
@@ -156,4 +225,56 @@ pub async fn demo(db: &Db) -> Result<usize, DbError> {
 /// The number of demo communities.
 pub fn demo_community_count() -> usize {
     COMMUNITIES.len()
+}
+
+/// What [`scale`] made.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    /// Communities.
+    pub communities: i64,
+    /// Accounts.
+    pub accounts: i64,
+    /// Memberships.
+    pub memberships: i64,
+}
+
+/// Bulk data for benchmarks: `communities` communities (`bench-1` …) and `members`
+/// memberships spread over them, one account per membership, plus one large community
+/// (`bench-1`) holding a tenth of all members. Set-based SQL (a recursive CTE works on both
+/// engines), so 100,000 rows take seconds, not minutes. Refuses to run twice.
+pub async fn scale(db: &Db, communities: i64, members: i64) -> Result<Scale, DbError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    let conn = &mut tx;
+    let exists: Option<i64> = stoa_db::on!(conn.conn(), c => sqlx::query_scalar("SELECT id FROM communities WHERE slug = 'bench-1'")
+        .fetch_optional(c).await)?;
+    if exists.is_some() {
+        return Err(DbError::Conflict);
+    }
+    const COMMUNITIES_SQL: &str = "INSERT INTO communities (slug, name, description, field, join_policy, created_at, updated_at) \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         SELECT 'bench-' || i, 'Bench community ' || i, 'Generated for benchmarks.', \
+                CASE i % 4 WHEN 0 THEN 'Physics' WHEN 1 THEN 'Biology' WHEN 2 THEN 'Data science' ELSE 'Economics' END, \
+                'invite', $2, $2 FROM n";
+    const ACCOUNTS_SQL: &str = "INSERT INTO accounts (name, email, created_at, updated_at) \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         SELECT 'Bench Person ' || i, 'bench' || i || '@bench.stoa.example', $2, $2 FROM n";
+    // Bench person n (n = 1..) owns community n while n <= N; after that every tenth person
+    // joins bench-1 (the large community) and the others spread evenly as members.
+    const MEMBERSHIPS_SQL: &str = "INSERT INTO memberships (community_id, account_id, role, created_at, updated_at) \
+         SELECT c.id, a.id, CASE WHEN a.n <= $1 THEN 'owner' ELSE 'member' END, $2, $2 \
+         FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n FROM accounts WHERE email LIKE '%@bench.stoa.example') a \
+         JOIN communities c ON c.slug = 'bench-' || (CASE WHEN a.n > $1 AND a.n % 10 = 0 THEN 1 ELSE ((a.n - 1) % $1) + 1 END)";
+    stoa_db::on!(conn.conn(), c => sqlx::query(COMMUNITIES_SQL).bind(communities).bind(now)
+        .execute(c).await.map(|_| ()))?;
+    stoa_db::on!(conn.conn(), c => sqlx::query(ACCOUNTS_SQL).bind(members).bind(now)
+        .execute(c).await.map(|_| ()))?;
+    let memberships = stoa_db::on!(conn.conn(), c => sqlx::query(MEMBERSHIPS_SQL)
+        .bind(communities).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(Scale {
+        communities,
+        accounts: members,
+        memberships: i64::try_from(memberships).unwrap_or(i64::MAX),
+    })
 }

@@ -49,6 +49,7 @@ pub struct Application {
     router: Router,
     db: Db,
     clock: Clock,
+    worker: crate::worker::Worker,
     shutdown_timeout: Duration,
 }
 
@@ -80,12 +81,19 @@ impl Application {
             .await
             .context("cannot apply database migrations")?;
         let auth = build_auth(settings, db.clone(), clock.clone())?;
+        let worker = crate::worker::Worker::new(
+            db.clone(),
+            clock.clone(),
+            auth.mailer().clone(),
+            &settings.public_url,
+        );
         let router = router(settings, db.clone(), auth);
         Ok(Self {
             listener,
             router,
             db,
             clock,
+            worker,
             shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
         })
     }
@@ -93,6 +101,11 @@ impl Application {
     /// The clock the application decides expiry with.
     pub fn clock(&self) -> Clock {
         self.clock.clone()
+    }
+
+    /// The background worker (tests run its passes directly).
+    pub fn worker(&self) -> crate::worker::Worker {
+        self.worker.clone()
     }
 
     /// The address actually bound (useful with port 0).
@@ -120,6 +133,7 @@ impl Application {
             let _ = tcp.set_nodelay(true);
         });
         let housekeeping = tokio::spawn(housekeeping(self.db.clone(), self.clock.clone()));
+        let worker = tokio::spawn(self.worker.clone().run());
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -135,6 +149,8 @@ impl Application {
             } => tracing::warn!(timeout_secs = grace.as_secs(), "in-flight requests did not finish in time; stopping anyway"),
         }
         housekeeping.abort();
+        // A job cut off here was claimed with a lease; the next worker retries it.
+        worker.abort();
         self.db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -75,16 +75,17 @@ pub fn validate_name(name: &str) -> Result<String, AppError> {
 /// The signed-in person, if any.
 #[server(prefix = "/api", endpoint = "account/current")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
-    crate::ssr::respond(async move { Ok(crate::ssr::current_user()) }).await
+    crate::ssr::respond(async move { crate::access::global(crate::policy::Action::SignIn) }).await
 }
 
 /// Providers and who is signed in, for the sign-in page.
 #[server(prefix = "/api", endpoint = "account/sign_in_options")]
 pub async fn sign_in_options() -> Result<SignInChoices, AppError> {
     crate::ssr::respond(async move {
+        let user = crate::access::global(crate::policy::Action::SignIn)?;
         Ok(SignInChoices {
             providers: crate::ssr::auth()?.providers(),
-            user: crate::ssr::current_user(),
+            user,
         })
     })
     .await
@@ -94,6 +95,7 @@ pub async fn sign_in_options() -> Result<SignInChoices, AppError> {
 #[server(prefix = "/api", endpoint = "account/check_link")]
 pub async fn check_sign_in_link(token: String) -> Result<Option<String>, AppError> {
     crate::ssr::respond(async move {
+        crate::access::global(crate::policy::Action::SignIn)?;
         if token.len() > 100 {
             return Ok(None);
         }
@@ -110,7 +112,7 @@ pub async fn check_sign_in_link(token: String) -> Result<Option<String>, AppErro
 pub async fn account_overview() -> Result<AccountView, AppError> {
     crate::ssr::respond(async move {
         use stoa_db::accounts::{self, AccountId, EMAIL_ISSUER};
-        let user = crate::ssr::require_user()?;
+        let user = crate::access::signed_in(crate::policy::Action::ManageOwnAccount)?;
         let auth = crate::ssr::auth()?;
         let providers = auth.providers();
         let db = crate::ssr::db()?;
@@ -149,7 +151,7 @@ pub async fn account_overview() -> Result<AccountView, AppError> {
 #[server(prefix = "/api", endpoint = "account/rename")]
 pub async fn rename_account(name: String) -> Result<(), AppError> {
     crate::ssr::respond(async move {
-        let user = crate::ssr::require_user()?;
+        let user = crate::access::signed_in(crate::policy::Action::ManageOwnAccount)?;
         let name = validate_name(&name)?;
         let db = crate::ssr::db()?;
         let now = crate::ssr::auth()?.clock().now();
@@ -167,7 +169,7 @@ pub async fn rename_account(name: String) -> Result<(), AppError> {
 pub async fn unlink_identity(identity_id: i64) -> Result<(), AppError> {
     crate::ssr::respond(async move {
         use stoa_db::accounts::{self, AccountId, UnlinkOutcome};
-        let user = crate::ssr::require_user()?;
+        let user = crate::access::signed_in(crate::policy::Action::ManageOwnAccount)?;
         let db = crate::ssr::db()?;
         let mut tx = db.begin().await?;
         let outcome = accounts::unlink_identity(tx.conn(), AccountId(user.id), identity_id).await?;
@@ -189,10 +191,7 @@ pub async fn unlink_identity(identity_id: i64) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "staff/overview")]
 pub async fn staff_overview() -> Result<StaffView, AppError> {
     crate::ssr::respond(async move {
-        let user = crate::ssr::require_user()?;
-        if !user.is_staff {
-            return Err(AppError::Forbidden);
-        }
+        crate::access::signed_in(crate::policy::Action::ViewStaffOverview)?;
         let db = crate::ssr::db()?;
         let mut conn = db.read().await?;
         let accounts = stoa_db::accounts::count(conn.conn()).await?;

@@ -90,6 +90,7 @@ pub async fn list_communities(
     per_page: u32,
 ) -> Result<CommunityPage, AppError> {
     crate::ssr::respond(async move {
+        crate::access::global(crate::policy::Action::ViewDirectory)?;
         let (query, page, per_page) = validate_query(&query, page, per_page)?;
         let db = crate::ssr::db()?;
         let mut conn = db.read().await?;

@@ -158,6 +158,16 @@ impl Auth {
         &self.inner.clock
     }
 
+    /// Where people reach Stoa, without a trailing slash (for links in mail).
+    pub fn public_url(&self) -> &str {
+        self.inner.settings.public_url.trim_end_matches('/')
+    }
+
+    /// The mailer (shared with the background worker).
+    pub fn mailer(&self) -> &Mailer {
+        &self.inner.mailer
+    }
+
     /// Starts signing in (or, with `link_to`, linking) with a provider: stores the attempt
     /// and returns the provider URL to send the browser to, and the `state` to bind to the
     /// browser's session.
@@ -419,7 +429,8 @@ pub fn normalize_email(input: &str) -> Option<String> {
     (plausible && email.parse::<lettre::Address>().is_ok()).then_some(email)
 }
 
-fn random_token() -> String {
+/// A fresh random token: 32 bytes, URL-safe base64.
+pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

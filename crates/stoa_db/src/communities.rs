@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{Conn, DbError, Timestamp, on};
+use crate::{Conn, DbError, Page, Timestamp, on};
 
 /// Primary key of a community.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
@@ -24,9 +24,17 @@ pub struct Community {
     pub field: String,
     /// Public website, if any.
     pub website: Option<String>,
+    /// Logo image URL, if any.
+    pub logo_url: Option<String>,
+    /// Institution that pays, if chosen.
+    pub institution_id: Option<i64>,
+    /// `invite` or `request`.
+    pub join_policy: String,
     /// When it signed up.
     pub created_at: Timestamp,
 }
+
+const COLUMNS: &str = "id, slug, name, description, field, website, logo_url, institution_id, join_policy, created_at";
 
 /// What it takes to create a community. Values are expected to be validated already.
 #[derive(Debug, Clone)]
@@ -41,6 +49,12 @@ pub struct NewCommunity<'a> {
     pub field: &'a str,
     /// Website.
     pub website: Option<&'a str>,
+    /// Logo URL.
+    pub logo_url: Option<&'a str>,
+    /// Paying institution.
+    pub institution_id: Option<i64>,
+    /// `invite` or `request`.
+    pub join_policy: &'a str,
 }
 
 /// Inserts a community; [`DbError::Conflict`] when the slug is taken.
@@ -49,28 +63,70 @@ pub async fn insert(
     new: &NewCommunity<'_>,
     now: Timestamp,
 ) -> Result<CommunityId, DbError> {
-    const SQL: &str = "INSERT INTO communities (slug, name, description, field, website, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id";
+    const SQL: &str = "INSERT INTO communities (slug, name, description, field, website, logo_url, \
+         institution_id, join_policy, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id";
     let id = on!(conn, c => sqlx::query_scalar(SQL)
         .bind(new.slug)
         .bind(new.name)
         .bind(new.description)
         .bind(new.field)
         .bind(new.website)
+        .bind(new.logo_url)
+        .bind(new.institution_id)
+        .bind(new.join_policy)
         .bind(now)
         .fetch_one(c)
         .await)?;
     Ok(CommunityId(id))
 }
 
-/// One page of the public directory.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    /// The rows of this page.
-    pub items: Vec<T>,
-    /// How many rows match in all.
-    pub total: i64,
+/// The community with this id.
+pub async fn by_id(conn: Conn<'_>, id: CommunityId) -> Result<Community, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM communities WHERE id = $1");
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(id).fetch_one(c).await)?)
 }
+
+/// The community with this slug.
+pub async fn by_slug(conn: Conn<'_>, slug: &str) -> Result<Option<Community>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM communities WHERE slug = $1");
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(slug).fetch_optional(c).await)?)
+}
+
+/// Replaces the editable fields of a community (same shape as [`NewCommunity`]; the slug
+/// is kept: hub URLs are built from it).
+pub async fn update(
+    conn: Conn<'_>,
+    id: CommunityId,
+    new: &NewCommunity<'_>,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE communities SET name = $2, description = $3, field = $4, \
+         website = $5, logo_url = $6, institution_id = $7, join_policy = $8, updated_at = $9 \
+         WHERE id = $1";
+    let rows = on!(conn, c => sqlx::query(SQL)
+        .bind(id)
+        .bind(new.name)
+        .bind(new.description)
+        .bind(new.field)
+        .bind(new.website)
+        .bind(new.logo_url)
+        .bind(new.institution_id)
+        .bind(new.join_policy)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if rows == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+const SEARCH_FILTER: &str = "FROM communities \
+     WHERE $1 = '%%' OR LOWER(name) LIKE $1 ESCAPE '\\' OR slug LIKE $1 ESCAPE '\\' \
+        OR LOWER(field) LIKE $1 ESCAPE '\\'";
 
 /// Communities whose name, slug or field contains `search` (case-insensitive), newest
 /// first.
@@ -81,15 +137,12 @@ pub async fn search(
     offset: i64,
 ) -> Result<Page<Community>, DbError> {
     let pattern = like_pattern(search);
-    const FILTER: &str = "FROM communities \
-         WHERE $1 = '%%' OR LOWER(name) LIKE $1 ESCAPE '\\' OR slug LIKE $1 ESCAPE '\\' \
-            OR LOWER(field) LIKE $1 ESCAPE '\\'";
-    let total: i64 = on!(conn.reborrow(), c => sqlx::query_scalar(&format!("SELECT COUNT(*) {FILTER}"))
+    let total: i64 = on!(conn.reborrow(), c => sqlx::query_scalar(&format!("SELECT COUNT(*) {SEARCH_FILTER}"))
         .bind(&pattern)
         .fetch_one(c)
         .await)?;
     let items = on!(conn, c => sqlx::query_as(&format!(
-            "SELECT id, slug, name, description, field, website, created_at {FILTER} \
+            "SELECT {COLUMNS} {SEARCH_FILTER} \
              ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"))
         .bind(&pattern)
         .bind(limit)
@@ -99,8 +152,39 @@ pub async fn search(
     Ok(Page { items, total })
 }
 
+/// Like [`search`], with each community's member count (the staff list).
+pub async fn search_with_counts(
+    mut conn: Conn<'_>,
+    search: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<(Community, i64)>, DbError> {
+    let pattern = like_pattern(search);
+    let total: i64 = on!(conn.reborrow(), c => sqlx::query_scalar(&format!("SELECT COUNT(*) {SEARCH_FILTER}"))
+        .bind(&pattern)
+        .fetch_one(c)
+        .await)?;
+    let sql = format!(
+        "SELECT {COLUMNS}, (SELECT COUNT(*) FROM memberships m WHERE m.community_id = communities.id) AS members \
+         {SEARCH_FILTER} ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    );
+    let rows: Vec<CommunityWithCount> = on!(conn, c => sqlx::query_as(&sql)
+        .bind(&pattern).bind(limit).bind(offset).fetch_all(c).await)?;
+    Ok(Page {
+        items: rows.into_iter().map(|r| (r.community, r.members)).collect(),
+        total,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct CommunityWithCount {
+    #[sqlx(flatten)]
+    community: Community,
+    members: i64,
+}
+
 /// Builds a `LIKE` pattern matching `needle` anywhere, with `%`, `_` and `\` taken literally.
-fn like_pattern(needle: &str) -> String {
+pub(crate) fn like_pattern(needle: &str) -> String {
     let mut out = String::with_capacity(needle.len() + 2);
     out.push('%');
     for ch in needle.trim().to_lowercase().chars() {

@@ -1,10 +1,16 @@
 #![doc = include_str!("../README.md")]
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 mod clock;
 pub mod communities;
 mod error;
+pub mod institutions;
+pub mod invitations;
+pub mod jobs;
+pub mod join_requests;
+pub mod memberships;
 mod pool;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -14,6 +20,15 @@ pub use clock::Clock;
 pub use error::{DbError, error_chain};
 pub use pool::{Backend, Conn, Db, MigrationStatus, PoolSettings, ReadConn, WriteTx};
 pub use time::Timestamp;
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// How many rows match in all.
+    pub total: i64,
+}
 
 /// Runs `$body` with `$c` bound to the native connection (`&mut SqliteConnection` or
 /// `&mut PgConnection`) behind a [`Conn`]. The body is compiled once per engine, so the same

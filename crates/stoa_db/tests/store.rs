@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use stoa_db::communities::{self, NewCommunity};
+use stoa_db::accounts::{self, AccountId};
+use stoa_db::communities::{self, CommunityId, NewCommunity};
 use stoa_db::testing::TestDb;
 use stoa_db::{Backend, Db, DbError, PoolSettings, Timestamp};
+use stoa_db::{audit, invitations, jobs, join_requests, memberships};
 
 /// Runs `$body` as two tests, `sqlite` and `postgres`, each with a fresh migrated `Db`.
 macro_rules! on_both {
@@ -43,6 +45,9 @@ fn community<'a>(slug: &'a str, name: &'a str) -> NewCommunity<'a> {
         description: "d",
         field: "Physics",
         website: None,
+        logo_url: None,
+        institution_id: None,
+        join_policy: "invite",
     }
 }
 
@@ -282,3 +287,433 @@ async fn sqlite_is_configured_for_concurrency() {
     assert_eq!((mode.as_str(), fk), ("wal", 1));
     assert!(busy >= 1000, "busy_timeout {busy}");
 }
+
+/// A community with an owner and a member; returns (community, owner, member).
+async fn arrange_members(db: &Db) -> (CommunityId, AccountId, AccountId) {
+    let now = at(1_700_000_000, 0);
+    let mut tx = db.begin().await.unwrap();
+    let c = communities::insert(tx.conn(), &community("lab", "Lab"), now)
+        .await
+        .unwrap();
+    let owner = accounts::create(tx.conn(), "Owner", Some("owner@example.org"), now)
+        .await
+        .unwrap();
+    let member = accounts::create(tx.conn(), "Member", Some("member@example.org"), now)
+        .await
+        .unwrap();
+    memberships::add(tx.conn(), c, owner, "owner", None, now)
+        .await
+        .unwrap();
+    memberships::add(
+        tx.conn(),
+        c,
+        member,
+        "member",
+        Some(at(1_700_100_000, 0)),
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (c, owner, member)
+}
+
+on_both!(membership_ends_are_claimed_once, |db| {
+    let (c, owner, member) = arrange_members(&db).await;
+    let mut tx = db.begin().await.unwrap();
+    assert!(
+        matches!(
+            memberships::add(tx.conn(), c, member, "admin", None, at(1, 0)).await,
+            Err(DbError::Conflict)
+        ),
+        "a second membership is refused"
+    );
+    drop(tx);
+    // Too early for a notice (lead 1 day, end ~1.16 days away).
+    let mut tx = db.begin().await.unwrap();
+    let early =
+        memberships::claim_end_notices(tx.conn(), at(1_700_000_000, 0), at(1_700_086_400, 0), 10)
+            .await
+            .unwrap();
+    assert!(early.is_empty());
+    let notices =
+        memberships::claim_end_notices(tx.conn(), at(1_700_050_000, 0), at(1_700_136_400, 0), 10)
+            .await
+            .unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].account_id, member);
+    let again =
+        memberships::claim_end_notices(tx.conn(), at(1_700_050_001, 0), at(1_700_136_401, 0), 10)
+            .await
+            .unwrap();
+    assert!(again.is_empty(), "a notice is claimed once");
+    assert!(
+        memberships::end_due(tx.conn(), at(1_700_099_999, 0), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let ended = memberships::end_due(tx.conn(), at(1_700_100_000, 0), 10)
+        .await
+        .unwrap();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].role, "member");
+    assert!(
+        memberships::end_due(tx.conn(), at(1_700_200_000, 0), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        memberships::role_of(tx.conn(), c, member).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        memberships::role_of(tx.conn(), c, owner)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("owner")
+    );
+    tx.commit().await.unwrap();
+});
+
+on_both!(owners_cannot_have_an_end_date, |db| {
+    let (c, owner, _) = arrange_members(&db).await;
+    let mut tx = db.begin().await.unwrap();
+    let result = memberships::update(
+        tx.conn(),
+        c,
+        owner,
+        "owner",
+        Some(at(1_800_000_000, 0)),
+        at(1, 0),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(DbError::Sqlx(_))),
+        "CHECK constraint: {result:?}"
+    );
+});
+
+on_both!(an_invitation_is_accepted_once, |db| {
+    let (c, owner, member) = arrange_members(&db).await;
+    let now = at(1_700_000_000, 0);
+    let mut tx = db.begin().await.unwrap();
+    let new = invitations::NewInvitation {
+        community_id: c,
+        email: "new@example.org",
+        role: "member",
+        membership_ends_at: None,
+        invited_by: owner,
+        expires_at: at(1_700_600_000, 0),
+    };
+    let id = invitations::create(tx.conn(), &new, now).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    assert!(
+        matches!(
+            invitations::create(tx.conn(), &new, now).await,
+            Err(DbError::Conflict)
+        ),
+        "one open invitation per address"
+    );
+    drop(tx); // PostgreSQL aborts a transaction after a constraint error
+    let mut tx = db.begin().await.unwrap();
+    assert!(
+        invitations::set_token(tx.conn(), id, "hash-1", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        invitations::set_token(tx.conn(), id, "hash-2", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        invitations::by_token_hash(tx.conn(), "hash-1")
+            .await
+            .unwrap()
+            .is_none(),
+        "resending replaces the link"
+    );
+    assert_eq!(
+        invitations::by_token_hash(tx.conn(), "hash-2")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+    assert!(
+        !invitations::accept(tx.conn(), id, member, at(1_700_600_000, 0))
+            .await
+            .unwrap(),
+        "expired"
+    );
+    assert!(
+        invitations::accept(tx.conn(), id, member, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !invitations::accept(tx.conn(), id, owner, now)
+            .await
+            .unwrap(),
+        "used"
+    );
+    assert!(
+        !invitations::revoke(tx.conn(), id, now).await.unwrap(),
+        "accepted, not revocable"
+    );
+    assert!(
+        !invitations::set_token(tx.conn(), id, "hash-3", now)
+            .await
+            .unwrap(),
+        "no new link after acceptance"
+    );
+    // Once resolved, the address may be invited again.
+    invitations::create(tx.conn(), &new, now).await.unwrap();
+    tx.commit().await.unwrap();
+});
+
+on_both!(the_audit_log_is_append_only, |db| {
+    let (c, owner, _) = arrange_members(&db).await;
+    let mut tx = db.begin().await.unwrap();
+    let entry = audit::Entry {
+        actor: Some(owner),
+        actor_name: "Owner",
+        community: Some(c),
+        institution: None,
+        action: "membership.updated",
+        target: "Member",
+        before: Some(r#"{"role":"member"}"#.into()),
+        after: Some(r#"{"role":"admin"}"#.into()),
+    };
+    audit::record(tx.conn(), &entry, at(1_700_000_000, 0))
+        .await
+        .unwrap();
+    audit::record(
+        tx.conn(),
+        &audit::Entry {
+            action: "invitation.created",
+            actor_name: "Other 50%_",
+            ..entry.clone()
+        },
+        at(1_700_000_001, 0),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = db.read().await.unwrap();
+    let all = audit::list(
+        conn.conn(),
+        &audit::Filter {
+            community: Some(c),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].action, "invitation.created", "newest first");
+    assert_eq!(all[0].community_slug.as_deref(), Some("lab"));
+    let filtered = audit::list(
+        conn.conn(),
+        &audit::Filter {
+            action_prefix: Some("membership.".into()),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(filtered.len(), 1);
+    let by_actor = audit::list(
+        conn.conn(),
+        &audit::Filter {
+            actor: Some("50%".into()),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_actor.len(), 1, "wildcards in the filter are literal");
+    let older = audit::list(
+        conn.conn(),
+        &audit::Filter {
+            before_id: Some(all[0].id),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(older.len(), 1);
+    let other = audit::list(
+        conn.conn(),
+        &audit::Filter {
+            community: Some(CommunityId(c.0 + 1)),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    assert!(other.is_empty());
+    drop(conn);
+    for sql in ["UPDATE audit_log SET target = 'x'", "DELETE FROM audit_log"] {
+        let mut tx = db.begin().await.unwrap();
+        let result = stoa_db::on!(tx.conn(), c => sqlx::query(sql).execute(c).await.map(|_| ()));
+        let message = result.expect_err(sql).to_string();
+        assert!(message.contains("append-only"), "{sql}: {message}");
+    }
+});
+
+on_both!(jobs_are_claimed_leased_retried_and_completed, |db| {
+    let now = at(1_700_000_000, 0);
+    let lease = chrono::TimeDelta::minutes(5);
+    let mut tx = db.begin().await.unwrap();
+    let task = jobs::Task::SendNotice {
+        to: "a@example.org".into(),
+        subject: "s".into(),
+        body: "b".into(),
+    };
+    let id = jobs::enqueue_task(tx.conn(), &task, now).await.unwrap();
+    let job = jobs::claim(tx.conn(), now, lease)
+        .await
+        .unwrap()
+        .expect("due");
+    assert_eq!((job.id, job.attempts), (id, 1));
+    assert_eq!(job.task().unwrap(), task);
+    assert!(
+        jobs::claim(tx.conn(), now, lease).await.unwrap().is_none(),
+        "leased"
+    );
+    let later = now + chrono::TimeDelta::minutes(6);
+    let again = jobs::claim(tx.conn(), later, lease)
+        .await
+        .unwrap()
+        .expect("lease ran out");
+    assert_eq!(again.attempts, 2);
+    jobs::fail(
+        tx.conn(),
+        id,
+        "smtp down",
+        Some(later + chrono::TimeDelta::minutes(2)),
+        later,
+    )
+    .await
+    .unwrap();
+    assert!(
+        jobs::claim(tx.conn(), later, lease)
+            .await
+            .unwrap()
+            .is_none(),
+        "backing off"
+    );
+    let retry = jobs::claim(tx.conn(), later + chrono::TimeDelta::minutes(2), lease)
+        .await
+        .unwrap()
+        .expect("retry");
+    jobs::fail(tx.conn(), retry.id, "gave up", None, later)
+        .await
+        .unwrap();
+    assert!(
+        jobs::claim(tx.conn(), later + chrono::TimeDelta::days(1), lease)
+            .await
+            .unwrap()
+            .is_none(),
+        "failed for good"
+    );
+    assert_eq!(
+        jobs::failed(tx.conn(), 10).await.unwrap()[0]
+            .last_error
+            .as_deref(),
+        Some("gave up")
+    );
+    let second = jobs::enqueue_task(tx.conn(), &task, now).await.unwrap();
+    jobs::claim(tx.conn(), now, lease)
+        .await
+        .unwrap()
+        .expect("due");
+    jobs::complete(tx.conn(), second).await.unwrap();
+    assert_eq!(jobs::pending_count(tx.conn()).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+});
+
+// Two workers claiming at once never get the same job (PostgreSQL: SKIP LOCKED; SQLite:
+// the single writer).
+on_both!(concurrent_claims_never_share_a_job, |db| {
+    let now = at(1_700_000_000, 0);
+    let mut tx = db.begin().await.unwrap();
+    for _ in 0..40 {
+        let task = jobs::Task::SendInvitation { invitation_id: 1 };
+        jobs::enqueue_task(tx.conn(), &task, now).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let db = db.clone();
+        workers.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let mut tx = db.begin().await.unwrap();
+                let job = jobs::claim(tx.conn(), now, chrono::TimeDelta::minutes(5))
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                match job {
+                    Some(job) => mine.push(job.id),
+                    None => break mine,
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let n = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!((n, all.len()), (40, 40));
+});
+
+on_both!(one_pending_join_request_per_person, |db| {
+    let (c, owner, _) = arrange_members(&db).await;
+    let now = at(1_700_000_000, 0);
+    let mut tx = db.begin().await.unwrap();
+    let asker = accounts::create(tx.conn(), "Asker", None, now)
+        .await
+        .unwrap();
+    let id = join_requests::create(tx.conn(), c, asker, "please", now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    assert!(matches!(
+        join_requests::create(tx.conn(), c, asker, "again", now).await,
+        Err(DbError::Conflict)
+    ));
+    drop(tx);
+    let mut tx = db.begin().await.unwrap();
+    let decided = join_requests::decide(tx.conn(), c, id, true, owner, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(decided.status, "approved");
+    assert!(
+        join_requests::decide(tx.conn(), c, id, false, owner, now)
+            .await
+            .unwrap()
+            .is_none(),
+        "decided once"
+    );
+    join_requests::create(tx.conn(), c, asker, "after a decision, again", now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+});

@@ -1,0 +1,331 @@
+//! Institutions (who pays) and a community's billing page.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::policy::Action;
+
+/// An institution's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstitutionView {
+    /// Id.
+    pub id: i64,
+    /// Legal name.
+    pub legal_name: String,
+    /// Postal address.
+    pub address: String,
+    /// Country code.
+    pub country: String,
+    /// Tax id.
+    pub tax_id: String,
+    /// Billing contacts, one per line.
+    pub billing_contacts: String,
+    /// Admins' names.
+    pub admins: Vec<String>,
+    /// Communities it pays for, with their billing status: (slug, name, status).
+    pub communities: Vec<(String, String, String)>,
+    /// The viewer may edit.
+    pub can_edit: bool,
+}
+
+/// A community's billing page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingView {
+    /// Community name.
+    pub community: String,
+    /// Billing status in words (payment arrives with the billing milestone).
+    pub status: String,
+    /// The paying institution: (id, legal name).
+    pub institution: Option<(i64, String)>,
+    /// Institutions the viewer may choose (those they administer), when they may choose.
+    pub choices: Option<Vec<(i64, String)>>,
+}
+
+/// The checked institution form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstitutionFields {
+    /// Legal name.
+    pub legal_name: String,
+    /// Address.
+    pub address: String,
+    /// Country code.
+    pub country: String,
+    /// Tax id.
+    pub tax_id: String,
+    /// Contacts, normalised, one per line.
+    pub billing_contacts: String,
+}
+
+/// Checks the institution form. Billing contacts: up to 10 addresses, one per line (commas
+/// also separate).
+#[cfg(feature = "ssr")]
+pub fn validate_institution(
+    legal_name: &str,
+    address: &str,
+    country: &str,
+    tax_id: &str,
+    billing_contacts: &str,
+) -> Result<InstitutionFields, AppError> {
+    use crate::validate;
+    let contacts = crate::serverfns::invitations::split_addresses(billing_contacts);
+    if contacts.len() > 10 {
+        return Err(AppError::Invalid {
+            field: "billing_contacts".into(),
+            message: "List at most 10 billing contacts.".into(),
+        });
+    }
+    let mut normalised = Vec::with_capacity(contacts.len());
+    for contact in &contacts {
+        let Some(email) = stoa_auth::normalize_email(contact) else {
+            return Err(AppError::Invalid {
+                field: "billing_contacts".into(),
+                message: format!("“{contact}” is not an email address."),
+            });
+        };
+        if !normalised.contains(&email) {
+            normalised.push(email);
+        }
+    }
+    Ok(InstitutionFields {
+        legal_name: validate::line("legal_name", "the legal name", legal_name, 2, 200)?,
+        address: validate::text("address", address, 500)?,
+        country: validate::country(country)?,
+        tax_id: validate::line("tax_id", "a tax id", tax_id, 0, 50)?,
+        billing_contacts: normalised.join("\n"),
+    })
+}
+
+/// Registers an institution; the signed-in person becomes its admin. Returns its id.
+#[server(prefix = "/api", endpoint = "institutions/create")]
+pub async fn create_institution(
+    legal_name: String,
+    address: String,
+    country: String,
+    tax_id: String,
+    billing_contacts: String,
+) -> Result<i64, AppError> {
+    crate::ssr::respond(async move {
+        use stoa_db::accounts::AccountId;
+        use stoa_db::{audit, institutions};
+        let user = crate::access::signed_in(Action::CreateInstitution)?;
+        let f = validate_institution(&legal_name, &address, &country, &tax_id, &billing_contacts)?;
+        let db = crate::ssr::db()?;
+        let now = crate::ssr::now()?;
+        let mut tx = db.begin().await?;
+        let fields = institutions::InstitutionFields {
+            legal_name: &f.legal_name,
+            address: &f.address,
+            country: &f.country,
+            tax_id: &f.tax_id,
+            billing_contacts: &f.billing_contacts,
+        };
+        let id = institutions::create(tx.conn(), &fields, AccountId(user.id), now).await?;
+        let entry = audit::Entry {
+            actor: Some(AccountId(user.id)),
+            actor_name: &user.name,
+            community: None,
+            institution: Some(id),
+            action: "institution.created",
+            target: &f.legal_name,
+            before: None,
+            after: Some(state(&f).to_string()),
+        };
+        audit::record(tx.conn(), &entry, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn state(f: &InstitutionFields) -> serde_json::Value {
+    serde_json::json!({
+        "legal_name": f.legal_name, "address": f.address, "country": f.country,
+        "tax_id": f.tax_id, "billing_contacts": f.billing_contacts,
+    })
+}
+
+/// An institution and the communities it pays for.
+#[server(prefix = "/api", endpoint = "institutions/get")]
+pub async fn get_institution(id: i64) -> Result<InstitutionView, AppError> {
+    crate::ssr::respond(async move {
+        use stoa_db::institutions;
+        let db = crate::ssr::db()?;
+        let mut conn = db.read().await?;
+        let (_, actor) =
+            crate::access::institution(conn.conn(), id, Action::ViewInstitution).await?;
+        let i = institutions::get(conn.conn(), id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let communities = institutions::communities(conn.conn(), id).await?;
+        Ok(InstitutionView {
+            id: i.id,
+            legal_name: i.legal_name,
+            address: i.address,
+            country: i.country,
+            tax_id: i.tax_id,
+            billing_contacts: i.billing_contacts,
+            admins: institutions::admins(conn.conn(), id).await?,
+            communities: communities
+                .into_iter()
+                .map(|(slug, name)| (slug, name, "No payment method yet".to_owned()))
+                .collect(),
+            can_edit: crate::policy::decide(&actor, Action::UpdateInstitution)
+                == crate::policy::Decision::Allow,
+        })
+    })
+    .await
+}
+
+/// Changes an institution's details.
+#[server(prefix = "/api", endpoint = "institutions/update")]
+pub async fn update_institution(
+    id: i64,
+    legal_name: String,
+    address: String,
+    country: String,
+    tax_id: String,
+    billing_contacts: String,
+) -> Result<(), AppError> {
+    crate::ssr::respond(async move {
+        use stoa_db::accounts::AccountId;
+        use stoa_db::{audit, institutions};
+        let db = crate::ssr::db()?;
+        let now = crate::ssr::now()?;
+        let mut tx = db.begin().await?;
+        let (user, _) =
+            crate::access::institution(tx.conn(), id, Action::UpdateInstitution).await?;
+        let f = validate_institution(&legal_name, &address, &country, &tax_id, &billing_contacts)?;
+        let old = institutions::get(tx.conn(), id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let fields = institutions::InstitutionFields {
+            legal_name: &f.legal_name,
+            address: &f.address,
+            country: &f.country,
+            tax_id: &f.tax_id,
+            billing_contacts: &f.billing_contacts,
+        };
+        institutions::update(tx.conn(), id, &fields, now).await?;
+        let before = InstitutionFields {
+            legal_name: old.legal_name,
+            address: old.address,
+            country: old.country,
+            tax_id: old.tax_id,
+            billing_contacts: old.billing_contacts,
+        };
+        if before != f {
+            let entry = audit::Entry {
+                actor: Some(AccountId(user.id)),
+                actor_name: &user.name,
+                community: None,
+                institution: Some(id),
+                action: "institution.updated",
+                target: &f.legal_name,
+                before: Some(state(&before).to_string()),
+                after: Some(state(&f).to_string()),
+            };
+            audit::record(tx.conn(), &entry, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A community's billing status and paying institution.
+#[server(prefix = "/api", endpoint = "billing/get")]
+pub async fn get_billing(slug: String) -> Result<BillingView, AppError> {
+    crate::ssr::respond(async move {
+        use stoa_db::accounts::AccountId;
+        use stoa_db::institutions;
+        let db = crate::ssr::db()?;
+        let mut conn = db.read().await?;
+        let access = crate::access::community(conn.conn(), &slug, Action::ViewBilling).await?;
+        let institution = match access.community.institution_id {
+            Some(id) => institutions::get(conn.conn(), id)
+                .await?
+                .map(|i| (i.id, i.legal_name)),
+            None => None,
+        };
+        let choices = if access.may(Action::ManageBilling) {
+            let mine = institutions::of_admin(conn.conn(), AccountId(access.user()?.id)).await?;
+            Some(mine.into_iter().map(|i| (i.id, i.legal_name)).collect())
+        } else {
+            None
+        };
+        Ok(BillingView {
+            community: access.community.name.clone(),
+            status: if institution.is_some() {
+                "Institution chosen; payment by card or invoice arrives with billing.".into()
+            } else {
+                "No paying institution yet.".into()
+            },
+            institution,
+            choices,
+        })
+    })
+    .await
+}
+
+/// Chooses the paying institution (one the signed-in person administers), or none.
+#[server(prefix = "/api", endpoint = "billing/set_institution")]
+pub async fn set_billing_institution(slug: String, institution: String) -> Result<(), AppError> {
+    crate::ssr::respond(async move {
+        use stoa_db::accounts::AccountId;
+        use stoa_db::communities::{self, NewCommunity};
+        use stoa_db::institutions;
+        let db = crate::ssr::db()?;
+        let now = crate::ssr::now()?;
+        let mut tx = db.begin().await?;
+        let access = crate::access::community(tx.conn(), &slug, Action::ManageBilling).await?;
+        let me = AccountId(access.user()?.id);
+        let chosen = match institution.trim() {
+            "" => None,
+            id => {
+                let id: i64 = id.parse().map_err(|_| invalid_choice())?;
+                if !institutions::is_admin(tx.conn(), id, me).await? {
+                    return Err(invalid_choice());
+                }
+                Some(id)
+            }
+        };
+        let c = &access.community;
+        if chosen != c.institution_id {
+            let new = NewCommunity {
+                slug: &c.slug,
+                name: &c.name,
+                description: &c.description,
+                field: &c.field,
+                website: c.website.as_deref(),
+                logo_url: c.logo_url.as_deref(),
+                institution_id: chosen,
+                join_policy: &c.join_policy,
+            };
+            communities::update(tx.conn(), c.id, &new, now).await?;
+            access
+                .audit(
+                    tx.conn(),
+                    "community.institution_changed",
+                    &c.name,
+                    Some(serde_json::json!({"institution_id": c.institution_id})),
+                    Some(serde_json::json!({"institution_id": chosen})),
+                    now,
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn invalid_choice() -> AppError {
+    AppError::Invalid {
+        field: "institution".into(),
+        message: "Choose one of the institutions you administer.".into(),
+    }
+}

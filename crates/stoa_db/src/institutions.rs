@@ -1,0 +1,112 @@
+//! Institutions: the legal entities that pay for one or more communities.
+
+use crate::accounts::AccountId;
+use crate::{Conn, DbError, Timestamp, on};
+
+/// An institution.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Institution {
+    /// Primary key.
+    pub id: i64,
+    /// Legal name.
+    pub legal_name: String,
+    /// Postal address.
+    pub address: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// Tax or VAT id.
+    pub tax_id: String,
+    /// Billing contacts, one address per line.
+    pub billing_contacts: String,
+}
+
+/// The editable fields.
+#[derive(Debug, Clone)]
+pub struct InstitutionFields<'a> {
+    /// Legal name.
+    pub legal_name: &'a str,
+    /// Postal address.
+    pub address: &'a str,
+    /// ISO country code.
+    pub country: &'a str,
+    /// Tax id.
+    pub tax_id: &'a str,
+    /// Billing contacts, one per line.
+    pub billing_contacts: &'a str,
+}
+
+const COLUMNS: &str = "id, legal_name, address, country, tax_id, billing_contacts";
+
+/// Creates an institution with `admin` as its first admin.
+pub async fn create(
+    mut conn: Conn<'_>,
+    fields: &InstitutionFields<'_>,
+    admin: AccountId,
+    now: Timestamp,
+) -> Result<i64, DbError> {
+    const SQL: &str = "INSERT INTO institutions (legal_name, address, country, tax_id, billing_contacts, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id";
+    let id: i64 = on!(conn.reborrow(), c => sqlx::query_scalar(SQL)
+        .bind(fields.legal_name).bind(fields.address).bind(fields.country).bind(fields.tax_id)
+        .bind(fields.billing_contacts).bind(now).fetch_one(c).await)?;
+    on!(conn, c => sqlx::query("INSERT INTO institution_admins (institution_id, account_id, created_at) VALUES ($1, $2, $3)")
+        .bind(id).bind(admin).bind(now).execute(c).await.map(|_| ()))?;
+    Ok(id)
+}
+
+/// Replaces the editable fields.
+pub async fn update(
+    conn: Conn<'_>,
+    id: i64,
+    fields: &InstitutionFields<'_>,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE institutions SET legal_name = $2, address = $3, country = $4, tax_id = $5, \
+         billing_contacts = $6, updated_at = $7 WHERE id = $1";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(id)
+        .bind(fields.legal_name).bind(fields.address).bind(fields.country).bind(fields.tax_id)
+        .bind(fields.billing_contacts).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    if rows == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// One institution.
+pub async fn get(conn: Conn<'_>, id: i64) -> Result<Option<Institution>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM institutions WHERE id = $1");
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+}
+
+/// Whether `account` administers institution `id`.
+pub async fn is_admin(conn: Conn<'_>, id: i64, account: AccountId) -> Result<bool, DbError> {
+    const SQL: &str =
+        "SELECT COUNT(*) FROM institution_admins WHERE institution_id = $1 AND account_id = $2";
+    let n: i64 = on!(conn, c => sqlx::query_scalar(SQL).bind(id).bind(account).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+/// The institutions `account` administers, by name.
+pub async fn of_admin(conn: Conn<'_>, account: AccountId) -> Result<Vec<Institution>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM institutions i JOIN institution_admins ia ON ia.institution_id = i.id \
+         WHERE ia.account_id = $1 ORDER BY LOWER(i.legal_name), i.id",
+        "i.id, i.legal_name, i.address, i.country, i.tax_id, i.billing_contacts"
+    );
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(account).fetch_all(c).await)?)
+}
+
+/// `(slug, name)` of the communities the institution pays for, by name.
+pub async fn communities(conn: Conn<'_>, id: i64) -> Result<Vec<(String, String)>, DbError> {
+    const SQL: &str =
+        "SELECT slug, name FROM communities WHERE institution_id = $1 ORDER BY LOWER(name), id";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(id).fetch_all(c).await)?)
+}
+
+/// Admins' names, by name.
+pub async fn admins(conn: Conn<'_>, id: i64) -> Result<Vec<String>, DbError> {
+    const SQL: &str = "SELECT a.name FROM institution_admins ia JOIN accounts a ON a.id = ia.account_id \
+         WHERE ia.institution_id = $1 ORDER BY LOWER(a.name), a.id";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(id).fetch_all(c).await)?)
+}

@@ -1,0 +1,209 @@
+//! Who belongs to which community, in which role, until when.
+//!
+//! Roles are stored as text (`owner`, `admin`, `billing`, `member`; a CHECK constraint keeps
+//! them honest); the web layer parses them into its policy's `Role`.
+
+use crate::accounts::AccountId;
+use crate::communities::{CommunityId, like_pattern};
+use crate::{Conn, DbError, Page, Timestamp, on};
+
+/// One membership with the member's name and address.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Member {
+    /// The member's account.
+    pub account_id: AccountId,
+    /// Display name.
+    pub name: String,
+    /// Verified address, if any.
+    pub email: Option<String>,
+    /// Role name.
+    pub role: String,
+    /// When the membership ends by itself, if ever.
+    pub ends_at: Option<Timestamp>,
+    /// Since when.
+    pub created_at: Timestamp,
+}
+
+/// A community someone belongs to, for their own list.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MyCommunity {
+    /// Community slug.
+    pub slug: String,
+    /// Community name.
+    pub name: String,
+    /// Role name.
+    pub role: String,
+    /// End of the membership, if any.
+    pub ends_at: Option<Timestamp>,
+}
+
+/// The role of `account` in `community`, if a member.
+pub async fn role_of(
+    conn: Conn<'_>,
+    community: CommunityId,
+    account: AccountId,
+) -> Result<Option<String>, DbError> {
+    const SQL: &str = "SELECT role FROM memberships WHERE community_id = $1 AND account_id = $2";
+    Ok(
+        on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(account).fetch_optional(c).await)?,
+    )
+}
+
+/// The membership of `account` in `community`, if any.
+pub async fn get(
+    conn: Conn<'_>,
+    community: CommunityId,
+    account: AccountId,
+) -> Result<Option<Member>, DbError> {
+    const SQL: &str = "SELECT m.account_id, a.name, a.email, m.role, m.ends_at, m.created_at \
+         FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.community_id = $1 AND m.account_id = $2";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(community).bind(account).fetch_optional(c).await)?)
+}
+
+/// Adds a member; [`DbError::Conflict`] when they are one already.
+pub async fn add(
+    conn: Conn<'_>,
+    community: CommunityId,
+    account: AccountId,
+    role: &str,
+    ends_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO memberships (community_id, account_id, role, ends_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)";
+    on!(conn, c => sqlx::query(SQL).bind(community).bind(account).bind(role).bind(ends_at).bind(now)
+        .execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Changes a member's role and end date (the end-of-membership notice is sent again for a
+/// new date).
+pub async fn update(
+    conn: Conn<'_>,
+    community: CommunityId,
+    account: AccountId,
+    role: &str,
+    ends_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE memberships SET role = $3, \
+         end_notice_at = CASE WHEN ends_at = $4 THEN end_notice_at ELSE NULL END, \
+         ends_at = $4, updated_at = $5 WHERE community_id = $1 AND account_id = $2";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(community).bind(account).bind(role).bind(ends_at).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if rows == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Removes a membership.
+pub async fn remove(
+    conn: Conn<'_>,
+    community: CommunityId,
+    account: AccountId,
+) -> Result<(), DbError> {
+    const SQL: &str = "DELETE FROM memberships WHERE community_id = $1 AND account_id = $2";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(community).bind(account)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if rows == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Number of owners. Call it inside the write transaction that would remove one: on SQLite
+/// the single writer, on PostgreSQL the row locks taken by [`lock_owners`], keep two
+/// concurrent demotions from both seeing "another owner is left".
+pub async fn count_owners(conn: Conn<'_>, community: CommunityId) -> Result<i64, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM memberships WHERE community_id = $1 AND role = 'owner'";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(community).fetch_one(c).await)?)
+}
+
+/// Locks the community's owner rows until the transaction ends (PostgreSQL; SQLite's single
+/// writer already serialises), so the last-owner check cannot race.
+pub async fn lock_owners(conn: Conn<'_>, community: CommunityId) -> Result<(), DbError> {
+    if let Conn::Postgres(c) = conn {
+        sqlx::query("SELECT account_id FROM memberships WHERE community_id = $1 AND role = 'owner' FOR UPDATE")
+            .bind(community)
+            .fetch_all(c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Number of members.
+pub async fn count(conn: Conn<'_>, community: CommunityId) -> Result<i64, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM memberships WHERE community_id = $1";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(community).fetch_one(c).await)?)
+}
+
+/// Members whose name or address contains `search`, owners first, then by name.
+pub async fn search(
+    mut conn: Conn<'_>,
+    community: CommunityId,
+    search: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<Member>, DbError> {
+    let pattern = like_pattern(search);
+    const FILTER: &str = "FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.community_id = $1 AND ($2 = '%%' OR LOWER(a.name) LIKE $2 ESCAPE '\\' \
+            OR a.email LIKE $2 ESCAPE '\\')";
+    let total: i64 = on!(conn.reborrow(), c => sqlx::query_scalar(&format!("SELECT COUNT(*) {FILTER}"))
+        .bind(community).bind(&pattern).fetch_one(c).await)?;
+    let items = on!(conn, c => sqlx::query_as(&format!(
+            "SELECT m.account_id, a.name, a.email, m.role, m.ends_at, m.created_at {FILTER} \
+             ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'billing' THEN 2 ELSE 3 END, \
+             LOWER(a.name), m.account_id LIMIT $3 OFFSET $4"))
+        .bind(community).bind(&pattern).bind(limit).bind(offset).fetch_all(c).await)?;
+    Ok(Page { items, total })
+}
+
+/// The communities `account` belongs to, by name.
+pub async fn of_account(conn: Conn<'_>, account: AccountId) -> Result<Vec<MyCommunity>, DbError> {
+    const SQL: &str = "SELECT c.slug, c.name, m.role, m.ends_at FROM memberships m \
+         JOIN communities c ON c.id = m.community_id WHERE m.account_id = $1 ORDER BY LOWER(c.name), c.id";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(account).fetch_all(c).await)?)
+}
+
+/// A membership that ended or is about to, as the background task sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Ending {
+    /// Community.
+    pub community_id: CommunityId,
+    /// Member.
+    pub account_id: AccountId,
+    /// Role they had.
+    pub role: String,
+    /// When it ends.
+    pub ends_at: Timestamp,
+}
+
+/// Deletes the memberships whose end has come and returns them. Each row is returned by
+/// exactly one caller even with several processes sweeping at once (a row another
+/// transaction deleted first is simply not deleted again).
+pub async fn end_due(conn: Conn<'_>, now: Timestamp, limit: i64) -> Result<Vec<Ending>, DbError> {
+    const SQL: &str = "DELETE FROM memberships WHERE (community_id, account_id) IN \
+         (SELECT community_id, account_id FROM memberships WHERE ends_at IS NOT NULL AND ends_at <= $1 \
+          ORDER BY ends_at LIMIT $2) RETURNING community_id, account_id, role, ends_at";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(now).bind(limit).fetch_all(c).await)?)
+}
+
+/// Marks the memberships ending before `horizon` whose notice has not gone out, and returns
+/// them; like [`end_due`], each row is claimed once.
+pub async fn claim_end_notices(
+    conn: Conn<'_>,
+    now: Timestamp,
+    horizon: Timestamp,
+    limit: i64,
+) -> Result<Vec<Ending>, DbError> {
+    const SQL: &str = "UPDATE memberships SET end_notice_at = $1 WHERE (community_id, account_id) IN \
+         (SELECT community_id, account_id FROM memberships WHERE ends_at IS NOT NULL AND ends_at > $1 \
+          AND ends_at <= $2 AND end_notice_at IS NULL ORDER BY ends_at LIMIT $3) \
+         AND end_notice_at IS NULL RETURNING community_id, account_id, role, ends_at";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(now).bind(horizon).bind(limit).fetch_all(c).await)?)
+}

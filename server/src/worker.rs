@@ -1,0 +1,225 @@
+//! The background worker: runs queued jobs and ends memberships whose date has come.
+//!
+//! Everything it does starts from the database (the `jobs` table, membership end dates), so
+//! a change requested before a crash is still done after the restart, and any number of
+//! Stoa processes may run workers against one PostgreSQL: jobs are claimed with
+//! `FOR UPDATE SKIP LOCKED` and leases, memberships with conditional writes that only one
+//! transaction can win.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::TimeDelta;
+use stoa_auth::Mailer;
+use stoa_db::jobs::{self, Job, Task};
+use stoa_db::{Clock, Db, audit, communities, invitations, memberships};
+
+/// How long a claimed job is reserved for its worker; after that another may retry it.
+pub const LEASE: TimeDelta = TimeDelta::minutes(5);
+/// Runs before a job gives up for good (about 4 hours of retries with backoff).
+pub const MAX_ATTEMPTS: i64 = 8;
+/// How many days before its end a member is told.
+pub const END_NOTICE_DAYS: i64 = 3;
+/// How often an idle worker looks for work.
+pub const POLL: Duration = Duration::from_secs(2);
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// Jobs that succeeded.
+    pub jobs_done: usize,
+    /// Jobs that failed (and will retry or gave up).
+    pub jobs_failed: usize,
+    /// End-of-membership notices queued.
+    pub notices: usize,
+    /// Memberships ended.
+    pub ended: usize,
+}
+
+/// Runs background work.
+#[derive(Clone, Debug)]
+pub struct Worker {
+    db: Db,
+    clock: Clock,
+    mailer: Mailer,
+    public_url: String,
+}
+
+impl Worker {
+    /// A worker that mails through `mailer` with links to `public_url`.
+    pub fn new(db: Db, clock: Clock, mailer: Mailer, public_url: &str) -> Worker {
+        Worker {
+            db,
+            clock,
+            mailer,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// Runs forever: a pass, then a pause when there was nothing to do.
+    pub async fn run(self) {
+        loop {
+            match self.run_once().await {
+                Ok(pass) if pass != Pass::default() => {
+                    tracing::info!(
+                        jobs.done = pass.jobs_done,
+                        jobs.failed = pass.jobs_failed,
+                        memberships.noticed = pass.notices,
+                        memberships.ended = pass.ended,
+                        "background pass"
+                    );
+                    continue;
+                }
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = format!("{err:#}"), "background pass failed"),
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// One pass: membership ends and notices, then every job due now. Tests call this after
+    /// moving the clock, instead of sleeping.
+    pub async fn run_once(&self) -> anyhow::Result<Pass> {
+        let mut pass = Pass::default();
+        let (notices, ended) = self.sweep_memberships().await?;
+        pass.notices = notices;
+        pass.ended = ended;
+        while let Some(job) = self.claim().await? {
+            match self.execute(&job).await {
+                Ok(()) => {
+                    let mut tx = self.db.begin().await?;
+                    jobs::complete(tx.conn(), job.id).await?;
+                    tx.commit().await?;
+                    pass.jobs_done += 1;
+                }
+                Err(err) => {
+                    let now = self.clock.now();
+                    let retry_at = (job.attempts < MAX_ATTEMPTS)
+                        .then(|| now + TimeDelta::minutes(1i64 << job.attempts.clamp(0, 10)));
+                    let error = format!("{err:#}");
+                    tracing::warn!(
+                        job.id = job.id,
+                        job.kind = job.kind,
+                        job.attempts = job.attempts,
+                        error,
+                        gives_up = retry_at.is_none(),
+                        "job failed"
+                    );
+                    let mut tx = self.db.begin().await?;
+                    jobs::fail(tx.conn(), job.id, &error, retry_at, now).await?;
+                    tx.commit().await?;
+                    pass.jobs_failed += 1;
+                }
+            }
+        }
+        Ok(pass)
+    }
+
+    async fn claim(&self) -> anyhow::Result<Option<Job>> {
+        let mut tx = self.db.begin().await?;
+        let job = jobs::claim(tx.conn(), self.clock.now(), LEASE).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn execute(&self, job: &Job) -> anyhow::Result<()> {
+        let task = job
+            .task()
+            .with_context(|| format!("job {} has an unreadable payload", job.id))?;
+        match task {
+            Task::SendInvitation { invitation_id } => self.send_invitation(invitation_id).await,
+            Task::SendNotice { to, subject, body } => self
+                .mailer
+                .send(&to, &subject, body)
+                .await
+                .context("cannot send a notice"),
+        }
+    }
+
+    /// Makes a fresh link for an open invitation and mails it. An invitation revoked or
+    /// accepted meanwhile is skipped: the job is done.
+    async fn send_invitation(&self, id: i64) -> anyhow::Result<()> {
+        let token = stoa_auth::random_token();
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let Some(invitation) = invitations::by_id(tx.conn(), id).await? else {
+            return Ok(());
+        };
+        if !invitations::set_token(tx.conn(), id, &stoa_auth::hash_token(&token), now).await? {
+            return Ok(());
+        }
+        let community = communities::by_id(tx.conn(), invitation.community_id).await?;
+        let inviter = match invitation.invited_by {
+            Some(by) => stoa_db::accounts::get(tx.conn(), by).await?.name,
+            None => "An admin".to_owned(),
+        };
+        tx.commit().await?;
+        let link = format!("{}/invitations/accept?token={token}", self.public_url);
+        let body = format!(
+            "Hello,\n\n{inviter} invites you to join {} on Stoa as {}.\n\nAccept the invitation here (you can sign in or create an account first):\n\n{link}\n\nThe link works once, until {} UTC. If you did not expect this, ignore this message.\n",
+            community.name,
+            invitation.role,
+            invitation
+                .expires_at
+                .as_datetime()
+                .format("%-d %B %Y %H:%M"),
+        );
+        self.mailer
+            .send(
+                &invitation.email,
+                &format!("Invitation to join {} on Stoa", community.name),
+                body,
+            )
+            .await
+            .with_context(|| format!("cannot mail invitation {id}"))
+    }
+
+    /// Queues notices for memberships ending within [`END_NOTICE_DAYS`] and ends those whose
+    /// date has come, with an audit entry each. Returns (notices, ended).
+    async fn sweep_memberships(&self) -> anyhow::Result<(usize, usize)> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let horizon = now + TimeDelta::days(END_NOTICE_DAYS);
+        let noticed = memberships::claim_end_notices(tx.conn(), now, horizon, 500).await?;
+        for ending in &noticed {
+            let account = stoa_db::accounts::get(tx.conn(), ending.account_id).await?;
+            let community = communities::by_id(tx.conn(), ending.community_id).await?;
+            let Some(to) = account.email else { continue };
+            let date = ending.ends_at.as_datetime().format("%-d %B %Y");
+            let task = Task::SendNotice {
+                to,
+                subject: format!("Your membership of {} ends on {date}", community.name),
+                body: format!(
+                    "Hello {},\n\nYour membership of {} on Stoa ends on {date} (00:00 UTC). After that you can no longer use its hub. Save any work you want to keep before then.\n\nIf this is a mistake, ask the community's admins to change the end date:\n\n{}/communities/{}\n",
+                    account.name, community.name, self.public_url, community.slug
+                ),
+            };
+            jobs::enqueue_task(tx.conn(), &task, now).await?;
+        }
+        let ended = memberships::end_due(tx.conn(), now, 500).await?;
+        for ending in &ended {
+            let account = stoa_db::accounts::get(tx.conn(), ending.account_id).await;
+            let name = account
+                .map(|a| a.name)
+                .unwrap_or_else(|_| format!("account {}", ending.account_id.0));
+            let community = communities::by_id(tx.conn(), ending.community_id).await?;
+            let before = serde_json::json!({
+                "role": ending.role,
+                "ends_on": ending.ends_at.as_datetime().format("%Y-%m-%d").to_string(),
+            });
+            let entry = audit::Entry {
+                actor: None,
+                actor_name: "Stoa",
+                community: Some(ending.community_id),
+                institution: community.institution_id,
+                action: "membership.ended",
+                target: &name,
+                before: Some(before.to_string()),
+                after: None,
+            };
+            audit::record(tx.conn(), &entry, now).await?;
+        }
+        tx.commit().await?;
+        Ok((noticed.len(), ended.len()))
+    }
+}
