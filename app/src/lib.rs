@@ -19,10 +19,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::layout::{Footer, Header};
-use crate::pages::{
-    AccountPage, CommunitiesPage, EmailSentPage, HomePage, NotFoundPage, SignInLinkPage,
-    SignInPage, StaffPage,
-};
+use crate::pages::*;
 
 /// Name of the compiled site files: `pkg/stoa.js`, `pkg/stoa_bg.wasm`, `pkg/stoa.css`.
 pub const OUTPUT_NAME: &str = "stoa";
@@ -48,6 +45,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Escapes text for an HTML text node or attribute.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The application: header, routed main content, footer.
 #[component]
 pub fn App() -> impl IntoView {
@@ -60,7 +73,11 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="stoa-css" href="/pkg/stoa.css" />
         <Title formatter=|text: String| {
-            if text.is_empty() { "Stoa".to_string() } else { format!("{text} · Stoa") }
+            let title = if text.is_empty() { "Stoa".to_string() } else { format!("{text} · Stoa") };
+            // leptos_meta 0.8 writes the server-rendered <title> without escaping, so a name
+            // like `</title><img …>` would become markup. Escape it on the server; in the
+            // browser the title is set as text and must stay unescaped.
+            if cfg!(feature = "ssr") { escape_html(&title) } else { title }
         } />
         <Router>
             <div class="flex min-h-screen flex-col" data-hydrated=move || hydrated.get().to_string()>
@@ -81,7 +98,21 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("signin/email-sent") view=EmailSentPage ssr=SsrMode::Async />
                         <Route path=path!("signin/link") view=SignInLinkPage ssr=SsrMode::Async />
                         <Route path=path!("account") view=AccountPage ssr=SsrMode::Async />
+                        <Route path=path!("dashboard") view=DashboardPage ssr=SsrMode::Async />
+                        <Route path=path!("communities/new") view=NewCommunityPage ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug") view=|| view! { <CommunityFrame><CommunityHomePage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/members") view=|| view! { <CommunityFrame><MembersPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/invitations") view=|| view! { <CommunityFrame><InvitationsPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/requests") view=|| view! { <CommunityFrame><JoinRequestsPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/billing") view=|| view! { <CommunityFrame><BillingPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/settings") view=|| view! { <CommunityFrame><CommunitySettingsPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/audit") view=|| view! { <CommunityFrame><CommunityAuditPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("invitations/accept") view=AcceptInvitationPage ssr=SsrMode::Async />
+                        <Route path=path!("institutions/new") view=NewInstitutionPage ssr=SsrMode::Async />
+                        <Route path=path!("institutions/:id") view=InstitutionPage ssr=SsrMode::Async />
                         <Route path=path!("staff") view=StaffPage ssr=SsrMode::Async />
+                        <Route path=path!("staff/communities") view=StaffCommunitiesPage ssr=SsrMode::Async />
+                        <Route path=path!("staff/audit") view=StaffAuditPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

@@ -79,7 +79,10 @@ pub async fn respond<T>(
     let options = use_context::<leptos_axum::ResponseOptions>();
     let parts = use_context::<http::request::Parts>();
     let request_id = request_id();
-    let mut result = body.await;
+    // The body runs with the render's (or call's) reactive owner re-entered on every poll,
+    // so `use_context` finds the request's parts, store and signed-in person even after an
+    // `.await` resumed it on another worker thread.
+    let mut result = leptos::reactive::computed::ScopedFuture::new_untracked(body).await;
     if let Err(err) = &mut result {
         if let AppError::Internal {
             request_id: id @ None,

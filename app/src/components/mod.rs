@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod communities;
 pub mod errors;
+pub mod forms;
 pub mod layout;

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::communities::CommunityList;
 use crate::components::errors::ErrorPanel;
+use crate::components::forms::urlencode;
 use crate::serverfns::communities::{CommunityPage, MAX_QUERY_CHARS, list_communities};
 
 const PER_PAGE: u32 = 24;
@@ -110,26 +111,4 @@ fn Results(page: CommunityPage, q: String) -> impl IntoView {
 /// put a stray `&=` in the URL; a browser submitting the plain form leaves it out.
 fn drop_unnamed_fields() -> Arc<dyn Fn(&leptos::web_sys::FormData)> {
     Arc::new(|data: &leptos::web_sys::FormData| data.delete(""))
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
-fn urlencode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn urlencode_escapes_reserved_and_non_ascii() {
-        assert_eq!(super::urlencode("a b&c=é"), "a%20b%26c%3D%C3%A9");
-    }
 }

@@ -1,15 +1,30 @@
-//! One module per route.
+//! One module per route (or group of routes).
 
 mod account;
+mod audit;
 mod communities;
+pub mod community;
+mod dashboard;
 mod home;
+mod institutions;
+mod invitations;
+mod members;
 mod not_found;
 mod signin;
 mod staff;
 
 pub use account::AccountPage;
+pub use audit::{CommunityAuditPage, StaffAuditPage};
 pub use communities::CommunitiesPage;
+pub use community::{
+    BillingPage, CommunityFrame, CommunityHomePage, CommunitySettingsPage, JoinRequestsPage,
+    NewCommunityPage,
+};
+pub use dashboard::DashboardPage;
 pub use home::HomePage;
+pub use institutions::{InstitutionPage, NewInstitutionPage};
+pub use invitations::{AcceptInvitationPage, InvitationsPage};
+pub use members::MembersPage;
 pub use not_found::NotFoundPage;
 pub use signin::{EmailSentPage, SignInLinkPage, SignInPage};
-pub use staff::StaffPage;
+pub use staff::{StaffCommunitiesPage, StaffPage};

@@ -20,6 +20,7 @@ pub fn StaffPage() -> impl IntoView {
                         Err(other) => Err::<(), _>(other).into_any(),
                         Ok(o) => view! {
                             <h1 class="text-2xl font-bold tracking-tight">"Staff"</h1>
+                            <p class="mt-2 flex gap-4"><a class="underline" href="/staff/communities">"All communities"</a><a class="underline" href="/staff/audit">"Audit log"</a></p>
                             <p class="mt-4" data-testid="account-count">{format!("{} accounts", o.accounts)}</p>
                             <h2 class="mt-6 text-lg font-semibold">"Staff members"</h2>
                             <ul class="mt-2 list-disc pl-6">
@@ -32,5 +33,63 @@ pub fn StaffPage() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Suspense>
+    }
+}
+
+/// Every community, for staff: searchable, paged, with member counts.
+#[component]
+pub fn StaffCommunitiesPage() -> impl IntoView {
+    use crate::components::forms::{BUTTON, INPUT, TABLE, guarded, urlencode};
+    use crate::serverfns::community::staff_communities;
+    use leptos_router::components::{A, Form};
+    use leptos_router::hooks::use_query_map;
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(1)
+    };
+    let list = Resource::new(
+        move || (q(), page()),
+        |(q, page)| staff_communities(q, page, 50),
+    );
+    view! {
+        <Title text="All communities" />
+        <h1 class="text-2xl font-bold tracking-tight">"All communities"</h1>
+        <Form method="GET" action="" attr:role="search" attr:class="mt-3 flex max-w-md gap-2">
+            <label for="staff-q" class="sr-only">"Search communities"</label>
+            <input id="staff-q" type="search" name="q" maxlength="100" prop:value=q class=INPUT />
+            <button type="submit" class=BUTTON>"Search"</button>
+        </Form>
+        {guarded(list, move |p| {
+            let last = u32::try_from(p.total.div_ceil(u64::from(p.per_page.max(1))).max(1)).unwrap_or(1);
+            let current = p.page;
+            let q = q();
+            let href = move |n: u32| format!("/staff/communities?page={n}&q={}", urlencode(&q));
+            view! {
+                <p class="mt-3 text-sm" data-testid="staff-total">{format!("{} communities", p.total)}</p>
+                <table class=TABLE data-testid="staff-communities">
+                    <thead><tr><th>"Name"</th><th>"Slug"</th><th>"Members"</th><th>"Joined"</th></tr></thead>
+                    <tbody>
+                        {p.items.into_iter().map(|c| view! {
+                            <tr class="border-t border-slate-200 dark:border-slate-800">
+                                <td class="py-2"><A href=format!("/communities/{}", c.slug) attr:class="underline">{c.name}</A></td>
+                                <td class="py-2 font-mono">{c.slug}</td>
+                                <td class="py-2">{c.members}</td>
+                                <td class="py-2">{c.created}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <nav aria-label="Pages" class="mt-4 flex items-center gap-4 text-sm">
+                    {(current > 1).then(|| view! { <a href=href(current - 1) rel="prev" class="underline">"Previous"</a> })}
+                    <span>{format!("Page {current} of {last}")}</span>
+                    {(current < last).then(|| view! { <a href=href(current + 1) rel="next" class="underline">"Next"</a> })}
+                </nav>
+            }
+        })}
     }
 }

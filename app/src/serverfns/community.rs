@@ -40,8 +40,6 @@ pub struct CommunityView {
     pub my_end: Option<String>,
     /// The community actions the viewer may take (to show tabs and buttons).
     pub can: Vec<Action>,
-    /// What members see at a glance.
-    pub home: Option<CommunityHome>,
     /// The viewer has a pending join request.
     pub request_pending: bool,
 }
@@ -162,7 +160,7 @@ pub fn validate_fields(
 /// (choose later), `new` (create one from `legal_name` and `country`), or the id of an
 /// institution the person administers. Returns the slug.
 #[server(prefix = "/api", endpoint = "community/create")]
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "a server function takes its form fields as arguments")]
 pub async fn create_community(
     name: String,
     slug: String,
@@ -300,7 +298,7 @@ fn invalid_institution() -> AppError {
 pub async fn get_community(slug: String) -> Result<CommunityView, AppError> {
     crate::ssr::respond(async move {
         use stoa_db::accounts::AccountId;
-        use stoa_db::{institutions, join_requests, memberships};
+        use stoa_db::{join_requests, memberships};
         let db = crate::ssr::db()?;
         let mut conn = db.read().await?;
         let access =
@@ -311,26 +309,6 @@ pub async fn get_community(slug: String) -> Result<CommunityView, AppError> {
             .copied()
             .filter(|a| matches!(a.rule(), crate::policy::Rule::Community { .. }) && access.may(*a))
             .collect();
-        let home = if access.may(Action::ViewCommunityHome) {
-            let institution = match c.institution_id {
-                Some(id) => institutions::get(conn.conn(), id)
-                    .await?
-                    .map(|i| i.legal_name),
-                None => None,
-            };
-            Some(CommunityHome {
-                members: memberships::count(conn.conn(), c.id).await?,
-                hub_status: "Not deployed yet".into(),
-                billing_status: if institution.is_some() {
-                    "Institution chosen; no payment method yet".into()
-                } else {
-                    "No paying institution yet".into()
-                },
-                institution,
-            })
-        } else {
-            None
-        };
         let (my_end, request_pending) = match &access.user {
             Some(u) => {
                 let me = AccountId(u.id);
@@ -358,9 +336,53 @@ pub async fn get_community(slug: String) -> Result<CommunityView, AppError> {
             my_role: access.role,
             my_end,
             can,
-            home,
             request_pending,
         })
+    })
+    .await
+}
+
+/// What matters at a glance: members, hub and billing status; for members, staff and the
+/// paying institution's admins.
+#[server(prefix = "/api", endpoint = "community/home")]
+pub async fn get_community_home(slug: String) -> Result<CommunityHome, AppError> {
+    crate::ssr::respond(async move {
+        use stoa_db::{institutions, memberships};
+        let db = crate::ssr::db()?;
+        let mut conn = db.read().await?;
+        let access =
+            crate::access::community(conn.conn(), &slug, Action::ViewCommunityHome).await?;
+        let c = &access.community;
+        let institution = match c.institution_id {
+            Some(id) => institutions::get(conn.conn(), id)
+                .await?
+                .map(|i| i.legal_name),
+            None => None,
+        };
+        Ok(CommunityHome {
+            members: memberships::count(conn.conn(), c.id).await?,
+            // Hubs arrive with the next milestone; until then every hub is "not deployed".
+            hub_status: "Not deployed yet".into(),
+            billing_status: if institution.is_some() {
+                "Institution chosen; no payment method yet".into()
+            } else {
+                "No paying institution yet".into()
+            },
+            institution,
+        })
+    })
+    .await
+}
+
+/// The community as its settings form shows it; for those who may change it.
+#[server(prefix = "/api", endpoint = "community/settings")]
+pub async fn community_settings(slug: String) -> Result<CommunityView, AppError> {
+    crate::ssr::respond(async move {
+        let db = crate::ssr::db()?;
+        let mut conn = db.read().await?;
+        crate::access::community(conn.conn(), &slug, Action::UpdateCommunity).await?;
+        drop(conn);
+        get_community(slug).await
     })
     .await
 }

@@ -305,16 +305,20 @@ pub async fn set_billing_institution(slug: String, institution: String) -> Resul
                 join_policy: &c.join_policy,
             };
             communities::update(tx.conn(), c.id, &new, now).await?;
-            access
-                .audit(
-                    tx.conn(),
-                    "community.institution_changed",
-                    &c.name,
-                    Some(serde_json::json!({"institution_id": c.institution_id})),
-                    Some(serde_json::json!({"institution_id": chosen})),
-                    now,
-                )
-                .await?;
+            // Filed under the institution that now pays (or stopped paying), so its admins
+            // and staff find it there.
+            let user = access.user()?;
+            let entry = stoa_db::audit::Entry {
+                actor: Some(me),
+                actor_name: &user.name,
+                community: Some(c.id),
+                institution: chosen.or(c.institution_id),
+                action: "community.institution_changed",
+                target: &c.name,
+                before: Some(serde_json::json!({"institution_id": c.institution_id}).to_string()),
+                after: Some(serde_json::json!({"institution_id": chosen}).to_string()),
+            };
+            stoa_db::audit::record(tx.conn(), &entry, now).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -152,7 +152,8 @@ pub async fn accept(
     account: AccountId,
     now: Timestamp,
 ) -> Result<bool, DbError> {
-    const SQL: &str = "UPDATE invitations SET accepted_at = $3, accepted_by = $2, token_hash = NULL \
+    // The hash stays: the link then tells its holder "used already" instead of "unknown".
+    const SQL: &str = "UPDATE invitations SET accepted_at = $3, accepted_by = $2 \
          WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3";
     let rows = on!(conn, c => sqlx::query(SQL).bind(id).bind(account).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
@@ -161,7 +162,7 @@ pub async fn accept(
 
 /// Revokes an unresolved invitation; false when it was resolved already.
 pub async fn revoke(conn: Conn<'_>, id: i64, now: Timestamp) -> Result<bool, DbError> {
-    const SQL: &str = "UPDATE invitations SET revoked_at = $2, token_hash = NULL \
+    const SQL: &str = "UPDATE invitations SET revoked_at = $2 \
          WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL";
     let rows = on!(conn, c => sqlx::query(SQL).bind(id).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;

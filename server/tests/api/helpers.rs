@@ -135,6 +135,8 @@ pub struct TestApp {
     pub clock: stoa_db::Clock,
     /// The app's database URL (for running the `stoa` binary against it).
     pub database_url: String,
+    /// The settings it runs with.
+    pub settings: Settings,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _test_db: TestDb,
@@ -198,6 +200,7 @@ impl TestApp {
             backend,
             clock,
             database_url: test_db.url.clone(),
+            settings: settings.clone(),
             shutdown: Some(tx),
             server: Some(server),
             _test_db: test_db,
@@ -210,6 +213,43 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Calls the server function at `/api/{endpoint}` as `client` with form fields; returns
+    /// the status and the JSON body (Null when it is not JSON).
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let res = client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .form(form)
+            .send()
+            .await
+            .expect("server function call");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Runs one pass of background work (jobs, membership ends) with the app's clock and
+    /// mailer, as its own worker would.
+    pub async fn run_worker(&self) -> stoa_server::worker::Pass {
+        let mailer =
+            stoa_auth::Mailer::new(self.settings.smtp_url.as_ref(), &self.settings.mail_from)
+                .expect("mailer");
+        let worker = stoa_server::worker::Worker::new(
+            self.db.clone(),
+            self.clock.clone(),
+            mailer,
+            &self.settings.public_url,
+        );
+        worker.run_once().await.expect("worker pass")
     }
 
     pub async fn seed_demo(&self) {

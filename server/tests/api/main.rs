@@ -4,7 +4,9 @@
 mod helpers;
 
 mod auth;
+mod authorization;
 mod cli;
+mod communities;
 mod health;
 mod pages;
 mod security;

@@ -92,6 +92,9 @@ on_both!(user_text_is_always_rendered_as_text, |app| {
         description: "<img src=x onerror=alert(1)>",
         field: "</li><b>field</b>",
         website: Some("javascript:alert(1)"),
+        logo_url: Some("javascript:alert(2)"),
+        institution_id: None,
+        join_policy: "request",
     };
     let mut tx = app.db.begin().await.unwrap();
     communities::insert(tx.conn(), &hostile, Timestamp::now())
@@ -120,7 +123,7 @@ on_both!(
     |app| {
         app.seed_demo().await;
         let mut tx = app.db.begin().await.unwrap();
-        stoa_db::on!(tx.conn(), c => sqlx::query("DROP TABLE communities").execute(c).await.map(|r| r.rows_affected())).unwrap();
+        stoa_db::on!(tx.conn(), c => sqlx::query("ALTER TABLE communities RENAME TO communities_gone").execute(c).await.map(|r| r.rows_affected())).unwrap();
         tx.commit().await.unwrap();
         let res = app.get("/").await;
         assert_eq!(res.status(), 500);

@@ -4,8 +4,11 @@ use leptos::prelude::*;
 /// server the 303 is set by `ssr::respond` (the one place statuses come from); in the browser
 /// this navigates.
 #[component]
-pub fn SignInRequired(next: &'static str) -> impl IntoView {
-    let target = format!("/signin?next={next}");
+pub fn SignInRequired(#[prop(into)] next: String) -> impl IntoView {
+    let target = format!(
+        "/signin?next={}",
+        crate::components::forms::urlencode(&next)
+    );
     #[cfg(not(feature = "ssr"))]
     {
         let navigate = leptos_router::hooks::use_navigate();

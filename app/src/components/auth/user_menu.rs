@@ -12,6 +12,7 @@ pub fn UserMenu() -> impl IntoView {
             {move || Suspend::new(async move {
                 match user.await.ok().flatten() {
                     Some(user) => view! {
+                        <A href="/dashboard" attr:class="rounded-md px-3 py-2 text-sm font-medium">"Your communities"</A>
                         {user.is_staff.then(|| view! { <A href="/staff" attr:class="rounded-md px-3 py-2 text-sm font-medium">"Staff"</A> })}
                         <A href="/account" attr:class="rounded-md px-3 py-2 text-sm font-medium" attr:data-testid="user-name">{user.name}</A>
                         <form method="post" action="/auth/signout">

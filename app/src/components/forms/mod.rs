@@ -1,0 +1,142 @@
+//! Form pieces shared by every page: field-level and form-level error messages, styles, and
+//! the loading/sign-in/error frame around server data.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::components::auth::SignInRequired;
+use crate::components::errors::ErrorPanel;
+use crate::error::AppError;
+
+/// Text inputs, selects and text areas.
+pub const INPUT: &str = "w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 focus:outline-2 focus:outline-teal-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
+/// Secondary buttons.
+pub const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
+/// The main button of a form.
+pub const PRIMARY: &str = "rounded-md bg-teal-700 px-4 py-2 text-sm font-medium text-white hover:bg-teal-800 disabled:opacity-50 dark:bg-teal-600 dark:hover:bg-teal-500";
+/// Labels.
+pub const LABEL: &str = "block text-sm font-medium";
+/// Hints under a field.
+pub const HINT: &str = "mt-1 text-xs text-slate-600 dark:text-slate-400";
+/// Tables.
+pub const TABLE: &str = "mt-3 w-full text-left text-sm";
+
+/// The message for `field` when the last submission failed validation there.
+#[component]
+pub fn FieldError<T>(
+    #[prop(into)] value: Signal<Option<Result<T, AppError>>>,
+    field: &'static str,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
+    move || {
+        value.with(|v| match v {
+            Some(Err(AppError::Invalid { field: f, message })) if f == field => Some(view! {
+                <p role="alert" class="mt-1 text-sm text-red-700 dark:text-red-400" data-error-for=field>{message.clone()}</p>
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// The message of a failed submission that no field shows: refusals, failures, and
+/// validation of fields not in `fields`.
+#[component]
+pub fn FormError<T>(
+    #[prop(into)] value: Signal<Option<Result<T, AppError>>>,
+    #[prop(optional)] fields: &'static [&'static str],
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
+    move || {
+        value.with(|v| match v {
+            Some(Err(AppError::Invalid { field, .. })) if fields.contains(&field.as_str()) => None,
+            Some(Err(e)) => Some(view! {
+                <p role="alert" class="mt-2 text-sm text-red-700 dark:text-red-400" data-testid="form-error">{e.to_string()}</p>
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// A success note after a submission went through.
+#[component]
+pub fn Saved<T>(
+    #[prop(into)] value: Signal<Option<Result<T, AppError>>>,
+    text: &'static str,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
+    move || {
+        value.with(|v| {
+            matches!(v, Some(Ok(_))).then(|| view! {
+                <p role="status" class="mt-2 text-sm text-teal-800 dark:text-teal-300">{text}</p>
+            })
+        })
+    }
+}
+
+/// Renders a server resource: "Loading…" while it loads, the sign-in redirect when it needs
+/// a signed-in person, the error panel (with the right status, set by `ssr::respond`) when
+/// it failed, else `render(data)`.
+pub fn guarded<T, V>(
+    resource: Resource<Result<T, AppError>>,
+    render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    let location = use_location();
+    let next = move || {
+        let search = location.search.get_untracked();
+        let path = location.pathname.get_untracked();
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        }
+    };
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
+                {move || {
+                    let render = render.clone();
+                    let next = next();
+                    Suspend::new(async move {
+                        match resource.await {
+                            Err(AppError::Unauthorized) => view! { <SignInRequired next /> }.into_any(),
+                            Err(other) => Err::<(), _>(other).into_any(),
+                            Ok(data) => render(data).into_any(),
+                        }
+                    })
+                }}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
+pub fn urlencode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urlencode_escapes_reserved_and_non_ascii() {
+        assert_eq!(super::urlencode("a b&c=é"), "a%20b%26c%3D%C3%A9");
+    }
+}

@@ -1,0 +1,418 @@
+//! A community: its layout (name and tabs), home, settings, billing and join requests, and
+//! the sign-up form.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::components::forms::{
+    BUTTON, FieldError, FormError, HINT, INPUT, LABEL, PRIMARY, Saved, TABLE, guarded,
+};
+use crate::policy::{Action, Role};
+use crate::serverfns::community::{
+    CommunityView, CreateCommunity, JOIN_POLICIES, LeaveCommunity, RequestToJoin, UpdateCommunity,
+    community_settings, get_community, get_community_home, my_dashboard,
+};
+use crate::serverfns::institutions::{SetBillingInstitution, get_billing};
+use crate::serverfns::join_requests::{DecideJoinRequest, list_join_requests};
+
+/// The `:slug` of the current route.
+pub fn use_slug() -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.read().get("slug").unwrap_or_default()
+}
+
+/// Tabs: (path suffix, label, the action that shows it).
+const TABS: &[(&str, &str, Action)] = &[
+    ("", "Overview", Action::ViewCommunityPage),
+    ("/members", "Members", Action::ViewMembers),
+    ("/invitations", "Invitations", Action::ViewInvitations),
+    ("/requests", "Join requests", Action::ViewJoinRequests),
+    ("/billing", "Billing", Action::ViewBilling),
+    ("/settings", "Settings", Action::UpdateCommunity),
+    ("/audit", "Audit log", Action::ViewAuditLog),
+];
+
+/// Name, logo and the tabs the viewer may open, above the tab's page (`children`).
+///
+/// Each tab is its own flat route wrapping its page in this frame, rather than a nested
+/// route with an `<Outlet/>`: in leptos 0.8 a resource created under an outlet inside a
+/// `Suspend` can lose its owner chain, and its server function then runs without the
+/// request's context (leptos-rs/leptos#4088). The tab's page is rendered beside the
+/// header, not inside its suspense, and reports errors (404, 403, sign-in) itself.
+#[component]
+pub fn CommunityFrame(children: Children) -> impl IntoView {
+    let slug = use_slug();
+    let community = Resource::new(slug, get_community);
+    provide_context(community);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                community.await.ok().map(|c| {
+                    let base = format!("/communities/{}", c.slug);
+                    view! {
+                        <Title text=c.name.clone() />
+                        <header class="flex items-center gap-4">
+                            {c.logo_url.clone().filter(|u| u.starts_with("https://")).map(|src| view! { <img src=src alt="" class="h-12 w-12 rounded object-cover" /> })}
+                            <div>
+                                <h1 class="text-2xl font-bold tracking-tight" data-testid="community-name">{c.name.clone()}</h1>
+                                <p class="text-sm text-slate-600 dark:text-slate-400">
+                                    {c.field.clone()}
+                                    {c.my_role.map(|r| view! { " · you are " <span data-testid="my-role">{r.label().to_lowercase()}</span> })}
+                                </p>
+                            </div>
+                        </header>
+                        <nav aria-label="Community" class="mt-4 flex flex-wrap gap-1 border-b border-slate-200 dark:border-slate-800">
+                            {TABS.iter().filter(|(_, _, a)| *a == Action::ViewCommunityPage || c.may(*a)).map(|(suffix, label, _)| {
+                                view! {
+                                    <A href=format!("{base}{suffix}") exact=true attr:class="rounded-t-md px-3 py-2 text-sm font-medium aria-[current=page]:border-b-2 aria-[current=page]:border-teal-600">
+                                        {*label}
+                                    </A>
+                                }
+                            }).collect_view()}
+                        </nav>
+                    }
+                })
+            })}
+        </Suspense>
+        <div class="mt-6">{children()}</div>
+    }
+}
+
+/// The community's layout data, for the tab pages.
+fn use_community() -> Resource<Result<CommunityView, crate::error::AppError>> {
+    expect_context()
+}
+
+/// Overview: description, at-a-glance status for members, join or leave.
+#[component]
+pub fn CommunityHomePage() -> impl IntoView {
+    let community = use_community();
+    let join = ServerAction::<RequestToJoin>::new();
+    let leave = ServerAction::<LeaveCommunity>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(leave.value().get(), Some(Ok(()))) {
+            navigate("/dashboard", Default::default());
+        }
+    });
+    view! {
+        {guarded(community, move |c: CommunityView| view! {
+            <div class="grid gap-8 md:grid-cols-3">
+                <section class="md:col-span-2">
+                    <p class="whitespace-pre-line text-slate-800 dark:text-slate-200" data-testid="community-description">{c.description.clone()}</p>
+                    {c.website.clone().filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(|url| view! {
+                        <p class="mt-3 text-sm"><a href=url class="underline" rel="noopener noreferrer nofollow">"Website"</a></p>
+                    })}
+                    <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">"On Stoa since " {c.joined.clone()}</p>
+                </section>
+                <aside class="space-y-4">
+                    {c.may(Action::ViewCommunityHome).then(|| view! { <AtAGlance slug=c.slug.clone() /> })}
+                    {c.my_end.clone().map(|end| view! { <p class="text-sm">"Your membership ends on " {end} "."</p> })}
+                    {join_box(&c, join)}
+                    {c.may(Action::LeaveCommunity).then(|| view! {
+                        <ActionForm action=leave>
+                            <input type="hidden" name="slug" value=c.slug.clone() />
+                            <button type="submit" class=BUTTON>"Leave community"</button>
+                            <FormError value=leave.value() />
+                        </ActionForm>
+                    })}
+                </aside>
+            </div>
+        })}
+    }
+}
+
+/// Members, hub and billing status, for those who belong.
+#[component]
+fn AtAGlance(slug: String) -> impl IntoView {
+    let home = Resource::new(move || slug.clone(), get_community_home);
+    guarded(home, |h| {
+        view! {
+            <dl class="rounded-lg border border-slate-200 p-4 text-sm dark:border-slate-800" data-testid="at-a-glance">
+                <dt class="font-medium">"Members"</dt><dd data-testid="member-count">{h.members}</dd>
+                <dt class="mt-2 font-medium">"Hub"</dt><dd>{h.hub_status}</dd>
+                <dt class="mt-2 font-medium">"Billing"</dt><dd>{h.billing_status}</dd>
+                {h.institution.map(|i| view! { <dt class="mt-2 font-medium">"Paid for by"</dt><dd>{i}</dd> })}
+            </dl>
+        }
+    })
+}
+
+fn join_box(c: &CommunityView, join: ServerAction<RequestToJoin>) -> Option<AnyView> {
+    if c.my_role.is_some() || c.join_policy != "request" {
+        return None;
+    }
+    if !c.signed_in {
+        let next = format!("/communities/{}", c.slug);
+        return Some(view! {
+            <p class="text-sm">"This community welcomes requests to join. "
+                <a class="underline" href=format!("/signin?next={next}")>"Sign in"</a> " to ask."</p>
+        }.into_any());
+    }
+    if c.request_pending {
+        return Some(view! { <p class="text-sm" data-testid="request-pending">"You asked to join; the admins will decide."</p> }.into_any());
+    }
+    let slug = c.slug.clone();
+    Some(view! {
+        <div>
+            <ActionForm action=join attr:class="space-y-2">
+                <input type="hidden" name="slug" value=slug />
+                <label for="join-message" class=LABEL>"Ask to join"</label>
+                <textarea id="join-message" name="message" rows="3" maxlength="1000" class=INPUT placeholder="Tell the admins who you are (optional)"></textarea>
+                <FieldError value=join.value() field="message" />
+                <button type="submit" class=PRIMARY>"Send request"</button>
+            </ActionForm>
+            <Saved value=join.value() text="Request sent. You will get an email when the admins decide." />
+        </div>
+    }.into_any())
+}
+
+/// The community fields shared by sign-up and settings.
+#[component]
+fn CommunityFields<T>(
+    #[prop(into)] value: Signal<Option<Result<T, crate::error::AppError>>>,
+    #[prop(optional)] current: Option<CommunityView>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
+    let c = current;
+    let get = move |f: fn(&CommunityView) -> String| c.as_ref().map(f).unwrap_or_default();
+    let policy = get(|c| c.join_policy.clone());
+    view! {
+        <div>
+            <label for="name" class=LABEL>"Name"</label>
+            <input id="name" name="name" required maxlength="100" class=INPUT value=get(|c| c.name.clone()) />
+            <FieldError value field="name" />
+        </div>
+        <div>
+            <label for="description" class=LABEL>"Description"</label>
+            <textarea id="description" name="description" rows="4" maxlength="2000" class=INPUT>{get(|c| c.description.clone())}</textarea>
+            <FieldError value field="description" />
+        </div>
+        <div>
+            <label for="field" class=LABEL>"Field"</label>
+            <input id="field" name="field" maxlength="80" class=INPUT placeholder="Oceanography, Data science education…" value=get(|c| c.field.clone()) />
+            <FieldError value field="field" />
+        </div>
+        <div>
+            <label for="website" class=LABEL>"Website"</label>
+            <input id="website" name="website" type="url" maxlength="300" class=INPUT placeholder="https://" value=get(|c| c.website.clone().unwrap_or_default()) />
+            <FieldError value field="website" />
+        </div>
+        <div>
+            <label for="logo_url" class=LABEL>"Logo URL"</label>
+            <input id="logo_url" name="logo_url" type="url" maxlength="300" class=INPUT placeholder="https://…/logo.png" value=get(|c| c.logo_url.clone().unwrap_or_default()) />
+            <p class=HINT>"An https address of a square image."</p>
+            <FieldError value field="logo_url" />
+        </div>
+        <div>
+            <label for="join_policy" class=LABEL>"How people join"</label>
+            <select id="join_policy" name="join_policy" class=INPUT>
+                {JOIN_POLICIES.iter().map(|(v, label)| view! { <option value=*v selected=policy == *v>{*label}</option> }).collect_view()}
+            </select>
+            <FieldError value field="join_policy" />
+        </div>
+    }
+}
+
+const COMMUNITY_FIELDS: &[&str] = &[
+    "name",
+    "slug",
+    "description",
+    "field",
+    "website",
+    "logo_url",
+    "join_policy",
+    "institution",
+    "legal_name",
+    "country",
+];
+
+/// Sign-up of a new community.
+#[component]
+pub fn NewCommunityPage() -> impl IntoView {
+    let create = ServerAction::<CreateCommunity>::new();
+    let dashboard = Resource::new(|| (), |_| my_dashboard());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(slug)) = create.value().get() {
+            navigate(&format!("/communities/{slug}"), Default::default());
+        }
+    });
+    let value = create.value();
+    view! {
+        <Title text="New community" />
+        <h1 class="text-2xl font-bold tracking-tight">"Sign up a community"</h1>
+        <p class="mt-2 text-slate-700 dark:text-slate-300">"A lab, a course or a consortium: you become its owner and can invite the others."</p>
+        {guarded(dashboard, move |d| view! {
+            <ActionForm action=create attr:class="mt-6 max-w-xl space-y-4" attr:data-testid="new-community">
+                <CommunityFields value />
+                <div>
+                    <label for="slug" class=LABEL>"Short name"</label>
+                    <input id="slug" name="slug" required minlength="2" maxlength="40" class=INPUT placeholder="ocean-lab" />
+                    <p class=HINT>"2–40 lowercase letters, digits and hyphens; used in your hub's address and fixed once chosen."</p>
+                    <FieldError value field="slug" />
+                </div>
+                <fieldset class="space-y-2 rounded-md border border-slate-200 p-3 dark:border-slate-800">
+                    <legend class="px-1 text-sm font-medium">"Paying institution"</legend>
+                    <label for="institution" class="sr-only">"Institution"</label>
+                    <select id="institution" name="institution" class=INPUT>
+                        <option value="">"Decide later"</option>
+                        {d.institutions.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
+                        <option value="new">"A new institution…"</option>
+                    </select>
+                    <FieldError value field="institution" />
+                    <p class=HINT>"For a new institution, give its legal name and country (more details later):"</p>
+                    <label for="legal_name" class=LABEL>"Legal name"</label>
+                    <input id="legal_name" name="legal_name" maxlength="200" class=INPUT />
+                    <FieldError value field="legal_name" />
+                    <label for="country" class=LABEL>"Country code"</label>
+                    <input id="country" name="country" maxlength="2" class=INPUT placeholder="DE" />
+                    <FieldError value field="country" />
+                </fieldset>
+                <button type="submit" class=PRIMARY>"Create community"</button>
+                <FormError value fields=COMMUNITY_FIELDS />
+            </ActionForm>
+        })}
+    }
+}
+
+/// Settings: the editable fields.
+#[component]
+pub fn CommunitySettingsPage() -> impl IntoView {
+    let slug = use_slug();
+    let update = ServerAction::<UpdateCommunity>::new();
+    let community = Resource::new(
+        move || (slug(), update.version().get()),
+        |(slug, _)| community_settings(slug),
+    );
+    let value = update.value();
+    view! {
+        {guarded(community, move |c: CommunityView| {
+            let slug = c.slug.clone();
+            view! {
+                <h2 class="text-lg font-semibold">"Settings"</h2>
+                <ActionForm action=update attr:class="mt-4 max-w-xl space-y-4">
+                    <input type="hidden" name="slug" value=slug />
+                    <CommunityFields value current=c />
+                    <button type="submit" class=PRIMARY>"Save"</button>
+                    <Saved value text="Saved." />
+                    <FormError value fields=COMMUNITY_FIELDS />
+                </ActionForm>
+            }.into_any()
+        })}
+    }
+}
+
+/// Billing: status and the paying institution.
+#[component]
+pub fn BillingPage() -> impl IntoView {
+    let slug = use_slug();
+    let set = ServerAction::<SetBillingInstitution>::new();
+    let billing = Resource::new(
+        move || (slug(), set.version().get()),
+        |(slug, _)| get_billing(slug),
+    );
+    let slug = use_slug();
+    view! {
+        <h2 class="text-lg font-semibold">"Billing"</h2>
+        {guarded(billing, move |b| {
+            let slug = slug();
+            view! {
+                <p class="mt-2" data-testid="billing-status">{b.status.clone()}</p>
+                <p class="mt-2 text-sm">"Paying institution: "
+                    {match b.institution.clone() {
+                        Some((id, name)) => view! { <A href=format!("/institutions/{id}") attr:class="underline">{name}</A> }.into_any(),
+                        None => view! { <span>"none yet"</span> }.into_any(),
+                    }}
+                </p>
+                {b.choices.clone().map(|choices| {
+                    let current = b.institution.as_ref().map(|(id, _)| *id);
+                    view! {
+                        <ActionForm action=set attr:class="mt-4 flex max-w-xl items-end gap-2">
+                            <input type="hidden" name="slug" value=slug.clone() />
+                            <div class="flex-1">
+                                <label for="institution" class=LABEL>"Choose one of your institutions"</label>
+                                <select id="institution" name="institution" class=INPUT>
+                                    <option value="">"None"</option>
+                                    {choices.into_iter().map(|(id, name)| view! { <option value=id.to_string() selected=current == Some(id)>{name}</option> }).collect_view()}
+                                </select>
+                            </div>
+                            <button type="submit" class=BUTTON>"Save"</button>
+                        </ActionForm>
+                        <FieldError value=set.value() field="institution" />
+                        <FormError value=set.value() fields=&["institution"] />
+                        <p class=HINT><A href="/institutions/new" attr:class="underline">"Register an institution"</A> " to pay by invoice, PO or bank transfer."</p>
+                    }
+                })}
+            }
+        })}
+    }
+}
+
+/// Join requests: approve or deny.
+#[component]
+pub fn JoinRequestsPage() -> impl IntoView {
+    let slug = use_slug();
+    let decide = ServerAction::<DecideJoinRequest>::new();
+    let requests = Resource::new(
+        move || (slug(), decide.version().get()),
+        |(slug, _)| list_join_requests(slug),
+    );
+    let slug = use_slug();
+    view! {
+        <h2 class="text-lg font-semibold">"Join requests"</h2>
+        <FormError value=decide.value() />
+        {guarded(requests, move |rows| {
+            let slug = slug();
+            if rows.is_empty() {
+                return view! { <p class="mt-2 text-sm" data-testid="no-requests">"No pending requests."</p> }.into_any();
+            }
+            view! {
+                <table class=TABLE data-testid="join-requests">
+                    <thead><tr><th>"Who"</th><th>"Message"</th><th>"Asked"</th><th><span class="sr-only">"Decision"</span></th></tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| {
+                            let (slug_a, slug_b) = (slug.clone(), slug.clone());
+                            view! {
+                                <tr class="border-t border-slate-200 align-top dark:border-slate-800">
+                                    <td class="py-2">{r.name}<br /><span class="text-xs text-slate-600 dark:text-slate-400">{r.email.unwrap_or_default()}</span></td>
+                                    <td class="py-2 whitespace-pre-line">{r.message}</td>
+                                    <td class="py-2">{r.created_on}</td>
+                                    <td class="py-2">
+                                        <div class="flex gap-2">
+                                            <ActionForm action=decide>
+                                                <input type="hidden" name="slug" value=slug_a />
+                                                <input type="hidden" name="id" value=r.id.to_string() />
+                                                <input type="hidden" name="approve" value="true" />
+                                                <button type="submit" class=PRIMARY>"Approve"</button>
+                                            </ActionForm>
+                                            <ActionForm action=decide>
+                                                <input type="hidden" name="slug" value=slug_b />
+                                                <input type="hidden" name="id" value=r.id.to_string() />
+                                                <input type="hidden" name="approve" value="false" />
+                                                <button type="submit" class=BUTTON>"Deny"</button>
+                                            </ActionForm>
+                                        </div>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        })}
+    }
+}
+
+/// Role names for selects.
+pub fn role_options(current: Role, include_owner: bool) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .filter(move |r| include_owner || *r != Role::Owner || current == Role::Owner)
+        .map(move |r| view! { <option value=r.as_str() selected=r == current>{r.label()}</option> })
+        .collect_view()
+}

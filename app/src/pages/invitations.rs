@@ -1,0 +1,187 @@
+//! Inviting people (one or many), the pending invitations, and accepting one.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::components::forms::{
+    BUTTON, FieldError, FormError, HINT, INPUT, LABEL, PRIMARY, TABLE, guarded, urlencode,
+};
+use crate::pages::community::use_slug;
+use crate::policy::Role;
+use crate::serverfns::invitations::{
+    AcceptInvitation, CreateInvitations, DEFAULT_EXPIRY_DAYS, InviteOutcome, MAX_BULK,
+    ResendInvitation, RevokeInvitation, get_invitation, list_invitations,
+};
+
+/// Invite form, the per-address result of the last paste, and the pending invitations.
+#[component]
+pub fn InvitationsPage() -> impl IntoView {
+    let slug = use_slug();
+    let invite = ServerAction::<CreateInvitations>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let resend = ServerAction::<ResendInvitation>::new();
+    let pending = Resource::new(
+        move || {
+            (
+                slug(),
+                invite.version().get() + revoke.version().get() + resend.version().get(),
+            )
+        },
+        |(slug, _)| list_invitations(slug),
+    );
+    let slug = use_slug();
+    let form_slug = slug();
+    let value = invite.value();
+    view! {
+        <h2 class="text-lg font-semibold">"Invite people"</h2>
+        <ActionForm action=invite attr:class="mt-3 max-w-xl space-y-3" attr:data-testid="invite-form">
+            <input type="hidden" name="slug" value=form_slug />
+            <div>
+                <label for="emails" class=LABEL>"Email addresses"</label>
+                <textarea id="emails" name="emails" rows="4" required class=INPUT placeholder="one@university.edu, or paste a list: one per line"></textarea>
+                <p class=HINT>{format!("One address, or up to {MAX_BULK} separated by new lines, commas or spaces.")}</p>
+                <FieldError value field="emails" />
+            </div>
+            <div class="grid gap-3 sm:grid-cols-3">
+                <div>
+                    <label for="invite-role" class=LABEL>"Role"</label>
+                    <select id="invite-role" name="role" class=INPUT>
+                        {Role::GRANTABLE.into_iter().map(|r| view! { <option value=r.as_str() selected=r == Role::Member>{r.label()}</option> }).collect_view()}
+                    </select>
+                    <FieldError value field="role" />
+                </div>
+                <div>
+                    <label for="expires_days" class=LABEL>"Link works for (days)"</label>
+                    <input id="expires_days" name="expires_days" type="number" min="1" max="30" value=DEFAULT_EXPIRY_DAYS.to_string() class=INPUT />
+                    <FieldError value field="expires_days" />
+                </div>
+                <div>
+                    <label for="ends_on" class=LABEL>"Membership ends on"</label>
+                    <input id="ends_on" name="ends_on" type="date" class=INPUT />
+                    <p class=HINT>"Optional: for courses and workshops."</p>
+                    <FieldError value field="ends_on" />
+                </div>
+            </div>
+            <button type="submit" class=PRIMARY>"Send invitations"</button>
+            <FormError value fields=&["emails", "role", "expires_days", "ends_on"] />
+        </ActionForm>
+        {move || value.get().and_then(Result::ok).map(|rows| {
+            let invited = rows.iter().filter(|r| r.outcome == InviteOutcome::Invited).count();
+            view! {
+                <section class="mt-4 max-w-xl" aria-live="polite">
+                    <p class="text-sm font-medium" data-testid="invite-summary">{format!("{invited} of {} invited", rows.len())}</p>
+                    <table class=TABLE data-testid="invite-results">
+                        <thead><tr><th>"Address"</th><th>"Result"</th></tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|r| view! {
+                                <tr class="border-t border-slate-200 dark:border-slate-800">
+                                    <td class="py-1 font-mono">{r.input}</td>
+                                    <td class="py-1" data-outcome=r.outcome.label()>{r.outcome.label()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </section>
+            }
+        })}
+        <h2 class="mt-8 text-lg font-semibold">"Pending invitations"</h2>
+        <FormError value=revoke.value() />
+        <FormError value=resend.value() />
+        {guarded(pending, move |rows| {
+            let slug = slug();
+            if rows.is_empty() {
+                return view! { <p class="mt-2 text-sm">"None."</p> }.into_any();
+            }
+            view! {
+                <table class=TABLE data-testid="pending-invitations">
+                    <thead><tr><th>"Address"</th><th>"Role"</th><th>"Status"</th><th>"Expires"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|i| {
+                            let (id_a, id_b) = (i.id.to_string(), i.id.to_string());
+                            let (slug_a, slug_b) = (slug.clone(), slug.clone());
+                            let email = i.email.clone();
+                            view! {
+                                <tr class="border-t border-slate-200 dark:border-slate-800" data-invitation=email>
+                                    <td class="py-2 font-mono">{i.email}</td>
+                                    <td class="py-2">{i.role.label()}</td>
+                                    <td class="py-2">{i.status}</td>
+                                    <td class="py-2">{i.expires_on}</td>
+                                    <td class="py-2">
+                                        <div class="flex gap-1">
+                                            <ActionForm action=resend>
+                                                <input type="hidden" name="slug" value=slug_a />
+                                                <input type="hidden" name="id" value=id_a />
+                                                <button type="submit" class=BUTTON>"Resend"</button>
+                                            </ActionForm>
+                                            <ActionForm action=revoke>
+                                                <input type="hidden" name="slug" value=slug_b />
+                                                <input type="hidden" name="id" value=id_b />
+                                                <button type="submit" class=BUTTON>"Revoke"</button>
+                                            </ActionForm>
+                                        </div>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        })}
+    }
+}
+
+/// Where an invitation link leads: what it is for, and a button to accept (after signing
+/// in, for someone new).
+#[component]
+pub fn AcceptInvitationPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let invitation = Resource::new(token, get_invitation);
+    let accept = ServerAction::<AcceptInvitation>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(slug)) = accept.value().get() {
+            navigate(&format!("/communities/{slug}"), Default::default());
+        }
+    });
+    view! {
+        <Title text="Invitation" />
+        <h1 class="text-2xl font-bold tracking-tight">"Invitation"</h1>
+        {move || {
+            let token = token();
+            guarded(invitation, move |inv| {
+                let token = token.clone();
+                let next = format!("/invitations/accept?token={}", urlencode(&token));
+                let body = match (inv.state.as_str(), inv.signed_in, inv.already_member) {
+                    ("open", _, true) => view! {
+                        <p class="mt-4">"You are a member of " {inv.community.clone()} " already. "
+                            <A href=format!("/communities/{}", inv.slug) attr:class="underline">"Go to the community"</A></p>
+                    }.into_any(),
+                    ("open", true, false) => view! {
+                        <ActionForm action=accept attr:class="mt-6">
+                            <input type="hidden" name="token" value=token.clone() />
+                            <button type="submit" class=PRIMARY>"Accept and join"</button>
+                            <FormError value=accept.value() />
+                        </ActionForm>
+                    }.into_any(),
+                    ("open", false, _) => view! {
+                        <p class="mt-6"><a class=PRIMARY href=format!("/signin?next={}", urlencode(&next))>"Sign in to accept"</a></p>
+                        <p class=HINT>"New to Stoa? Signing in with your email creates your account."</p>
+                    }.into_any(),
+                    ("accepted", _, _) => view! { <p class="mt-4" data-testid="invitation-state">"This invitation has been used already."</p> }.into_any(),
+                    ("revoked", _, _) => view! { <p class="mt-4" data-testid="invitation-state">"This invitation was withdrawn."</p> }.into_any(),
+                    _ => view! { <p class="mt-4" data-testid="invitation-state">"This invitation has expired. Ask the community's admins for a new one."</p> }.into_any(),
+                };
+                view! {
+                    <p class="mt-4" data-testid="invitation-summary">
+                        "You are invited to join " <strong>{inv.community.clone()}</strong> " as " {inv.role.label().to_lowercase()} "."
+                    </p>
+                    <p class="text-sm text-slate-600 dark:text-slate-400">"Sent to " {inv.email}</p>
+                    {body}
+                }
+            })
+        }}
+    }
+}

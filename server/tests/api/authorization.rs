@@ -1,0 +1,560 @@
+//! The authorization table, over HTTP: every server function and every page, as each of
+//! anonymous, member, billing, admin, owner and staff, on their own community (or
+//! institution) and on another one. The expected answer comes from the policy, whose own
+//! unit test pins every decision to a hand-written table; this test proves that every
+//! endpoint asks the policy about the right action and maps the answer to the right status.
+//!
+//! It fails when a server function, a page or an action is added without an entry here.
+
+use std::collections::BTreeSet;
+
+use reqwest::Client;
+use stoa_app::policy::{Action, Actor, Decision, Role, decide};
+use stoa_db::accounts::AccountId;
+use stoa_db::communities::{CommunityId, NewCommunity};
+use stoa_db::{institutions, invitations, join_requests, memberships};
+
+use crate::auth::browser;
+use crate::communities::{Person, person};
+use crate::helpers::{TestApp, on_both, require_peers};
+
+const WHO: [&str; 6] = ["anonymous", "member", "billing", "admin", "owner", "staff"];
+
+/// What a probe is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Global,
+    Community,
+    Institution,
+}
+
+/// One server function: its path, the action it must ask about, its scope, and the
+/// statuses that mean "allowed" (some refuse afterwards for a business reason: 422).
+#[rustfmt::skip]
+const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
+    ("account/current", Action::SignIn, Scope::Global, &[200]),
+    ("account/sign_in_options", Action::SignIn, Scope::Global, &[200]),
+    ("account/check_link", Action::SignIn, Scope::Global, &[200]),
+    ("account/overview", Action::ManageOwnAccount, Scope::Global, &[200]),
+    ("account/rename", Action::ManageOwnAccount, Scope::Global, &[200]),
+    ("account/unlink", Action::ManageOwnAccount, Scope::Global, &[422]),
+    ("communities/list", Action::ViewDirectory, Scope::Global, &[200]),
+    ("community/create", Action::CreateCommunity, Scope::Global, &[200]),
+    ("me/dashboard", Action::ViewOwnCommunities, Scope::Global, &[200]),
+    ("invitations/get", Action::ViewInvitation, Scope::Global, &[200]),
+    ("invitations/accept", Action::AcceptInvitation, Scope::Global, &[200]),
+    ("institutions/create", Action::CreateInstitution, Scope::Global, &[200]),
+    ("staff/overview", Action::ViewStaffOverview, Scope::Global, &[200]),
+    ("staff/communities", Action::ListAllCommunities, Scope::Global, &[200]),
+    ("audit/all", Action::ViewAllAuditLog, Scope::Global, &[200]),
+    ("community/get", Action::ViewCommunityPage, Scope::Community, &[200]),
+    ("community/home", Action::ViewCommunityHome, Scope::Community, &[200]),
+    ("community/request_join", Action::RequestToJoin, Scope::Community, &[200, 422]),
+    ("community/leave", Action::LeaveCommunity, Scope::Community, &[200, 422]),
+    ("community/settings", Action::UpdateCommunity, Scope::Community, &[200]),
+    ("community/update", Action::UpdateCommunity, Scope::Community, &[200]),
+    ("members/list", Action::ViewMembers, Scope::Community, &[200]),
+    ("members/update", Action::ManageMembers, Scope::Community, &[200]),
+    ("members/remove", Action::ManageMembers, Scope::Community, &[200]),
+    ("members/transfer", Action::TransferOwnership, Scope::Community, &[200]),
+    ("invitations/list", Action::ViewInvitations, Scope::Community, &[200]),
+    ("invitations/create", Action::ManageInvitations, Scope::Community, &[200]),
+    ("invitations/revoke", Action::ManageInvitations, Scope::Community, &[200]),
+    ("invitations/resend", Action::ManageInvitations, Scope::Community, &[200]),
+    ("requests/list", Action::ViewJoinRequests, Scope::Community, &[200]),
+    ("requests/decide", Action::DecideJoinRequests, Scope::Community, &[200]),
+    ("audit/community", Action::ViewAuditLog, Scope::Community, &[200]),
+    ("billing/get", Action::ViewBilling, Scope::Community, &[200]),
+    ("billing/set_institution", Action::ManageBilling, Scope::Community, &[200]),
+    ("institutions/get", Action::ViewInstitution, Scope::Institution, &[200]),
+    ("institutions/update", Action::UpdateInstitution, Scope::Institution, &[200]),
+];
+
+/// Every page: its route, the action that governs it, its scope. Pages answer 200, a 303 to
+/// sign in, 403 or 404.
+#[rustfmt::skip]
+const PAGES: &[(&str, Action, Scope)] = &[
+    ("/", Action::ViewDirectory, Scope::Global),
+    ("/communities", Action::ViewDirectory, Scope::Global),
+    ("/signin", Action::SignIn, Scope::Global),
+    ("/signin/email-sent", Action::SignIn, Scope::Global),
+    ("/signin/link", Action::SignIn, Scope::Global),
+    ("/account", Action::ManageOwnAccount, Scope::Global),
+    ("/dashboard", Action::ViewOwnCommunities, Scope::Global),
+    ("/communities/new", Action::CreateCommunity, Scope::Global),
+    ("/invitations/accept", Action::ViewInvitation, Scope::Global),
+    ("/institutions/new", Action::CreateInstitution, Scope::Global),
+    ("/staff", Action::ViewStaffOverview, Scope::Global),
+    ("/staff/communities", Action::ListAllCommunities, Scope::Global),
+    ("/staff/audit", Action::ViewAllAuditLog, Scope::Global),
+    ("/communities/:slug", Action::ViewCommunityPage, Scope::Community),
+    ("/communities/:slug/members", Action::ViewMembers, Scope::Community),
+    ("/communities/:slug/invitations", Action::ViewInvitations, Scope::Community),
+    ("/communities/:slug/requests", Action::ViewJoinRequests, Scope::Community),
+    ("/communities/:slug/billing", Action::ViewBilling, Scope::Community),
+    ("/communities/:slug/settings", Action::UpdateCommunity, Scope::Community),
+    ("/communities/:slug/audit", Action::ViewAuditLog, Scope::Community),
+    ("/institutions/:id", Action::ViewInstitution, Scope::Institution),
+];
+
+#[tokio::test]
+async fn every_server_fn_page_and_action_has_an_entry() {
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+        .collect();
+    let listed: BTreeSet<String> = SERVER_FNS.iter().map(|(p, ..)| (*p).to_owned()).collect();
+    assert_eq!(
+        registered, listed,
+        "server functions without an authorization entry (or stale entries)"
+    );
+
+    let routes: BTreeSet<String> = leptos_axum::generate_route_list(stoa_app::App)
+        .iter()
+        .map(|r| r.path().replace('{', ":").replace('}', ""))
+        .collect();
+    let pages: BTreeSet<String> = PAGES.iter().map(|(p, ..)| (*p).to_owned()).collect();
+    assert_eq!(
+        routes, pages,
+        "pages without an authorization entry (or stale entries)"
+    );
+
+    for action in Action::ALL {
+        assert!(
+            SERVER_FNS.iter().any(|(_, a, ..)| a == action),
+            "{action:?} is checked by no server function in the table"
+        );
+    }
+}
+
+/// The people and places of the table.
+struct Fixture {
+    /// member, billing, admin, owner, staff (in [`WHO`] order, from index 1).
+    people: Vec<Person>,
+    anonymous: Client,
+    own: (CommunityId, &'static str),
+    other: (CommunityId, &'static str),
+    /// Where invitations for the accept probes come from (nobody of the table belongs).
+    elsewhere: CommunityId,
+    own_institution: i64,
+    other_institution: i64,
+    stranger: AccountId,
+    counter: std::cell::Cell<u32>,
+}
+
+impl Fixture {
+    fn person(&self, who: &str) -> Option<&Person> {
+        let i = WHO.iter().position(|w| *w == who).unwrap();
+        (i > 0).then(|| &self.people[i - 1])
+    }
+
+    fn client(&self, who: &str) -> &Client {
+        self.person(who).map_or(&self.anonymous, |p| &p.client)
+    }
+
+    fn fresh(&self, tag: &str) -> String {
+        let n = self.counter.get() + 1;
+        self.counter.set(n);
+        format!("{tag}{n}")
+    }
+}
+
+async fn community(app: &TestApp, slug: &'static str, owner: AccountId) -> CommunityId {
+    let mut tx = app.db.begin().await.unwrap();
+    let new = NewCommunity {
+        slug,
+        name: slug,
+        description: "",
+        field: "",
+        website: None,
+        logo_url: None,
+        institution_id: None,
+        join_policy: "request",
+    };
+    let id = stoa_db::communities::insert(tx.conn(), &new, app.clock.now())
+        .await
+        .unwrap();
+    memberships::add(tx.conn(), id, owner, "owner", None, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn account(app: &TestApp, name: &str) -> AccountId {
+    let mut tx = app.db.begin().await.unwrap();
+    let email = format!("{}@example.org", name.to_lowercase().replace(' ', "."));
+    let id = stoa_db::accounts::create(tx.conn(), name, Some(&email), app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn arrange(app: &TestApp) -> Fixture {
+    let mut people = Vec::new();
+    for who in &WHO[1..] {
+        people.push(person(app, who).await);
+    }
+    let mut tx = app.db.begin().await.unwrap();
+    stoa_db::accounts::set_staff(tx.conn(), &people[4].email, true, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let stranger = account(app, "Stranger Owner").await;
+    let owner = AccountId(people[3].id);
+    let own = community(app, "own-lab", owner).await;
+    let other = community(app, "other-lab", stranger).await;
+    let elsewhere = community(app, "elsewhere-lab", stranger).await;
+    let fields = institutions::InstitutionFields {
+        legal_name: "Institution",
+        address: "",
+        country: "DE",
+        tax_id: "",
+        billing_contacts: "",
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    let own_institution = institutions::create(tx.conn(), &fields, owner, app.clock.now())
+        .await
+        .unwrap();
+    let other_institution = institutions::create(tx.conn(), &fields, stranger, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    Fixture {
+        people,
+        anonymous: browser(),
+        own: (own, "own-lab"),
+        other: (other, "other-lab"),
+        elsewhere,
+        own_institution,
+        other_institution,
+        stranger,
+        counter: std::cell::Cell::new(0),
+    }
+}
+
+/// Puts the table's people back in their roles (probes leave, transfer, demote).
+async fn reset(app: &TestApp, fx: &Fixture) {
+    let mut tx = app.db.begin().await.unwrap();
+    for (i, role) in ["member", "billing", "admin", "owner"].iter().enumerate() {
+        let id = AccountId(fx.people[i].id);
+        for c in [fx.own.0, fx.other.0, fx.elsewhere] {
+            let _ = memberships::remove(tx.conn(), c, id).await;
+        }
+        memberships::add(tx.conn(), fx.own.0, id, role, None, app.clock.now())
+            .await
+            .unwrap();
+    }
+    let staff = AccountId(fx.people[4].id);
+    for c in [fx.own.0, fx.other.0, fx.elsewhere] {
+        let _ = memberships::remove(tx.conn(), c, staff).await;
+    }
+    tx.commit().await.unwrap();
+}
+
+/// A fresh member (to change or remove), invitation, or join request in `community`.
+async fn fresh_member(app: &TestApp, fx: &Fixture, community: CommunityId) -> AccountId {
+    let id = account(app, &fx.fresh("Target ")).await;
+    let mut tx = app.db.begin().await.unwrap();
+    memberships::add(tx.conn(), community, id, "member", None, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn fresh_invitation(app: &TestApp, fx: &Fixture, community: CommunityId) -> (i64, String) {
+    let token = fx.fresh("token-");
+    let email = format!("{}@example.org", fx.fresh("invitee"));
+    let mut tx = app.db.begin().await.unwrap();
+    let new = invitations::NewInvitation {
+        community_id: community,
+        email: &email,
+        role: "member",
+        membership_ends_at: None,
+        invited_by: fx.stranger,
+        expires_at: app.clock.now() + chrono::TimeDelta::days(7),
+    };
+    let id = invitations::create(tx.conn(), &new, app.clock.now())
+        .await
+        .unwrap();
+    invitations::set_token(
+        tx.conn(),
+        id,
+        &stoa_auth::hash_token(&token),
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (id, token)
+}
+
+/// The form for one call of `endpoint` about `slug` / `institution`.
+async fn form(
+    app: &TestApp,
+    fx: &Fixture,
+    endpoint: &str,
+    who: &str,
+    (community, slug): (CommunityId, &str),
+    institution: i64,
+) -> Vec<(&'static str, String)> {
+    let s = || ("slug", slug.to_owned());
+    match endpoint {
+        "account/current"
+        | "account/sign_in_options"
+        | "account/overview"
+        | "me/dashboard"
+        | "staff/overview" => vec![],
+        "account/check_link" => vec![("token", "not-a-token".into())],
+        "account/rename" => vec![("name", "Renamed Person".into())],
+        "account/unlink" => {
+            // Their only identity: allowed to ask, refused as the last way to sign in.
+            let id = match fx.person(who) {
+                Some(p) => {
+                    let mut conn = app.db.read().await.unwrap();
+                    stoa_db::accounts::identities(conn.conn(), AccountId(p.id))
+                        .await
+                        .unwrap()[0]
+                        .id
+                }
+                None => 1,
+            };
+            vec![("identity_id", id.to_string())]
+        }
+        "communities/list" | "staff/communities" => {
+            vec![
+                ("query", String::new()),
+                ("page", "1".into()),
+                ("per_page", "10".into()),
+            ]
+        }
+        "audit/all" => vec![
+            ("community", String::new()),
+            ("action", String::new()),
+            ("actor", String::new()),
+        ],
+        "community/create" => vec![
+            ("name", "Probe".into()),
+            ("slug", fx.fresh("probe-")),
+            ("description", String::new()),
+            ("field", String::new()),
+            ("website", String::new()),
+            ("logo_url", String::new()),
+            ("join_policy", "invite".into()),
+            ("institution", String::new()),
+            ("legal_name", String::new()),
+            ("country", String::new()),
+        ],
+        "invitations/get" | "invitations/accept" => {
+            let (_, token) = fresh_invitation(app, fx, fx.elsewhere).await;
+            vec![("token", token)]
+        }
+        "institutions/create" | "institutions/update" => {
+            let mut f = vec![
+                ("legal_name", "Probe University".into()),
+                ("address", String::new()),
+                ("country", "FR".into()),
+                ("tax_id", String::new()),
+                ("billing_contacts", String::new()),
+            ];
+            if endpoint == "institutions/update" {
+                f.push(("id", institution.to_string()));
+            }
+            f
+        }
+        "institutions/get" => vec![("id", institution.to_string())],
+        "community/get" | "community/home" | "community/leave" | "community/settings"
+        | "invitations/list" | "requests/list" | "billing/get" => vec![s()],
+        "community/request_join" => vec![s(), ("message", String::new())],
+        "community/update" => vec![
+            s(),
+            ("name", "Renamed community".into()),
+            ("description", String::new()),
+            ("field", String::new()),
+            ("website", String::new()),
+            ("logo_url", String::new()),
+            ("join_policy", "request".into()),
+        ],
+        "members/list" => vec![s(), ("query", String::new()), ("page", "1".into())],
+        "members/update" | "members/remove" | "members/transfer" => {
+            let target = fresh_member(app, fx, community).await;
+            let mut f = vec![s(), ("account_id", target.0.to_string())];
+            if endpoint == "members/update" {
+                f.push(("role", "billing".into()));
+                f.push(("ends_on", String::new()));
+            }
+            f
+        }
+        "invitations/create" => vec![
+            s(),
+            ("emails", format!("{}@example.org", fx.fresh("new"))),
+            ("role", "member".into()),
+            ("expires_days", "7".into()),
+            ("ends_on", String::new()),
+        ],
+        "invitations/revoke" | "invitations/resend" => {
+            let (id, _) = fresh_invitation(app, fx, community).await;
+            vec![s(), ("id", id.to_string())]
+        }
+        "requests/decide" => {
+            let asker = account(app, &fx.fresh("Asker ")).await;
+            let mut tx = app.db.begin().await.unwrap();
+            let id = join_requests::create(tx.conn(), community, asker, "", app.clock.now())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            vec![s(), ("id", id.to_string()), ("approve", "true".into())]
+        }
+        "audit/community" => vec![s(), ("action", String::new()), ("actor", String::new())],
+        "billing/set_institution" => vec![s(), ("institution", String::new())],
+        other => panic!("no form for {other}"),
+    }
+}
+
+fn actor(who: &str, scope: Scope, own: bool) -> Actor {
+    let role = match who {
+        "member" => Some(Role::Member),
+        "billing" => Some(Role::Billing),
+        "admin" => Some(Role::Admin),
+        "owner" => Some(Role::Owner),
+        _ => None,
+    };
+    Actor {
+        signed_in: who != "anonymous",
+        staff: who == "staff",
+        role: if scope == Scope::Community && own {
+            role
+        } else {
+            None
+        },
+        pays: scope == Scope::Institution && own && who == "owner",
+    }
+}
+
+on_both!(
+    every_server_fn_and_page_answers_as_the_policy_decides,
+    |app| {
+        require_peers();
+        let fx = arrange(&app).await;
+        let mut failures = Vec::new();
+        let mut calls = 0;
+        for &(endpoint, action, scope, ok) in SERVER_FNS {
+            for who in WHO {
+                for own in [true, false] {
+                    if scope == Scope::Global && !own {
+                        continue;
+                    }
+                    reset(&app, &fx).await;
+                    let target = if own { fx.own } else { fx.other };
+                    let institution = if own {
+                        fx.own_institution
+                    } else {
+                        fx.other_institution
+                    };
+                    let form = form(&app, &fx, endpoint, who, target, institution).await;
+                    let status = fx
+                        .client(who)
+                        .post(app.url(&format!("/api/{endpoint}")))
+                        .form(&form)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16();
+                    calls += 1;
+                    let decision = decide(&actor(who, scope, own), action);
+                    let expected: &[u16] = match decision {
+                        Decision::Allow => ok,
+                        Decision::SignIn => &[401],
+                        Decision::NotFound => &[404],
+                        Decision::Forbidden => &[403],
+                    };
+                    if !expected.contains(&status) {
+                        failures.push(format!("{endpoint} as {who} on {} community: {status}, expected {expected:?} ({decision:?})", if own { "their own" } else { "another" }));
+                    }
+                }
+            }
+        }
+        reset(&app, &fx).await;
+        let (_, token) = fresh_invitation(&app, &fx, fx.elsewhere).await;
+        for &(route, action, scope) in PAGES {
+            for who in WHO {
+                for own in [true, false] {
+                    if scope == Scope::Global && !own {
+                        continue;
+                    }
+                    let path = route
+                        .replace(":slug", if own { fx.own.1 } else { fx.other.1 })
+                        .replace(
+                            ":id",
+                            &(if own {
+                                fx.own_institution
+                            } else {
+                                fx.other_institution
+                            })
+                            .to_string(),
+                        );
+                    let path = match path.as_str() {
+                        "/invitations/accept" => format!("{path}?token={token}"),
+                        "/signin/link" => format!("{path}?token=not-a-token"),
+                        _ => path,
+                    };
+                    let status = fx
+                        .client(who)
+                        .get(app.url(&path))
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16();
+                    calls += 1;
+                    let decision = decide(&actor(who, scope, own), action);
+                    let expected = match decision {
+                        Decision::Allow => 200,
+                        Decision::SignIn => 303,
+                        Decision::NotFound => 404,
+                        Decision::Forbidden => 403,
+                    };
+                    if status != expected {
+                        failures.push(format!(
+                            "page {path} as {who}: {status}, expected {expected} ({decision:?})"
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {calls} answers are wrong:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        // Something that does not exist answers exactly like something invisible.
+        let member = fx.client("member");
+        for endpoint in ["members/list", "audit/community", "billing/get"] {
+            let ask = |slug: &'static str| {
+                member
+                    .post(app.url(&format!("/api/{endpoint}")))
+                    .form(&[
+                        ("slug", slug),
+                        ("query", ""),
+                        ("page", "1"),
+                        ("action", ""),
+                        ("actor", ""),
+                    ])
+                    .send()
+            };
+            let (hidden, missing) = (
+                ask("other-lab").await.unwrap(),
+                ask("no-such-lab").await.unwrap(),
+            );
+            assert_eq!(hidden.status(), missing.status());
+            assert_eq!(
+                hidden.text().await.unwrap(),
+                missing.text().await.unwrap(),
+                "{endpoint}"
+            );
+        }
+    }
+);
