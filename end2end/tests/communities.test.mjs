@@ -1,0 +1,126 @@
+// A community from sign-up to a second member, in a real browser: the owner signs up a
+// community and invites someone by email; the invitation arrives through the real mail
+// catcher (sent by Stoa's background worker); the newcomer signs in from the invitation,
+// accepts, and each sees the pages their role allows.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, peers, startStoa, watchedPage } from '../support/harness.mjs';
+
+let stoa;
+let browser;
+before(async () => {
+  stoa = await startStoa({ signIn: true });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await stoa?.stop();
+});
+
+/** The newest mail to `to` whose subject contains `subject`, waiting up to 15 s. */
+async function mailTo(to, subject) {
+  for (let i = 0; i < 150; i++) {
+    const mails = await (await fetch(`${peers().maildev}/api/email`)).json();
+    const mail = mails.reverse().find((m) => m.to.some((t) => t.address === to) && m.subject.includes(subject));
+    if (mail) return mail;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail "${subject}" arrived`);
+}
+
+const hydrated = (page) => page.waitForSelector('[data-hydrated="true"]', { timeout: 15_000 });
+
+test('create a community, invite a member, the member accepts, both see the right pages', async () => {
+  const slug = `e2e-lab-${Date.now() % 1_000_000}`;
+  const memberEmail = `member-${Date.now()}@example.org`;
+
+  // The owner signs in with the provider and signs up a community.
+  const ownerContext = await browser.newContext();
+  const owner = await watchedPage(ownerContext);
+  await owner.goto(`${stoa.url}/signin?next=/dashboard`);
+  await hydrated(owner);
+  await owner.getByRole('button', { name: 'Continue with Test University' }).click();
+  await owner.fill('input[name="login"]', 'olivia');
+  await owner.fill('input[name="password"]', 'anything');
+  await owner.click('button[type="submit"]');
+  await owner.waitForURL(`${stoa.url}/dashboard`);
+  await hydrated(owner);
+  await owner.getByRole('link', { name: 'Sign up a community' }).click();
+  await owner.getByRole('heading', { name: 'Sign up a community' }).waitFor();
+  await owner.fill('#name', 'Glacier <Lab> & "Friends"');
+  await owner.fill('#description', 'We measure ice.');
+  await owner.fill('#field', 'Glaciology');
+  // A reserved short name is refused next to its field, and nothing is created.
+  await owner.fill('#slug', 'staff');
+  await owner.getByRole('button', { name: 'Create community' }).click();
+  await owner.locator('[data-error-for="slug"]').waitFor();
+  assert.match(await owner.locator('[data-error-for="slug"]').innerText(), /reserved/);
+  await owner.fill('#slug', slug);
+  await owner.getByRole('button', { name: 'Create community' }).click();
+  await owner.waitForURL(`${stoa.url}/communities/${slug}`);
+  assert.equal(await owner.getByTestId('community-name').innerText(), 'Glacier <Lab> & "Friends"');
+  assert.equal(await owner.getByTestId('my-role').innerText(), 'owner');
+  await owner.getByTestId('member-count').waitFor();
+  assert.equal(await owner.getByTestId('member-count').innerText(), '1');
+
+  // Invite by email.
+  await owner.getByRole('link', { name: 'Invitations' }).click();
+  await owner.getByRole('heading', { name: 'Invite people' }).waitFor();
+  await owner.fill('#emails', `${memberEmail}\nnot-an-address`);
+  await owner.getByRole('button', { name: 'Send invitations' }).click();
+  await owner.getByTestId('invite-results').waitFor();
+  assert.equal(await owner.getByTestId('invite-summary').innerText(), '1 of 2 invited');
+  assert.equal(await owner.locator('[data-outcome="invalid address"]').count(), 1);
+  await owner.locator(`[data-invitation="${memberEmail}"]`).waitFor();
+
+  // The invitation arrives; the newcomer has no account yet.
+  const mail = await mailTo(memberEmail, 'Invitation to join');
+  const link = mail.text.match(/https?:\/\/\S+\/invitations\/accept\?token=\S+/)[0];
+  const memberContext = await browser.newContext();
+  const member = await watchedPage(memberContext);
+  await member.goto(link);
+  await hydrated(member);
+  assert.match(await member.getByTestId('invitation-summary').innerText(), /Glacier <Lab> & "Friends" as member/);
+  await member.getByRole('link', { name: 'Sign in to accept' }).click();
+  await member.waitForURL(/\/signin\?next=/);
+  await member.fill('input[name="email"]', memberEmail);
+  await member.getByRole('button', { name: 'Email me a sign-in link' }).click();
+  await member.getByRole('heading', { name: 'Check your email' }).waitFor();
+  const signInMail = await mailTo(memberEmail, 'sign-in link');
+  await member.goto(signInMail.text.match(/https?:\/\/\S+/)[0]);
+  await member.getByRole('button', { name: `Sign in as ${memberEmail}` }).click();
+  // Back on the invitation, now signed in.
+  await member.waitForURL(/\/invitations\/accept\?token=/);
+  await hydrated(member);
+  await member.getByRole('button', { name: 'Accept and join' }).click();
+  await member.waitForURL(`${stoa.url}/communities/${slug}`);
+  assert.equal(await member.getByTestId('my-role').innerText(), 'member');
+  // A member sees the overview only; the members list is refused.
+  const tabs = await member.getByRole('navigation', { name: 'Community' }).getByRole('link').allInnerTexts();
+  assert.deepEqual(tabs, ['Overview']);
+  const refused = await member.goto(`${stoa.url}/communities/${slug}/members`);
+  assert.equal(refused.status(), 403);
+  await member.getByText('You do not have access to this page.').waitFor();
+  // The used link no longer works.
+  await member.goto(link);
+  await member.getByTestId('invitation-state').waitFor();
+
+  // The owner sees the new member, and the log of it.
+  await owner.goto(`${stoa.url}/communities/${slug}/members`);
+  await hydrated(owner);
+  await owner.locator(`[data-member="${memberEmail.split('@')[0]}"]`).waitFor();
+  assert.equal(await owner.getByTestId('member-total').innerText(), '2 members');
+  await owner.goto(`${stoa.url}/communities/${slug}/audit`);
+  await owner.locator('[data-action="invitation.accepted"]').waitFor();
+
+  // No errors, no CSP violations; only the two refusals provoked above (the reserved short
+  // name's 422 and the member's 403) are reported by the browser as failed loads.
+  const provoked = (p) => p.includes('Failed to load resource')
+    && (p.includes('status of 422') && p.includes('/api/community/create') || p.includes('/members'));
+  for (const page of [owner, member]) {
+    const ours = (await page.problems()).filter((p) => p.includes(stoa.url) && !provoked(p));
+    assert.deepEqual(ours, []);
+  }
+  await ownerContext.close();
+  await memberContext.close();
+});
