@@ -73,16 +73,12 @@ impl CommunityAccess {
         after: Option<serde_json::Value>,
         now: Timestamp,
     ) -> Result<(), AppError> {
-        let user = self.user()?;
         let entry = audit::Entry {
-            actor: Some(AccountId(user.id)),
-            actor_name: &user.name,
             community: Some(self.community.id),
             institution: self.community.institution_id,
-            action,
-            target,
             before: before.map(|v| v.to_string()),
             after: after.map(|v| v.to_string()),
+            ..entry(self.user()?, action, target)
         };
         audit::record(conn, &entry, now).await?;
         Ok(())
@@ -131,6 +127,42 @@ pub async fn community(
         role,
         actor,
     })
+}
+
+/// A change to a community about to be made: the open write transaction, the actor's
+/// access (checked inside that transaction) and the time of the change.
+pub struct Change {
+    /// The write transaction; commit it when done.
+    pub tx: stoa_db::WriteTx,
+    /// The community and the actor, checked for the action.
+    pub access: CommunityAccess,
+    /// The time recorded for the change.
+    pub now: Timestamp,
+}
+
+/// Opens a write transaction and checks in it that the current user may do `action` on the
+/// community `slug`.
+pub async fn change(slug: &str, action: Action) -> Result<Change, AppError> {
+    let db = crate::ssr::db()?;
+    let now = crate::ssr::now()?;
+    let mut tx = db.begin().await?;
+    let access = community(tx.conn(), slug, action).await?;
+    Ok(Change { tx, access, now })
+}
+
+/// An audit entry by `user` (community, institution and states to be filled in with struct
+/// update syntax).
+pub fn entry<'a>(user: &'a CurrentUser, action: &'a str, target: &'a str) -> audit::Entry<'a> {
+    audit::Entry {
+        actor: Some(AccountId(user.id)),
+        actor_name: &user.name,
+        community: None,
+        institution: None,
+        action,
+        target,
+        before: None,
+        after: None,
+    }
 }
 
 /// Checks that the current user may do `action` on institution `id`; returns them.

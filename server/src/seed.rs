@@ -196,12 +196,13 @@ pub async fn demo(db: &Db) -> Result<usize, DbError> {
             institution_id: (i % 4 == 0).then_some(institution),
             join_policy: if i % 3 == 0 { "request" } else { "invite" },
         };
+        // Checked first rather than caught: on PostgreSQL a failed INSERT aborts the whole
+        // transaction.
+        if communities::by_slug(tx.conn(), slug).await?.is_some() {
+            continue;
+        }
         let joined = Timestamp::from(Utc::now() - Duration::days(days_ago));
-        let id = match communities::insert(tx.conn(), &new, joined).await {
-            Ok(id) => id,
-            Err(DbError::Conflict) => continue,
-            Err(other) => return Err(other),
-        };
+        let id = communities::insert(tx.conn(), &new, joined).await?;
         added += 1;
         for &(account, _, role) in &people {
             memberships::add(tx.conn(), id, account, role, None, joined).await?;

@@ -2,12 +2,11 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Form};
-use leptos_router::hooks::use_query_map;
+use leptos_router::components::Form;
 
 use crate::components::communities::CommunityList;
 use crate::components::errors::ErrorPanel;
-use crate::components::forms::urlencode;
+use crate::components::forms::{pager, urlencode, use_search_and_page};
 use crate::serverfns::communities::{CommunityPage, MAX_QUERY_CHARS, list_communities};
 
 const PER_PAGE: u32 = 24;
@@ -16,16 +15,7 @@ const PER_PAGE: u32 = 24;
 /// with JavaScript it navigates on the client, without it the server renders the results.
 #[component]
 pub fn CommunitiesPage() -> impl IntoView {
-    let query = use_query_map();
-    let search = move || query.read().get("q").unwrap_or_default();
-    // An unparsable page number reads as page 1 rather than an error page.
-    let page = move || {
-        query
-            .read()
-            .get("page")
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(1)
-    };
+    let (search, page) = use_search_and_page();
     let results = Resource::new(
         move || (search(), page()),
         |(q, page)| list_communities(q, page, PER_PAGE),
@@ -72,7 +62,7 @@ pub fn CommunitiesPage() -> impl IntoView {
 #[component]
 fn Results(page: CommunityPage, q: String) -> impl IntoView {
     let count = page.total;
-    let (current, last) = (page.page, page.page_count());
+    let current = page.page;
     let href = {
         let q = q.clone();
         move |n: u32| {
@@ -99,11 +89,7 @@ fn Results(page: CommunityPage, q: String) -> impl IntoView {
     view! {
         <p class="mb-4 text-sm text-slate-600 dark:text-slate-400" data-testid="result-count">{summary}</p>
         <CommunityList communities=page.items />
-        <nav aria-label="Pages" class="mt-6 flex items-center gap-4 text-sm">
-            {(current > 1).then(|| view! { <A href=href(current - 1) attr:rel="prev" attr:class="underline">"Previous"</A> })}
-            <span>{format!("Page {current} of {last}")}</span>
-            {(current < last).then(|| view! { <A href=href(current + 1) attr:rel="next" attr:class="underline">"Next"</A> })}
-        </nav>
+        {pager(current, count, page.per_page, href)}
     }
 }
 

@@ -2,9 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
-use crate::components::forms::{BUTTON, FormError, INPUT, TABLE, guarded, urlencode};
+use crate::components::forms::{
+    BUTTON, FormError, INPUT, TABLE, guarded, pager, urlencode, use_search_and_page,
+};
 use crate::pages::community::{role_options, use_slug};
 use crate::policy::Role;
 use crate::serverfns::members::{
@@ -15,15 +16,7 @@ use crate::serverfns::members::{
 #[component]
 pub fn MembersPage() -> impl IntoView {
     let slug = use_slug();
-    let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let page = move || {
-        query
-            .read()
-            .get("page")
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(1)
-    };
+    let (q, page) = use_search_and_page();
     let update = ServerAction::<UpdateMember>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let transfer = ServerAction::<TransferOwnership>::new();
@@ -51,7 +44,7 @@ pub fn MembersPage() -> impl IntoView {
         <FormError value=transfer.value() />
         {guarded(members, move |m: Members| {
             let slug = slug();
-            let (current, last) = (m.page, u32::try_from(m.total.div_ceil(u64::from(m.per_page.max(1))).max(1)).unwrap_or(1));
+            let current = m.page;
             let q = q();
             let href = move |n: u32| {
                 let mut url = format!("/communities/{slug}/members?page={n}");
@@ -123,11 +116,7 @@ pub fn MembersPage() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-                <nav aria-label="Pages" class="mt-4 flex items-center gap-4 text-sm">
-                    {(current > 1).then(|| view! { <a href=href(current - 1) rel="prev" class="underline">"Previous"</a> })}
-                    <span>{format!("Page {current} of {last}")}</span>
-                    {(current < last).then(|| view! { <a href=href(current + 1) rel="next" class="underline">"Next"</a> })}
-                </nav>
+                {pager(current, m.total, m.per_page, href)}
             }
         })}
     }

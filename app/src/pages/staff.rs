@@ -39,19 +39,12 @@ pub fn StaffPage() -> impl IntoView {
 /// Every community, for staff: searchable, paged, with member counts.
 #[component]
 pub fn StaffCommunitiesPage() -> impl IntoView {
-    use crate::components::forms::{BUTTON, INPUT, TABLE, guarded, urlencode};
+    use crate::components::forms::{
+        BUTTON, INPUT, TABLE, guarded, pager, urlencode, use_search_and_page,
+    };
     use crate::serverfns::community::staff_communities;
     use leptos_router::components::{A, Form};
-    use leptos_router::hooks::use_query_map;
-    let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let page = move || {
-        query
-            .read()
-            .get("page")
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(1)
-    };
+    let (q, page) = use_search_and_page();
     let list = Resource::new(
         move || (q(), page()),
         |(q, page)| staff_communities(q, page, 50),
@@ -65,7 +58,6 @@ pub fn StaffCommunitiesPage() -> impl IntoView {
             <button type="submit" class=BUTTON>"Search"</button>
         </Form>
         {guarded(list, move |p| {
-            let last = u32::try_from(p.total.div_ceil(u64::from(p.per_page.max(1))).max(1)).unwrap_or(1);
             let current = p.page;
             let q = q();
             let href = move |n: u32| format!("/staff/communities?page={n}&q={}", urlencode(&q));
@@ -84,11 +76,7 @@ pub fn StaffCommunitiesPage() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-                <nav aria-label="Pages" class="mt-4 flex items-center gap-4 text-sm">
-                    {(current > 1).then(|| view! { <a href=href(current - 1) rel="prev" class="underline">"Previous"</a> })}
-                    <span>{format!("Page {current} of {last}")}</span>
-                    {(current < last).then(|| view! { <a href=href(current + 1) rel="next" class="underline">"Next"</a> })}
-                </nav>
+                {pager(current, p.total, p.per_page, href)}
             }
         })}
     }

@@ -160,7 +160,10 @@ pub fn validate_fields(
 /// (choose later), `new` (create one from `legal_name` and `country`), or the id of an
 /// institution the person administers. Returns the slug.
 #[server(prefix = "/api", endpoint = "community/create")]
-#[expect(clippy::too_many_arguments, reason = "a server function takes its form fields as arguments")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a server function takes its form fields as arguments"
+)]
 pub async fn create_community(
     name: String,
     slug: String,
@@ -212,17 +215,12 @@ pub async fn create_community(
                 };
                 let id = institutions::create(tx.conn(), &fields, me, now).await?;
                 let entry = audit::Entry {
-                    actor: Some(me),
-                    actor_name: &user.name,
-                    community: None,
                     institution: Some(id),
-                    action: "institution.created",
-                    target: legal_name,
-                    before: None,
                     after: Some(
                         serde_json::json!({"legal_name": legal_name, "country": country})
                             .to_string(),
                     ),
+                    ..crate::access::entry(&user, "institution.created", legal_name)
                 };
                 audit::record(tx.conn(), &entry, now).await?;
                 Some(id)
@@ -268,14 +266,10 @@ pub async fn create_community(
             ),
         ] {
             let entry = audit::Entry {
-                actor: Some(me),
-                actor_name: &user.name,
                 community: Some(id),
                 institution: institution_id,
-                action,
-                target,
-                before: None,
                 after: Some(after.to_string()),
+                ..crate::access::entry(&user, action, target)
             };
             audit::record(tx.conn(), &entry, now).await?;
         }
@@ -400,10 +394,11 @@ pub async fn update_community(
 ) -> Result<(), AppError> {
     crate::ssr::respond(async move {
         use stoa_db::communities::{self, NewCommunity};
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::UpdateCommunity).await?;
+        let crate::access::Change {
+            mut tx,
+            access,
+            now,
+        } = crate::access::change(&slug, Action::UpdateCommunity).await?;
         let f = validate_fields(
             &name,
             &description,
@@ -471,10 +466,11 @@ pub async fn leave_community(slug: String) -> Result<(), AppError> {
     crate::ssr::respond(async move {
         use stoa_db::accounts::AccountId;
         use stoa_db::memberships;
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::LeaveCommunity).await?;
+        let crate::access::Change {
+            mut tx,
+            access,
+            now,
+        } = crate::access::change(&slug, Action::LeaveCommunity).await?;
         let user = access.user()?.clone();
         if access.role == Some(Role::Owner) {
             crate::serverfns::members::ensure_another_owner(tx.conn(), access.community.id).await?;
@@ -505,10 +501,11 @@ pub async fn request_to_join(slug: String, message: String) -> Result<(), AppErr
         use stoa_db::{DbError, join_requests};
         let user = crate::access::signed_in(Action::RequestToJoin)?;
         let message = crate::validate::text("message", &message, 1000)?;
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::ViewCommunityPage).await?;
+        let crate::access::Change {
+            mut tx,
+            access,
+            now,
+        } = crate::access::change(&slug, Action::ViewCommunityPage).await?;
         let refuse = |m: &str| AppError::Invalid {
             field: "message".into(),
             message: m.into(),

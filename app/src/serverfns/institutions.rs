@@ -123,14 +123,9 @@ pub async fn create_institution(
         };
         let id = institutions::create(tx.conn(), &fields, AccountId(user.id), now).await?;
         let entry = audit::Entry {
-            actor: Some(AccountId(user.id)),
-            actor_name: &user.name,
-            community: None,
             institution: Some(id),
-            action: "institution.created",
-            target: &f.legal_name,
-            before: None,
             after: Some(state(&f).to_string()),
+            ..crate::access::entry(&user, "institution.created", &f.legal_name)
         };
         audit::record(tx.conn(), &entry, now).await?;
         tx.commit().await?;
@@ -190,7 +185,6 @@ pub async fn update_institution(
     billing_contacts: String,
 ) -> Result<(), AppError> {
     crate::ssr::respond(async move {
-        use stoa_db::accounts::AccountId;
         use stoa_db::{audit, institutions};
         let db = crate::ssr::db()?;
         let now = crate::ssr::now()?;
@@ -218,14 +212,10 @@ pub async fn update_institution(
         };
         if before != f {
             let entry = audit::Entry {
-                actor: Some(AccountId(user.id)),
-                actor_name: &user.name,
-                community: None,
                 institution: Some(id),
-                action: "institution.updated",
-                target: &f.legal_name,
                 before: Some(state(&before).to_string()),
                 after: Some(state(&f).to_string()),
+                ..crate::access::entry(&user, "institution.updated", &f.legal_name)
             };
             audit::record(tx.conn(), &entry, now).await?;
         }
@@ -277,10 +267,11 @@ pub async fn set_billing_institution(slug: String, institution: String) -> Resul
         use stoa_db::accounts::AccountId;
         use stoa_db::communities::{self, NewCommunity};
         use stoa_db::institutions;
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::ManageBilling).await?;
+        let crate::access::Change {
+            mut tx,
+            access,
+            now,
+        } = crate::access::change(&slug, Action::ManageBilling).await?;
         let me = AccountId(access.user()?.id);
         let chosen = match institution.trim() {
             "" => None,
@@ -309,14 +300,11 @@ pub async fn set_billing_institution(slug: String, institution: String) -> Resul
             // and staff find it there.
             let user = access.user()?;
             let entry = stoa_db::audit::Entry {
-                actor: Some(me),
-                actor_name: &user.name,
                 community: Some(c.id),
                 institution: chosen.or(c.institution_id),
-                action: "community.institution_changed",
-                target: &c.name,
                 before: Some(serde_json::json!({"institution_id": c.institution_id}).to_string()),
                 after: Some(serde_json::json!({"institution_id": chosen}).to_string()),
+                ..crate::access::entry(&user, "community.institution_changed", &c.name)
             };
             stoa_db::audit::record(tx.conn(), &entry, now).await?;
         }

@@ -109,10 +109,11 @@ pub async fn create_invitations(
         use stoa_db::accounts::{self, AccountId};
         use stoa_db::invitations::{self, NewInvitation};
         use stoa_db::{jobs, memberships};
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::ManageInvitations).await?;
+        let crate::access::Change {
+            mut tx,
+            access,
+            now,
+        } = crate::access::change(&slug, Action::ManageInvitations).await?;
         let me = access.user()?.clone();
         let inputs = split_addresses(&emails);
         if inputs.is_empty() {
@@ -252,10 +253,11 @@ pub async fn list_invitations(slug: String) -> Result<Vec<InvitationRow>, AppErr
 pub async fn revoke_invitation(slug: String, id: i64) -> Result<(), AppError> {
     crate::ssr::respond(async move {
         use stoa_db::invitations;
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::ManageInvitations).await?;
+        let crate::access::Change {
+            mut tx,
+            access,
+            now,
+        } = crate::access::change(&slug, Action::ManageInvitations).await?;
         let invitation = invitations::get(tx.conn(), access.community.id, id).await?;
         if !invitations::revoke(tx.conn(), id, now).await? {
             return Err(AppError::Invalid {
@@ -285,10 +287,11 @@ pub async fn revoke_invitation(slug: String, id: i64) -> Result<(), AppError> {
 pub async fn resend_invitation(slug: String, id: i64) -> Result<(), AppError> {
     crate::ssr::respond(async move {
         use stoa_db::{invitations, jobs};
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::ManageInvitations).await?;
+        let crate::access::Change {
+            mut tx,
+            access,
+            now,
+        } = crate::access::change(&slug, Action::ManageInvitations).await?;
         let invitation = invitations::get(tx.conn(), access.community.id, id).await?;
         if invitation.accepted_at.is_some() || invitation.revoked_at.is_some() {
             return Err(AppError::Invalid {
@@ -410,14 +413,10 @@ pub async fn accept_invitation(token: String) -> Result<String, AppError> {
             ),
         ] {
             let entry = audit::Entry {
-                actor: Some(me),
-                actor_name: &user.name,
                 community: Some(community.id),
                 institution: community.institution_id,
-                action,
-                target,
-                before: None,
                 after: Some(after.to_string()),
+                ..crate::access::entry(&user, action, target)
             };
             audit::record(tx.conn(), &entry, now).await?;
         }

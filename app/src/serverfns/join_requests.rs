@@ -51,10 +51,8 @@ pub async fn decide_join_request(slug: String, id: i64, approve: bool) -> Result
     crate::ssr::respond(async move {
         use stoa_db::accounts::AccountId;
         use stoa_db::{jobs, join_requests, memberships};
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::DecideJoinRequests).await?;
+        let crate::access::Change { mut tx, access, now } =
+            crate::access::change(&slug, Action::DecideJoinRequests).await?;
         let me = access.user()?.clone();
         let c = access.community.clone();
         let request = join_requests::decide(tx.conn(), c.id, id, approve, AccountId(me.id), now)

@@ -120,10 +120,8 @@ pub async fn update_member(
     crate::ssr::respond(async move {
         use stoa_db::accounts::AccountId;
         use stoa_db::memberships;
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::ManageMembers).await?;
+        let crate::access::Change { mut tx, access, now } =
+            crate::access::change(&slug, Action::ManageMembers).await?;
         let new_role = Role::parse(role.trim()).ok_or_else(|| AppError::Invalid {
             field: "role".into(),
             message: "Choose a role.".into(),
@@ -180,10 +178,11 @@ pub async fn remove_member(slug: String, account_id: i64) -> Result<(), AppError
     crate::ssr::respond(async move {
         use stoa_db::accounts::AccountId;
         use stoa_db::memberships;
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::ManageMembers).await?;
+        let crate::access::Change {
+            mut tx,
+            access,
+            now,
+        } = crate::access::change(&slug, Action::ManageMembers).await?;
         let target = memberships::get(tx.conn(), access.community.id, AccountId(account_id))
             .await?
             .ok_or(AppError::NotFound)?;
@@ -216,10 +215,11 @@ pub async fn transfer_ownership(slug: String, account_id: i64) -> Result<(), App
     crate::ssr::respond(async move {
         use stoa_db::accounts::AccountId;
         use stoa_db::memberships;
-        let db = crate::ssr::db()?;
-        let now = crate::ssr::now()?;
-        let mut tx = db.begin().await?;
-        let access = crate::access::community(tx.conn(), &slug, Action::TransferOwnership).await?;
+        let crate::access::Change {
+            mut tx,
+            access,
+            now,
+        } = crate::access::change(&slug, Action::TransferOwnership).await?;
         let me = access.user()?.clone();
         if account_id == me.id {
             return Err(AppError::Invalid {

@@ -242,3 +242,83 @@ async fn sigterm_lets_in_flight_requests_finish() {
     assert!(status.success(), "exit status {status}");
     db.close().await;
 }
+
+/// `stoa seed --demo` adds people, roles and an institution once; `--scale` makes the bulk
+/// data the benchmarks use, once. On both engines.
+#[tokio::test]
+async fn seed_demo_and_scale_on_both_engines() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let test_db = TestDb::new(backend).await;
+        let env = [("DATABASE_URL", test_db.url.as_str())];
+        for _ in 0..2 {
+            let out = stoa(&["seed", "--demo"], &env);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let out = stoa(&["seed", "--scale", "20,200"], &env);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let again = stoa(&["seed", "--scale", "20,200"], &env);
+        assert!(!again.status.success(), "bulk data is inserted once");
+        assert_eq!(
+            stoa(&["seed", "--scale", "20,10"], &env).status.code(),
+            Some(2)
+        );
+
+        let db = stoa_db::Db::connect(&test_db.url, &stoa_db::PoolSettings::default())
+            .await
+            .unwrap();
+        let mut conn = db.read().await.unwrap();
+        let total = stoa_db::communities::search(conn.conn(), "", 1, 0)
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(
+            total,
+            14 + 20,
+            "{backend:?}: the demo's and the bulk communities, once"
+        );
+        let ada = stoa_db::accounts::find_by_email(conn.conn(), "ada@demo.stoa.example")
+            .await
+            .unwrap()
+            .unwrap();
+        let mine = stoa_db::memberships::of_account(conn.conn(), ada.id)
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 14);
+        assert!(mine.iter().all(|m| m.role == "owner"));
+        assert_eq!(
+            stoa_db::institutions::of_admin(conn.conn(), ada.id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let big = stoa_db::communities::by_slug(conn.conn(), "bench-1")
+            .await
+            .unwrap()
+            .unwrap();
+        // 200 people: person 1 owns bench-1; of persons 21..=200 every tenth (18) joins it,
+        // and of the others those spread onto it (21, 41, …, 181: 9).
+        assert_eq!(
+            stoa_db::memberships::count(conn.conn(), big.id)
+                .await
+                .unwrap(),
+            1 + 18 + 9
+        );
+        assert_eq!(
+            stoa_db::memberships::count_owners(conn.conn(), big.id)
+                .await
+                .unwrap(),
+            1
+        );
+        drop(conn);
+        db.close().await;
+    }
+}

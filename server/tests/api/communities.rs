@@ -95,6 +95,18 @@ pub async fn mail_to(app: &TestApp, email: &str, subject: &str, skip: usize) -> 
     panic!("no mail “{subject}” #{} to the test address", skip + 1);
 }
 
+/// Invites `emails` to `slug` as `role`, links working 7 days.
+async fn invite(app: &TestApp, by: &Person, slug: &str, emails: &str, role: &str) -> (u16, Value) {
+    let form = [
+        ("slug", slug),
+        ("emails", emails),
+        ("role", role),
+        ("expires_days", "7"),
+        ("ends_on", ""),
+    ];
+    app.call(&by.client, "invitations/create", &form).await
+}
+
 /// The token of the invitation link in a mail.
 fn invitation_token(text: &str) -> String {
     let start = text.find("/invitations/accept?token=").expect("a link")
@@ -256,19 +268,7 @@ on_both!(
         create_community(&app, &owner, "inv-lab", "invite").await;
         // The invitee has no account yet.
         let invitee_email = unique_email("invitee");
-        let (status, body) = app
-            .call(
-                &owner.client,
-                "invitations/create",
-                &[
-                    ("slug", "inv-lab"),
-                    ("emails", &invitee_email),
-                    ("role", "admin"),
-                    ("expires_days", "7"),
-                    ("ends_on", ""),
-                ],
-            )
-            .await;
+        let (status, body) = invite(&app, &owner, "inv-lab", &invitee_email, "admin").await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body[0]["outcome"], "invited");
         let mail = mail_to(&app, &invitee_email, "Invitation to join Test community", 0).await;
@@ -336,18 +336,7 @@ on_both!(
 
         // Revoked: the link stops working.
         let revoked_email = unique_email("revoked");
-        app.call(
-            &owner.client,
-            "invitations/create",
-            &[
-                ("slug", "inv-lab"),
-                ("emails", &revoked_email),
-                ("role", "member"),
-                ("expires_days", "7"),
-                ("ends_on", ""),
-            ],
-        )
-        .await;
+        invite(&app, &owner, "inv-lab", &revoked_email, "member").await;
         let revoked_token = invitation_token(&mail_to(&app, &revoked_email, "Invitation", 0).await);
         let (_, list) = app
             .call(&owner.client, "invitations/list", &[("slug", "inv-lab")])
@@ -396,18 +385,7 @@ on_both!(
         // Expired: refused after seven days; resending gives a new link and a new expiry, and
         // the old link stays dead.
         let late = person(&app, "late").await;
-        app.call(
-            &owner.client,
-            "invitations/create",
-            &[
-                ("slug", "inv-lab"),
-                ("emails", &late.email),
-                ("role", "member"),
-                ("expires_days", "7"),
-                ("ends_on", ""),
-            ],
-        )
-        .await;
+        invite(&app, &owner, "inv-lab", &late.email, "member").await;
         let old_token = invitation_token(&mail_to(&app, &late.email, "Invitation", 0).await);
         app.clock
             .advance(TimeDelta::days(7) + TimeDelta::minutes(1));
@@ -480,18 +458,7 @@ on_both!(bulk_paste_reports_every_row_and_caps_at_500, |app| {
     let owner = person(&app, "owner").await;
     create_community(&app, &owner, "bulk-lab", "invite").await;
     let first = unique_email("first");
-    app.call(
-        &owner.client,
-        "invitations/create",
-        &[
-            ("slug", "bulk-lab"),
-            ("emails", &first),
-            ("role", "member"),
-            ("expires_days", "7"),
-            ("ends_on", ""),
-        ],
-    )
-    .await;
+    invite(&app, &owner, "bulk-lab", &first, "member").await;
     let (a, b) = (unique_email("a"), unique_email("b"));
     let paste = format!(
         "{a}\n{b}, {}\nnot-an-address\n{first}\n{}\n\n",
@@ -535,33 +502,9 @@ on_both!(bulk_paste_reports_every_row_and_caps_at_500, |app| {
         .map(|i| format!("p{i}@example.org"))
         .collect::<Vec<_>>()
         .join("\n");
-    let (status, body) = app
-        .call(
-            &owner.client,
-            "invitations/create",
-            &[
-                ("slug", "bulk-lab"),
-                ("emails", &too_many),
-                ("role", "member"),
-                ("expires_days", "7"),
-                ("ends_on", ""),
-            ],
-        )
-        .await;
+    let (status, body) = invite(&app, &owner, "bulk-lab", &too_many, "member").await;
     assert_eq!((status, field_of(&body)), (422, "emails"));
-    let (status, body) = app
-        .call(
-            &owner.client,
-            "invitations/create",
-            &[
-                ("slug", "bulk-lab"),
-                ("emails", "x@example.org"),
-                ("role", "owner"),
-                ("expires_days", "7"),
-                ("ends_on", ""),
-            ],
-        )
-        .await;
+    let (status, body) = invite(&app, &owner, "bulk-lab", "x@example.org", "owner").await;
     assert_eq!(
         (status, field_of(&body)),
         (422, "role"),
@@ -581,19 +524,7 @@ on_both!(bulk_paste_reports_every_row_and_caps_at_500, |app| {
         .map(|i| format!("bulk{i}-{}", unique_email("x")))
         .collect::<Vec<_>>()
         .join("\n");
-    let (status, rows) = app
-        .call(
-            &owner.client,
-            "invitations/create",
-            &[
-                ("slug", "bulk-lab"),
-                ("emails", &five_hundred),
-                ("role", "member"),
-                ("expires_days", "7"),
-                ("ends_on", ""),
-            ],
-        )
-        .await;
+    let (status, rows) = invite(&app, &owner, "bulk-lab", &five_hundred, "member").await;
     assert_eq!(status, 200);
     assert!(
         rows.as_array()

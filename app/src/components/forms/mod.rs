@@ -140,3 +140,37 @@ mod tests {
         assert_eq!(super::urlencode("a b&c=é"), "a%20b%26c%3D%C3%A9");
     }
 }
+
+/// The `q` and `page` of a list page's URL (an unparsable page reads as 1).
+pub fn use_search_and_page() -> (
+    impl Fn() -> String + Copy + Send + Sync + 'static,
+    impl Fn() -> u32 + Copy + Send + Sync + 'static,
+) {
+    let query = leptos_router::hooks::use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(1)
+    };
+    (q, page)
+}
+
+/// "Previous · Page n of m · Next" for a list of `total` rows, `per_page` a page.
+pub fn pager(
+    current: u32,
+    total: u64,
+    per_page: u32,
+    href: impl Fn(u32) -> String,
+) -> impl IntoView {
+    let last = u32::try_from(total.div_ceil(u64::from(per_page.max(1))).max(1)).unwrap_or(u32::MAX);
+    view! {
+        <nav aria-label="Pages" class="mt-6 flex items-center gap-4 text-sm">
+            {(current > 1).then(|| view! { <a href=href(current - 1) rel="prev" class="underline">"Previous"</a> })}
+            <span>{format!("Page {current} of {last}")}</span>
+            {(current < last).then(|| view! { <a href=href(current + 1) rel="next" class="underline">"Next"</a> })}
+        </nav>
+    }
+}
