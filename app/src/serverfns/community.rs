@@ -160,10 +160,6 @@ pub fn validate_fields(
 /// (choose later), `new` (create one from `legal_name` and `country`), or the id of an
 /// institution the person administers. Returns the slug.
 #[server(prefix = "/api", endpoint = "community/create")]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a server function takes its form fields as arguments"
-)]
 pub async fn create_community(
     name: String,
     slug: String,

@@ -304,7 +304,7 @@ pub async fn set_billing_institution(slug: String, institution: String) -> Resul
                 institution: chosen.or(c.institution_id),
                 before: Some(serde_json::json!({"institution_id": c.institution_id}).to_string()),
                 after: Some(serde_json::json!({"institution_id": chosen}).to_string()),
-                ..crate::access::entry(&user, "community.institution_changed", &c.name)
+                ..crate::access::entry(user, "community.institution_changed", &c.name)
             };
             stoa_db::audit::record(tx.conn(), &entry, now).await?;
         }

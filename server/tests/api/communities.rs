@@ -757,7 +757,7 @@ on_both!(memberships_end_on_their_date_after_a_notice, |app| {
         0,
     )
     .await;
-    assert!(notice.contains(&format!("/communities/course")), "{notice}");
+    assert!(notice.contains("/communities/course"), "{notice}");
     assert_eq!(app.run_worker().await.notices, 0, "one notice");
     assert_eq!(
         role_of(&app, "course", student.id).await.as_deref(),

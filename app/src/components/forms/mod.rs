@@ -133,14 +133,6 @@ pub fn urlencode(value: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn urlencode_escapes_reserved_and_non_ascii() {
-        assert_eq!(super::urlencode("a b&c=é"), "a%20b%26c%3D%C3%A9");
-    }
-}
-
 /// The `q` and `page` of a list page's URL (an unparsable page reads as 1).
 pub fn use_search_and_page() -> (
     impl Fn() -> String + Copy + Send + Sync + 'static,
@@ -172,5 +164,13 @@ pub fn pager(
             <span>{format!("Page {current} of {last}")}</span>
             {(current < last).then(|| view! { <a href=href(current + 1) rel="next" class="underline">"Next"</a> })}
         </nav>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urlencode_escapes_reserved_and_non_ascii() {
+        assert_eq!(super::urlencode("a b&c=é"), "a%20b%26c%3D%C3%A9");
     }
 }
