@@ -1,8 +1,9 @@
 //! Server side of authorization: finds the actor's relation to a resource and asks the
 //! policy. Every server function goes through [`community`], [`institution`] or [`global`]
-//! before it touches data; mutations do it inside their write transaction, so the role that
-//! is checked is the role at the moment of the change (a demoted admin loses rights on the
-//! very next request, and no request slips between the check and the write).
+//! before it touches data; mutations go through [`change`], which checks inside the write
+//! transaction with the community locked, so the role that is checked is the role at the
+//! moment of the change (a demoted admin loses rights on the very next request, and no
+//! request slips between the check and the write).
 
 use stoa_db::accounts::AccountId;
 use stoa_db::communities::{self, Community};
@@ -102,10 +103,12 @@ pub async fn community(
     };
     let (role, pays) = match &user {
         Some(u) => {
-            let role = memberships::role_of(conn.reborrow(), community.id, AccountId(u.id))
-                .await?
-                .as_deref()
-                .and_then(Role::parse);
+            let now = crate::ssr::now()?;
+            let role =
+                memberships::active_role(conn.reborrow(), community.id, AccountId(u.id), now)
+                    .await?
+                    .as_deref()
+                    .and_then(Role::parse);
             let pays = match community.institution_id {
                 Some(inst) => institutions::is_admin(conn, inst, AccountId(u.id)).await?,
                 None => false,
@@ -140,12 +143,17 @@ pub struct Change {
     pub now: Timestamp,
 }
 
-/// Opens a write transaction and checks in it that the current user may do `action` on the
-/// community `slug`.
+/// Opens a write transaction, locks the community `slug` (PostgreSQL) and checks in it that
+/// the current user may do `action` on it. With the lock, the role checked cannot change
+/// before the transaction commits, and changes to one community never interleave (the last
+/// owner cannot be demoted by one request while another transfers ownership).
 pub async fn change(slug: &str, action: Action) -> Result<Change, AppError> {
     let db = crate::ssr::db()?;
     let now = crate::ssr::now()?;
     let mut tx = db.begin().await?;
+    if crate::ssr::current_user().is_some() {
+        communities::lock(tx.conn(), slug).await?;
+    }
     let access = community(tx.conn(), slug, action).await?;
     Ok(Change { tx, access, now })
 }

@@ -50,6 +50,12 @@ impl From<DbError> for AppError {
     fn from(err: DbError) -> Self {
         match err {
             DbError::NotFound => AppError::NotFound,
+            // A uniqueness check that passed was overtaken by a concurrent request; nothing
+            // was changed (the transaction rolls back).
+            DbError::Conflict => AppError::Invalid {
+                field: "form".into(),
+                message: "This was changed at the same moment elsewhere. Please try again.".into(),
+            },
             other => internal(other),
         }
     }

@@ -37,8 +37,17 @@ export function peers() {
  * `signIn`, it is wired to the test OpenID provider (a client registered for its port) and
  * to the mail catcher.
  */
-export async function startStoa({ signIn = false } = {}) {
+export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'stoa-e2e-'));
+  // PostgreSQL: a fresh database on the server the Rust tests use, dropped in stop().
+  const pgServer = process.env.STOA_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  const pgName = `stoa_e2e_${process.pid}_${Date.now()}`;
+  const psql = (sql) => execFileSync('psql', [pgServer, '-qc', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let databaseUrl = `sqlite://${join(dir, 'stoa.db')}`;
+  if (database === 'postgres') {
+    psql(`CREATE DATABASE ${pgName}`);
+    databaseUrl = pgServer.replace(/\/[^/]*$/, `/${pgName}`);
+  }
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const extra = {};
@@ -60,7 +69,7 @@ export async function startStoa({ signIn = false } = {}) {
   const env = {
     ...process.env,
     ...extra,
-    DATABASE_URL: `sqlite://${join(dir, 'stoa.db')}`,
+    DATABASE_URL: databaseUrl,
     STOA_LISTEN: `127.0.0.1:${port}`,
     STOA_PUBLIC_URL: publicUrl,
     STOA_SITE_ROOT: join(root, 'target', 'site'),
@@ -93,6 +102,7 @@ export async function startStoa({ signIn = false } = {}) {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
+      if (database === 'postgres') psql(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
     },
   };
 }

@@ -2,19 +2,16 @@
 // community and invites someone by email; the invitation arrives through the real mail
 // catcher (sent by Stoa's background worker); the newcomer signs in from the invitation,
 // accepts, and each sees the pages their role allows.
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, peers, startStoa, watchedPage } from '../support/harness.mjs';
 
-let stoa;
 let browser;
 before(async () => {
-  stoa = await startStoa({ signIn: true });
   browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
-  await stoa?.stop();
 });
 
 /** The newest mail to `to` whose subject contains `subject`, waiting up to 15 s. */
@@ -30,7 +27,22 @@ async function mailTo(to, subject) {
 
 const hydrated = (page) => page.waitForSelector('[data-hydrated="true"]', { timeout: 15_000 });
 
-test('create a community, invite a member, the member accepts, both see the right pages', async () => {
+for (const database of ['sqlite', 'postgres']) {
+  describe(`on ${database}`, () => {
+    let stoa;
+    before(async () => {
+      stoa = await startStoa({ signIn: true, database });
+    });
+    after(async () => {
+      await stoa?.stop();
+    });
+    test('create a community, invite a member, the member accepts, both see the right pages', async () => {
+      await scenario(stoa);
+    });
+  });
+}
+
+async function scenario(stoa) {
   const slug = `e2e-lab-${Date.now() % 1_000_000}`;
   const memberEmail = `member-${Date.now()}@example.org`;
 
@@ -123,4 +135,4 @@ test('create a community, invite a member, the member accepts, both see the righ
   }
   await ownerContext.close();
   await memberContext.close();
-});
+}

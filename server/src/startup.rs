@@ -203,7 +203,9 @@ async fn housekeeping(db: Db, clock: Clock) {
         }
         let purged = async {
             let mut tx = db.begin().await?;
-            let n = stoa_db::auth::purge_expired(tx.conn(), clock.now()).await?;
+            let now = clock.now();
+            let n = stoa_db::auth::purge_expired(tx.conn(), now).await?;
+            stoa_db::jobs::purge_failed(tx.conn(), now - chrono::TimeDelta::days(30)).await?;
             tx.commit().await?;
             Ok::<_, stoa_db::DbError>(n)
         };

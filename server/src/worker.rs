@@ -96,7 +96,8 @@ impl Worker {
                     let now = self.clock.now();
                     let retry_at = (job.attempts < MAX_ATTEMPTS)
                         .then(|| now + TimeDelta::minutes(1i64 << job.attempts.clamp(0, 10)));
-                    let error = format!("{err:#}");
+                    // SMTP errors quote the server's answer, which may name the recipient.
+                    let error = redact_addresses(&format!("{err:#}"));
                     tracing::warn!(
                         job.id = job.id,
                         job.kind = job.kind,
@@ -198,10 +199,12 @@ impl Worker {
         }
         let ended = memberships::end_due(tx.conn(), now, 500).await?;
         for ending in &ended {
-            let account = stoa_db::accounts::get(tx.conn(), ending.account_id).await;
-            let name = account
-                .map(|a| a.name)
-                .unwrap_or_else(|_| format!("account {}", ending.account_id.0));
+            // The membership row existed a moment ago and accounts cascade to memberships, so
+            // the account is there; any error (which aborts the transaction on PostgreSQL)
+            // ends the pass.
+            let name = stoa_db::accounts::get(tx.conn(), ending.account_id)
+                .await?
+                .name;
             let community = communities::by_id(tx.conn(), ending.community_id).await?;
             let before = serde_json::json!({
                 "role": ending.role,
@@ -221,5 +224,35 @@ impl Worker {
         }
         tx.commit().await?;
         Ok((noticed.len(), ended.len()))
+    }
+}
+
+/// Replaces every word that looks like an email address with `<address>`: errors are logged
+/// and stored, addresses must not be.
+fn redact_addresses(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let bare = word.trim_end();
+            if bare.contains('@') {
+                format!("<address>{}", &word[bare.len()..])
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn addresses_are_redacted_from_errors() {
+        assert_eq!(
+            super::redact_addresses("550 5.1.1 <ada@example.org>: Recipient rejected\nnext"),
+            "550 5.1.1 <address> Recipient rejected\nnext"
+        );
+        assert_eq!(
+            super::redact_addresses("connection refused"),
+            "connection refused"
+        );
     }
 }

@@ -10,6 +10,9 @@ use crate::policy::Role;
 
 /// Most addresses one paste may hold.
 pub const MAX_BULK: usize = 500;
+/// Invitations one community may create per 24 hours: generous for a course of hundreds,
+/// a brake on anyone using Stoa to send mail at scale.
+pub const MAX_PER_DAY: i64 = 2000;
 /// Days an invitation works unless told otherwise.
 pub const DEFAULT_EXPIRY_DAYS: u32 = 7;
 
@@ -148,6 +151,15 @@ pub async fn create_invitations(
             return Err(AppError::Invalid {
                 field: "ends_on".into(),
                 message: "Choose a date in the future.".into(),
+            });
+        }
+        let recent = invitations::created_since(tx.conn(), access.community.id, now - chrono::TimeDelta::days(1)).await?;
+        if recent + i64::try_from(inputs.len()).unwrap_or(i64::MAX) > MAX_PER_DAY {
+            return Err(AppError::Invalid {
+                field: "emails".into(),
+                message: format!(
+                    "A community can send {MAX_PER_DAY} invitations a day, and this one has sent {recent} in the last 24 hours. Try again tomorrow, or contact support."
+                ),
             });
         }
         let expires_at = now + chrono::TimeDelta::days(i64::from(expires_days));
@@ -394,6 +406,7 @@ pub async fn accept_invitation(token: String) -> Result<String, AppError> {
             .await?
             .ok_or_else(dead)?;
         let community = communities::by_id(tx.conn(), invitation.community_id).await?;
+        communities::lock(tx.conn(), &community.slug).await?;
         if memberships::role_of(tx.conn(), community.id, me).await?.is_some() {
             return Err(AppError::Invalid {
                 field: "token".into(),

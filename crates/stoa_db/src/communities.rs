@@ -87,6 +87,19 @@ pub async fn by_id(conn: Conn<'_>, id: CommunityId) -> Result<Community, DbError
     Ok(on!(conn, c => sqlx::query_as(&sql).bind(id).fetch_one(c).await)?)
 }
 
+/// Locks the community `slug` until the transaction ends (PostgreSQL; SQLite's single
+/// writer serialises already): changes to one community then run one after another, so a
+/// permission or last-owner check cannot be overtaken by a concurrent change.
+pub async fn lock(conn: Conn<'_>, slug: &str) -> Result<(), DbError> {
+    if let Conn::Postgres(c) = conn {
+        sqlx::query("SELECT id FROM communities WHERE slug = $1 FOR UPDATE")
+            .bind(slug)
+            .fetch_optional(c)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The community with this slug.
 pub async fn by_slug(conn: Conn<'_>, slug: &str) -> Result<Option<Community>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM communities WHERE slug = $1");

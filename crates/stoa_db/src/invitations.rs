@@ -168,3 +168,14 @@ pub async fn revoke(conn: Conn<'_>, id: i64, now: Timestamp) -> Result<bool, DbE
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(rows == 1)
 }
+
+/// Invitations a community created since `since` (for its daily limit).
+pub async fn created_since(
+    conn: Conn<'_>,
+    community: CommunityId,
+    since: Timestamp,
+) -> Result<i64, DbError> {
+    const SQL: &str =
+        "SELECT COUNT(*) FROM invitations WHERE community_id = $1 AND created_at > $2";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(since).fetch_one(c).await)?)
+}

@@ -94,6 +94,13 @@ pub async fn fail(
     Ok(())
 }
 
+/// Deletes jobs that gave up before `before` (their payloads hold addresses and mail text,
+/// kept for operators only as long as needed); returns how many.
+pub async fn purge_failed(conn: Conn<'_>, before: Timestamp) -> Result<u64, DbError> {
+    const SQL: &str = "DELETE FROM jobs WHERE failed_at IS NOT NULL AND failed_at < $1";
+    Ok(on!(conn, c => sqlx::query(SQL).bind(before).execute(c).await.map(|r| r.rows_affected()))?)
+}
+
 /// Jobs waiting to run (not failed).
 pub async fn pending_count(conn: Conn<'_>) -> Result<i64, DbError> {
     Ok(

@@ -49,6 +49,21 @@ pub async fn role_of(
     )
 }
 
+/// The role of `account` in `community` if the membership is in force at `now`: one whose
+/// end has passed grants nothing, even before the background task removes it.
+pub async fn active_role(
+    conn: Conn<'_>,
+    community: CommunityId,
+    account: AccountId,
+    now: Timestamp,
+) -> Result<Option<String>, DbError> {
+    const SQL: &str = "SELECT role FROM memberships WHERE community_id = $1 AND account_id = $2 \
+         AND (ends_at IS NULL OR ends_at > $3)";
+    Ok(
+        on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(account).bind(now).fetch_optional(c).await)?,
+    )
+}
+
 /// The membership of `account` in `community`, if any.
 pub async fn get(
     conn: Conn<'_>,
@@ -170,6 +185,15 @@ pub async fn of_account(conn: Conn<'_>, account: AccountId) -> Result<Vec<MyComm
     Ok(on!(conn, c => sqlx::query_as(SQL).bind(account).fetch_all(c).await)?)
 }
 
+/// `FOR UPDATE SKIP LOCKED` on PostgreSQL (concurrent sweeps take different rows); nothing
+/// on SQLite, whose single writer runs sweeps one after the other.
+fn skip_locked(conn: &Conn<'_>) -> &'static str {
+    match conn.backend() {
+        crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        crate::Backend::Sqlite => "",
+    }
+}
+
 /// A membership that ended or is about to, as the background task sees it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Ending {
@@ -187,10 +211,17 @@ pub struct Ending {
 /// exactly one caller even with several processes sweeping at once (a row another
 /// transaction deleted first is simply not deleted again).
 pub async fn end_due(conn: Conn<'_>, now: Timestamp, limit: i64) -> Result<Vec<Ending>, DbError> {
-    const SQL: &str = "DELETE FROM memberships WHERE (community_id, account_id) IN \
+    // The condition is repeated outside the subquery: on PostgreSQL a row changed by another
+    // transaction meanwhile (end date moved, made owner) is re-checked against the outer
+    // WHERE only, and must then be left alone.
+    let lock = skip_locked(&conn);
+    let sql = format!(
+        "DELETE FROM memberships WHERE (community_id, account_id) IN \
          (SELECT community_id, account_id FROM memberships WHERE ends_at IS NOT NULL AND ends_at <= $1 \
-          ORDER BY ends_at LIMIT $2) RETURNING community_id, account_id, role, ends_at";
-    Ok(on!(conn, c => sqlx::query_as(SQL).bind(now).bind(limit).fetch_all(c).await)?)
+          ORDER BY ends_at LIMIT $2{lock}) AND ends_at IS NOT NULL AND ends_at <= $1 \
+         RETURNING community_id, account_id, role, ends_at"
+    );
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(now).bind(limit).fetch_all(c).await)?)
 }
 
 /// Marks the memberships ending before `horizon` whose notice has not gone out, and returns
@@ -201,9 +232,13 @@ pub async fn claim_end_notices(
     horizon: Timestamp,
     limit: i64,
 ) -> Result<Vec<Ending>, DbError> {
-    const SQL: &str = "UPDATE memberships SET end_notice_at = $1 WHERE (community_id, account_id) IN \
-         (SELECT community_id, account_id FROM memberships WHERE ends_at IS NOT NULL AND ends_at > $1 \
-          AND ends_at <= $2 AND end_notice_at IS NULL ORDER BY ends_at LIMIT $3) \
-         AND end_notice_at IS NULL RETURNING community_id, account_id, role, ends_at";
-    Ok(on!(conn, c => sqlx::query_as(SQL).bind(now).bind(horizon).bind(limit).fetch_all(c).await)?)
+    const WINDOW: &str =
+        "ends_at IS NOT NULL AND ends_at > $1 AND ends_at <= $2 AND end_notice_at IS NULL";
+    let lock = skip_locked(&conn);
+    let sql = format!(
+        "UPDATE memberships SET end_notice_at = $1 WHERE (community_id, account_id) IN \
+         (SELECT community_id, account_id FROM memberships WHERE {WINDOW} ORDER BY ends_at LIMIT $3{lock}) \
+         AND {WINDOW} RETURNING community_id, account_id, role, ends_at"
+    );
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(now).bind(horizon).bind(limit).fetch_all(c).await)?)
 }

@@ -532,6 +532,25 @@ on_both!(bulk_paste_reports_every_row_and_caps_at_500, |app| {
             .iter()
             .all(|r| r["outcome"] == "invited")
     );
+
+    // The daily limit: 503 sent; arrange 1,496 more as if sent earlier today, then one more
+    // address fits and two do not.
+    let mut tx = app.db.begin().await.unwrap();
+    let c = stoa_db::communities::by_slug(tx.conn(), "bulk-lab")
+        .await
+        .unwrap()
+        .unwrap();
+    let sql = "INSERT INTO invitations (community_id, email, role, created_at, expires_at) \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1496) \
+         SELECT $1, 'earlier' || i || '@example.org', 'member', $2, $2 FROM n";
+    let now = app.clock.now();
+    stoa_db::on!(tx.conn(), c2 => sqlx::query(sql).bind(c.id).bind(now).execute(c2).await.map(|_| ())).unwrap();
+    tx.commit().await.unwrap();
+    let two = format!("{}\n{}", unique_email("over"), unique_email("over"));
+    let (status, body) = invite(&app, &owner, "bulk-lab", &two, "member").await;
+    assert_eq!((status, field_of(&body)), (422, "emails"), "{body}");
+    let (status, _) = invite(&app, &owner, "bulk-lab", &unique_email("last"), "member").await;
+    assert_eq!(status, 200, "exactly 2,000 a day");
 });
 
 on_both!(
@@ -763,9 +782,13 @@ on_both!(memberships_end_on_their_date_after_a_notice, |app| {
         role_of(&app, "course", student.id).await.as_deref(),
         Some("member")
     );
-    // On the date, the membership ends by itself.
+    // On the date the membership grants nothing at once, and ends by itself.
     app.clock
         .advance(TimeDelta::days(3) + TimeDelta::minutes(1));
+    let (status, _) = app
+        .call(&student.client, "community/home", &[("slug", "course")])
+        .await;
+    assert_eq!(status, 404);
     app.run_worker().await;
     assert_eq!(role_of(&app, "course", student.id).await, None);
     let mut conn = app.db.read().await.unwrap();
