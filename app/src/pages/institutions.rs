@@ -6,11 +6,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::components::forms::{
-    FieldError, FormError, HINT, INPUT, LABEL, PRIMARY, Saved, TABLE, guarded,
+    BUTTON, FieldError, FormError, HINT, INPUT, LABEL, PRIMARY, Saved, TABLE, guarded,
 };
 use crate::error::AppError;
 use crate::serverfns::institutions::{
-    CreateInstitution, InstitutionView, UpdateInstitution, get_institution,
+    AddInstitutionAdmin, CreateInstitution, InstitutionView, RemoveInstitutionAdmin,
+    UpdateInstitution, get_institution,
 };
 
 const FIELDS: &[&str] = &[
@@ -99,8 +100,15 @@ pub fn InstitutionPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let update = ServerAction::<UpdateInstitution>::new();
+    let add = ServerAction::<AddInstitutionAdmin>::new();
+    let remove = ServerAction::<RemoveInstitutionAdmin>::new();
     let institution = Resource::new(
-        move || (id(), update.version().get()),
+        move || {
+            (
+                id(),
+                update.version().get() + add.version().get() + remove.version().get(),
+            )
+        },
         |(id, _)| get_institution(id),
     );
     let value = update.value();
@@ -108,7 +116,9 @@ pub fn InstitutionPage() -> impl IntoView {
         {guarded(institution, move |i: InstitutionView| { let communities = i.communities.clone(); view! {
             <Title text=i.legal_name.clone() />
             <h1 class="text-2xl font-bold tracking-tight" data-testid="institution-name">{i.legal_name.clone()}</h1>
-            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Admins: " {i.admins.join(", ")}</p>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="institution-admins">
+                "Admins: " {i.admins.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join(", ")}
+            </p>
             <h2 class="mt-6 text-lg font-semibold">"Communities it pays for"</h2>
             {if communities.is_empty() {
                 view! { <p class="mt-2 text-sm">"None yet. A community's owner or billing contact chooses the paying institution on its billing page."</p> }.into_any()
@@ -127,6 +137,7 @@ pub fn InstitutionPage() -> impl IntoView {
                     </table>
                 }.into_any()
             }}
+            {i.can_edit.then(|| admin_forms(i.id, i.admins.clone(), add, remove))}
             <h2 class="mt-8 text-lg font-semibold">"Details"</h2>
             {if i.can_edit {
                 let id = i.id.to_string();
@@ -150,5 +161,41 @@ pub fn InstitutionPage() -> impl IntoView {
                 }.into_any()
             }}
         }})}
+    }
+}
+
+/// Who administers the institution: remove one (never the last), add one by address.
+fn admin_forms(
+    id: i64,
+    admins: Vec<(i64, String)>,
+    add: ServerAction<AddInstitutionAdmin>,
+    remove: ServerAction<RemoveInstitutionAdmin>,
+) -> impl IntoView {
+    let only_one = admins.len() < 2;
+    view! {
+        <h2 class="mt-8 text-lg font-semibold">"Admins"</h2>
+        <ul class="mt-2 max-w-xl divide-y divide-slate-200 dark:divide-slate-800">
+            {admins.into_iter().map(|(account, name)| view! {
+                <li class="flex items-center justify-between py-2">
+                    <span>{name}</span>
+                    <ActionForm action=remove>
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <input type="hidden" name="account_id" value=account.to_string() />
+                        <button type="submit" class=BUTTON disabled=only_one>"Remove"</button>
+                    </ActionForm>
+                </li>
+            }).collect_view()}
+        </ul>
+        <FormError value=remove.value() />
+        <ActionForm action=add attr:class="mt-3 flex max-w-xl items-end gap-2">
+            <input type="hidden" name="id" value=id.to_string() />
+            <div class="flex-1">
+                <label for="admin-email" class=LABEL>"Add an admin by email"</label>
+                <input id="admin-email" name="email" type="email" required class=INPUT />
+            </div>
+            <button type="submit" class=BUTTON>"Add"</button>
+        </ActionForm>
+        <FieldError value=add.value() field="email" />
+        <FormError value=add.value() fields=&["email"] />
     }
 }

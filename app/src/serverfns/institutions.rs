@@ -22,8 +22,8 @@ pub struct InstitutionView {
     pub tax_id: String,
     /// Billing contacts, one per line.
     pub billing_contacts: String,
-    /// Admins' names.
-    pub admins: Vec<String>,
+    /// Admins: (account id, name).
+    pub admins: Vec<(i64, String)>,
     /// Communities it pays for, with their billing status: (slug, name, status).
     pub communities: Vec<(String, String, String)>,
     /// The viewer may edit.
@@ -162,7 +162,11 @@ pub async fn get_institution(id: i64) -> Result<InstitutionView, AppError> {
             country: i.country,
             tax_id: i.tax_id,
             billing_contacts: i.billing_contacts,
-            admins: institutions::admins(conn.conn(), id).await?,
+            admins: institutions::admins(conn.conn(), id)
+                .await?
+                .into_iter()
+                .map(|(account, name)| (account.0, name))
+                .collect(),
             communities: communities
                 .into_iter()
                 .map(|(slug, name)| (slug, name, "No payment method yet".to_owned()))
@@ -219,6 +223,64 @@ pub async fn update_institution(
             };
             audit::record(tx.conn(), &entry, now).await?;
         }
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Makes the person with this (verified) address an admin of the institution too.
+#[server(prefix = "/api", endpoint = "institutions/add_admin")]
+pub async fn add_institution_admin(id: i64, email: String) -> Result<(), AppError> {
+    crate::ssr::respond(async move {
+        use stoa_db::{accounts, audit, institutions};
+        let db = crate::ssr::db()?;
+        let now = crate::ssr::now()?;
+        let mut tx = db.begin().await?;
+        let (user, _) = crate::access::institution(tx.conn(), id, Action::UpdateInstitution).await?;
+        let invalid = |message: &str| AppError::Invalid { field: "email".into(), message: message.into() };
+        let email = stoa_auth::normalize_email(&email)
+            .ok_or_else(|| invalid("Enter a valid email address, like name@university.edu."))?;
+        let account = accounts::find_by_email(tx.conn(), &email)
+            .await?
+            .ok_or_else(|| invalid("No Stoa account has that address yet: ask them to sign in once, then add them."))?;
+        if !institutions::add_admin(tx.conn(), id, account.id, now).await? {
+            return Err(invalid("They are an admin already."));
+        }
+        let entry = audit::Entry { institution: Some(id), ..crate::access::entry(&user, "institution.admin_added", &account.name) };
+        audit::record(tx.conn(), &entry, now).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Removes an admin from the institution (never the last one).
+#[server(prefix = "/api", endpoint = "institutions/remove_admin")]
+pub async fn remove_institution_admin(id: i64, account_id: i64) -> Result<(), AppError> {
+    crate::ssr::respond(async move {
+        use stoa_db::accounts::AccountId;
+        use stoa_db::{audit, institutions};
+        let db = crate::ssr::db()?;
+        let now = crate::ssr::now()?;
+        let mut tx = db.begin().await?;
+        let (user, _) =
+            crate::access::institution(tx.conn(), id, Action::UpdateInstitution).await?;
+        let admins = institutions::admins(tx.conn(), id).await?;
+        let Some((_, name)) = admins.iter().find(|(a, _)| a.0 == account_id) else {
+            return Err(AppError::NotFound);
+        };
+        if !institutions::remove_admin(tx.conn(), id, AccountId(account_id)).await? {
+            return Err(AppError::Invalid {
+                field: "account_id".into(),
+                message: "An institution needs at least one admin: add another first.".into(),
+            });
+        }
+        let entry = audit::Entry {
+            institution: Some(id),
+            ..crate::access::entry(&user, "institution.admin_removed", name)
+        };
+        audit::record(tx.conn(), &entry, now).await?;
         tx.commit().await?;
         Ok(())
     })

@@ -104,9 +104,47 @@ pub async fn communities(conn: Conn<'_>, id: i64) -> Result<Vec<(String, String)
     Ok(on!(conn, c => sqlx::query_as(SQL).bind(id).fetch_all(c).await)?)
 }
 
-/// Admins' names, by name.
-pub async fn admins(conn: Conn<'_>, id: i64) -> Result<Vec<String>, DbError> {
-    const SQL: &str = "SELECT a.name FROM institution_admins ia JOIN accounts a ON a.id = ia.account_id \
+/// Admins: (account id, name), by name.
+pub async fn admins(conn: Conn<'_>, id: i64) -> Result<Vec<(AccountId, String)>, DbError> {
+    const SQL: &str = "SELECT a.id, a.name FROM institution_admins ia JOIN accounts a ON a.id = ia.account_id \
          WHERE ia.institution_id = $1 ORDER BY LOWER(a.name), a.id";
-    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(id).fetch_all(c).await)?)
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(id).fetch_all(c).await)?)
+}
+
+/// Makes `account` an admin of institution `id`; false when it is one already.
+pub async fn add_admin(
+    conn: Conn<'_>,
+    id: i64,
+    account: AccountId,
+    now: Timestamp,
+) -> Result<bool, DbError> {
+    // ON CONFLICT instead of catching the error: on PostgreSQL a failed INSERT would abort
+    // the transaction.
+    const SQL: &str = "INSERT INTO institution_admins (institution_id, account_id, created_at) \
+         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(id).bind(account).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+/// Removes an admin unless they are the last; returns whether they were removed.
+pub async fn remove_admin(
+    mut conn: Conn<'_>,
+    id: i64,
+    account: AccountId,
+) -> Result<bool, DbError> {
+    if let Conn::Postgres(c) = conn.reborrow() {
+        sqlx::query("SELECT id FROM institutions WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
+    }
+    const COUNT: &str = "SELECT COUNT(*) FROM institution_admins WHERE institution_id = $1";
+    let n: i64 = on!(conn.reborrow(), c => sqlx::query_scalar(COUNT).bind(id).fetch_one(c).await)?;
+    if n < 2 {
+        return Ok(false);
+    }
+    const SQL: &str =
+        "DELETE FROM institution_admins WHERE institution_id = $1 AND account_id = $2";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(id).bind(account).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
 }

@@ -68,6 +68,8 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("billing/set_institution", Action::ManageBilling, Scope::Community, &[200]),
     ("institutions/get", Action::ViewInstitution, Scope::Institution, &[200]),
     ("institutions/update", Action::UpdateInstitution, Scope::Institution, &[200]),
+    ("institutions/add_admin", Action::UpdateInstitution, Scope::Institution, &[200, 422]),
+    ("institutions/remove_admin", Action::UpdateInstitution, Scope::Institution, &[200]),
 ];
 
 /// Every page: its route, the action that governs it, its scope. Pages answer 200, a 303 to
@@ -364,6 +366,25 @@ async fn form(
             f
         }
         "institutions/get" => vec![("id", institution.to_string())],
+        "institutions/add_admin" => {
+            vec![
+                ("id", institution.to_string()),
+                ("email", "stranger.owner@example.org".into()),
+            ]
+        }
+        "institutions/remove_admin" => {
+            // A second admin, so that the remove is allowed when the caller may.
+            let extra = account(app, &fx.fresh("Second Admin ")).await;
+            let mut tx = app.db.begin().await.unwrap();
+            institutions::add_admin(tx.conn(), institution, extra, app.clock.now())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            vec![
+                ("id", institution.to_string()),
+                ("account_id", extra.0.to_string()),
+            ]
+        }
         "community/get" | "community/home" | "community/leave" | "community/settings"
         | "invitations/list" | "requests/list" | "billing/get" => vec![s()],
         "community/request_join" => vec![s(), ("message", String::new())],

@@ -1216,5 +1216,59 @@ on_both!(
             actions,
             ["community.institution_changed", "institution.created"]
         );
+        drop(conn);
+
+        // Admins add and remove admins; an institution keeps at least one.
+        let add = |email: &str| {
+            let form = [("id", id.clone()), ("email", email.to_owned())];
+            let client = bursar.client.clone();
+            let url = app.url("/api/institutions/add_admin");
+            async move {
+                let res = client.post(url).form(&form).send().await.unwrap();
+                let status = res.status().as_u16();
+                (status, res.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let (status, body) = add("nobody@example.org").await;
+        assert_eq!((status, field_of(&body)), (422, "email"));
+        assert_eq!(add(&owner.email).await.0, 200);
+        assert_eq!(add(&owner.email).await.0, 422, "an admin already");
+        assert_eq!(
+            app.call(
+                &stranger.client,
+                "institutions/add_admin",
+                &[("id", &id), ("email", &stranger.email)]
+            )
+            .await
+            .0,
+            404
+        );
+        let (status, view) = app
+            .call(&owner.client, "institutions/get", &[("id", &id)])
+            .await;
+        assert_eq!((status, view["can_edit"].as_bool()), (200, Some(true)));
+        let remove = |who: &Person, account: i64| {
+            let form = [("id", id.clone()), ("account_id", account.to_string())];
+            let client = who.client.clone();
+            let url = app.url("/api/institutions/remove_admin");
+            async move {
+                client
+                    .post(url)
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(remove(&owner, bursar.id).await, 200);
+        assert_eq!(remove(&owner, owner.id).await, 422, "the last admin stays");
+        assert_eq!(
+            app.call(&bursar.client, "institutions/get", &[("id", &id)])
+                .await
+                .0,
+            404
+        );
     }
 );
