@@ -26,6 +26,12 @@ pub enum AppError {
         /// What is wrong, in plain words.
         message: String,
     },
+    /// Several inputs failed validation: one message per field, shown next to each.
+    #[error("Please correct the marked fields.")]
+    InvalidFields {
+        /// The fields and what is wrong with each.
+        errors: Vec<FieldMessage>,
+    },
     /// A failure on the server; the cause is in the server log under this request id.
     #[error("Something went wrong on our side.")]
     Internal {
@@ -47,9 +53,41 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
-            AppError::Invalid { .. } => 422,
+            AppError::Invalid { .. } | AppError::InvalidFields { .. } => 422,
             AppError::Internal { .. } => 500,
             AppError::Transport { .. } => 502,
+        }
+    }
+}
+
+/// One field's validation message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldMessage {
+    /// Form field.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl AppError {
+    /// The validation message for `field`, if this error has one.
+    pub fn message_for(&self, field: &str) -> Option<&str> {
+        match self {
+            AppError::Invalid { field: f, message } if f == field => Some(message),
+            AppError::InvalidFields { errors } => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The fields this error has messages for (none for other errors).
+    pub fn fields(&self) -> Vec<&str> {
+        match self {
+            AppError::Invalid { field, .. } => vec![field.as_str()],
+            AppError::InvalidFields { errors } => errors.iter().map(|e| e.field.as_str()).collect(),
+            _ => Vec::new(),
         }
     }
 }

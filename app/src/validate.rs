@@ -2,7 +2,49 @@
 //! names the form field its message belongs next to. Text is stored as typed (trimmed) and
 //! always rendered as text, so `<script>` in a name is harmless and kept.
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldMessage};
+
+/// Collects the validation errors of a whole form, so one submission reports every invalid
+/// field next to it rather than one at a time.
+#[derive(Debug, Default)]
+pub struct Checks(Vec<FieldMessage>);
+
+impl Checks {
+    /// The value if valid; else records the error(s) and returns a placeholder default.
+    pub fn take<T: Default>(&mut self, result: Result<T, AppError>) -> T {
+        match result {
+            Ok(value) => value,
+            Err(AppError::Invalid { field, message }) => {
+                self.0.push(FieldMessage { field, message });
+                T::default()
+            }
+            Err(AppError::InvalidFields { errors }) => {
+                self.0.extend(errors);
+                T::default()
+            }
+            Err(other) => {
+                self.0.push(FieldMessage {
+                    field: "form".into(),
+                    message: other.to_string(),
+                });
+                T::default()
+            }
+        }
+    }
+
+    /// `Ok` when nothing was recorded; one error as [`AppError::Invalid`], several as
+    /// [`AppError::InvalidFields`].
+    pub fn finish(mut self) -> Result<(), AppError> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => {
+                let FieldMessage { field, message } = self.0.remove(0);
+                Err(AppError::Invalid { field, message })
+            }
+            _ => Err(AppError::InvalidFields { errors: self.0 }),
+        }
+    }
+}
 
 /// Slugs that would collide with pages or hub infrastructure.
 pub const RESERVED_SLUGS: &[&str] = &[
@@ -212,6 +254,22 @@ mod tests {
             Err(AppError::Invalid { field, .. }) => field,
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn checks_report_every_invalid_field() {
+        let mut checks = Checks::default();
+        let name = checks.take(line("name", "a name", " ", 2, 100));
+        let slug = checks.take(slug("Ocean"));
+        let ok = checks.take(country("de"));
+        assert_eq!((name.as_str(), slug.as_str(), ok.as_str()), ("", "", "DE"));
+        let err = checks.finish().unwrap_err();
+        assert_eq!(err.fields(), ["name", "slug"]);
+        assert!(err.message_for("slug").unwrap().contains("lowercase"));
+        let mut one = Checks::default();
+        one.take(country("XX"));
+        assert!(matches!(one.finish(), Err(AppError::Invalid { field, .. }) if field == "country"));
+        assert!(Checks::default().finish().is_ok());
     }
 
     #[test]

@@ -113,7 +113,7 @@ pub struct StaffCommunityPage {
 }
 
 /// The checked fields of the community form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommunityFields {
     /// Name.
     pub name: String,
@@ -139,20 +139,24 @@ pub fn validate_fields(
     join_policy: &str,
 ) -> Result<CommunityFields, AppError> {
     use crate::validate;
+    let mut checks = validate::Checks::default();
+    let join_policy = join_policy.trim();
     let fields = CommunityFields {
-        name: validate::line("name", "a name", name, 2, 100)?,
-        description: validate::text("description", description, 2000)?,
-        field: validate::line("field", "a field", field, 0, 80)?,
-        website: validate::url("website", website, false)?,
-        logo_url: validate::url("logo_url", logo_url, true)?,
-        join_policy: join_policy.trim().to_owned(),
+        name: checks.take(validate::line("name", "a name", name, 2, 100)),
+        description: checks.take(validate::text("description", description, 2000)),
+        field: checks.take(validate::line("field", "a field", field, 0, 80)),
+        website: checks.take(validate::url("website", website, false)),
+        logo_url: checks.take(validate::url("logo_url", logo_url, true)),
+        join_policy: checks.take(if JOIN_POLICIES.iter().any(|(p, _)| *p == join_policy) {
+            Ok(join_policy.to_owned())
+        } else {
+            Err(AppError::Invalid {
+                field: "join_policy".into(),
+                message: "Choose how people join.".into(),
+            })
+        }),
     };
-    if !JOIN_POLICIES.iter().any(|(p, _)| *p == fields.join_policy) {
-        return Err(AppError::Invalid {
-            field: "join_policy".into(),
-            message: "Choose how people join.".into(),
-        });
-    }
+    checks.finish()?;
     Ok(fields)
 }
 
@@ -177,24 +181,32 @@ pub async fn create_community(
         use stoa_db::communities::NewCommunity;
         use stoa_db::{DbError, audit, communities, institutions, memberships};
         let user = crate::access::signed_in(Action::CreateCommunity)?;
-        let slug = crate::validate::slug(&slug)?;
-        let f = validate_fields(
+        let mut checks = crate::validate::Checks::default();
+        let slug = checks.take(crate::validate::slug(&slug));
+        let f = checks.take(validate_fields(
             &name,
             &description,
             &field,
             &website,
             &logo_url,
             &join_policy,
-        )?;
+        ));
         let institution = institution.trim();
         let new_institution = if institution == "new" {
             Some((
-                crate::validate::line("legal_name", "the legal name", &legal_name, 2, 200)?,
-                crate::validate::country(&country)?,
+                checks.take(crate::validate::line(
+                    "legal_name",
+                    "the legal name",
+                    &legal_name,
+                    2,
+                    200,
+                )),
+                checks.take(crate::validate::country(&country)),
             ))
         } else {
             None
         };
+        checks.finish()?;
         let db = crate::ssr::db()?;
         let now = crate::ssr::now()?;
         let me = AccountId(user.id);

@@ -69,32 +69,45 @@ pub fn validate_institution(
     billing_contacts: &str,
 ) -> Result<InstitutionFields, AppError> {
     use crate::validate;
-    let contacts = crate::serverfns::invitations::split_addresses(billing_contacts);
+    let mut checks = validate::Checks::default();
+    let contacts = checks.take(billing_contacts_of(billing_contacts));
+    let fields = InstitutionFields {
+        legal_name: checks.take(validate::line(
+            "legal_name",
+            "the legal name",
+            legal_name,
+            2,
+            200,
+        )),
+        address: checks.take(validate::text("address", address, 500)),
+        country: checks.take(validate::country(country)),
+        tax_id: checks.take(validate::line("tax_id", "a tax id", tax_id, 0, 50)),
+        billing_contacts: contacts,
+    };
+    checks.finish()?;
+    Ok(fields)
+}
+
+/// Up to 10 addresses (lines, commas), normalised and deduplicated, one per line.
+#[cfg(feature = "ssr")]
+fn billing_contacts_of(text: &str) -> Result<String, AppError> {
+    let invalid = |message: String| AppError::Invalid {
+        field: "billing_contacts".into(),
+        message,
+    };
+    let contacts = crate::serverfns::invitations::split_addresses(text);
     if contacts.len() > 10 {
-        return Err(AppError::Invalid {
-            field: "billing_contacts".into(),
-            message: "List at most 10 billing contacts.".into(),
-        });
+        return Err(invalid("List at most 10 billing contacts.".into()));
     }
-    let mut normalised = Vec::with_capacity(contacts.len());
+    let mut normalised: Vec<String> = Vec::with_capacity(contacts.len());
     for contact in &contacts {
-        let Some(email) = stoa_auth::normalize_email(contact) else {
-            return Err(AppError::Invalid {
-                field: "billing_contacts".into(),
-                message: format!("“{contact}” is not an email address."),
-            });
-        };
+        let email = stoa_auth::normalize_email(contact)
+            .ok_or_else(|| invalid(format!("“{contact}” is not an email address.")))?;
         if !normalised.contains(&email) {
             normalised.push(email);
         }
     }
-    Ok(InstitutionFields {
-        legal_name: validate::line("legal_name", "the legal name", legal_name, 2, 200)?,
-        address: validate::text("address", address, 500)?,
-        country: validate::country(country)?,
-        tax_id: validate::line("tax_id", "a tax id", tax_id, 0, 50)?,
-        billing_contacts: normalised.join("\n"),
-    })
+    Ok(normalised.join("\n"))
 }
 
 /// Registers an institution; the signed-in person becomes its admin. Returns its id.

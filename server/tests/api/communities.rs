@@ -179,6 +179,22 @@ on_both!(
                 .await;
             assert_eq!((status, field_of(&body)), (422, field), "{slug} {name}");
         }
+        // Every invalid field is reported at once, each with its own message.
+        let (status, body) = app
+            .call(
+                &owner.client,
+                "community/create",
+                &community_form("Bad Slug", "", "everyone"),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["slug", "name", "join_policy"]);
         let mut bad_site = community_form("ok-lab", "Fine", "invite");
         bad_site[4] = ("website", "javascript:alert(1)");
         let (status, body) = app.call(&owner.client, "community/create", &bad_site).await;
@@ -189,7 +205,13 @@ on_both!(
         let (status, body) = app
             .call(&owner.client, "community/create", &new_institution)
             .await;
-        assert_eq!((status, field_of(&body)), (422, "legal_name"));
+        let errors: Vec<&str> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!((status, errors), (422, vec!["legal_name", "country"]));
         {
             let mut conn = app.db.read().await.unwrap();
             let page = stoa_db::communities::search(conn.conn(), "", 10, 0)

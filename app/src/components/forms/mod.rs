@@ -31,11 +31,11 @@ where
     T: Clone + Send + Sync + 'static,
 {
     move || {
-        value.with(|v| match v {
-            Some(Err(AppError::Invalid { field: f, message })) if f == field => Some(view! {
-                <p role="alert" class="mt-1 text-sm text-red-700 dark:text-red-400" data-error-for=field>{message.clone()}</p>
-            }),
-            _ => None,
+        value.with(|v| {
+            let message = v.as_ref()?.as_ref().err()?.message_for(field)?.to_owned();
+            Some(view! {
+                <p role="alert" class="mt-1 text-sm text-red-700 dark:text-red-400" data-error-for=field>{message}</p>
+            })
         })
     }
 }
@@ -52,7 +52,8 @@ where
 {
     move || {
         value.with(|v| match v {
-            Some(Err(AppError::Invalid { field, .. })) if fields.contains(&field.as_str()) => None,
+            // Every message of a validation error has its field on the form: shown there.
+            Some(Err(e)) if !e.fields().is_empty() && e.fields().iter().all(|f| fields.contains(f)) => None,
             Some(Err(e)) => Some(view! {
                 <p role="alert" class="mt-2 text-sm text-red-700 dark:text-red-400" data-testid="form-error">{e.to_string()}</p>
             }),
