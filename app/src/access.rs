@@ -49,6 +49,8 @@ pub struct CommunityAccess {
     pub user: Option<CurrentUser>,
     /// Their role in it.
     pub role: Option<Role>,
+    /// When their membership ends, if it does.
+    pub ends_at: Option<Timestamp>,
     /// How the policy saw them.
     pub actor: Actor,
 }
@@ -101,22 +103,21 @@ pub async fn community(
     let Some(community) = communities::by_slug(conn.reborrow(), slug).await? else {
         return Err(AppError::NotFound);
     };
-    let (role, pays) = match &user {
+    let (membership, pays) = match &user {
         Some(u) => {
             let now = crate::ssr::now()?;
-            let role =
-                memberships::active_role(conn.reborrow(), community.id, AccountId(u.id), now)
-                    .await?
-                    .as_deref()
-                    .and_then(Role::parse);
+            let membership =
+                memberships::active(conn.reborrow(), community.id, AccountId(u.id), now).await?;
             let pays = match community.institution_id {
                 Some(inst) => institutions::is_admin(conn, inst, AccountId(u.id)).await?,
                 None => false,
             };
-            (role, pays)
+            (membership, pays)
         }
         None => (None, false),
     };
+    let role = membership.as_ref().and_then(|(role, _)| Role::parse(role));
+    let ends_at = membership.and_then(|(_, ends_at)| ends_at);
     let actor = Actor {
         signed_in: user.is_some(),
         staff: user.as_ref().is_some_and(|u| u.is_staff),
@@ -128,6 +129,7 @@ pub async fn community(
         community,
         user,
         role,
+        ends_at,
         actor,
     })
 }

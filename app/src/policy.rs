@@ -62,11 +62,6 @@ impl Role {
             Role::Owner => "Owner",
         }
     }
-
-    /// Owners and admins manage the community.
-    pub fn manages(self) -> bool {
-        matches!(self, Role::Owner | Role::Admin)
-    }
 }
 
 impl std::fmt::Display for Role {

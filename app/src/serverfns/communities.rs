@@ -40,14 +40,6 @@ pub struct CommunityPage {
     pub per_page: u32,
 }
 
-impl CommunityPage {
-    /// Number of pages for this search (at least 1).
-    pub fn page_count(&self) -> u32 {
-        let per_page = u64::from(self.per_page.max(1));
-        u32::try_from(self.total.div_ceil(per_page).max(1)).unwrap_or(u32::MAX)
-    }
-}
-
 /// Checks and normalises directory parameters; shared by the server function and tests.
 pub fn validate_query(
     query: &str,
@@ -141,18 +133,5 @@ mod tests {
         assert!(
             matches!(validate_query("", 1, 51), Err(AppError::Invalid { field, .. }) if field == "per_page")
         );
-    }
-
-    #[test]
-    fn page_count_rounds_up() {
-        let page = |total| CommunityPage {
-            items: vec![],
-            total,
-            page: 1,
-            per_page: 20,
-        };
-        assert_eq!(page(0).page_count(), 1);
-        assert_eq!(page(20).page_count(), 1);
-        assert_eq!(page(21).page_count(), 2);
     }
 }

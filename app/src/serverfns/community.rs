@@ -233,13 +233,7 @@ pub async fn create_community(
                 audit::record(tx.conn(), &entry, now).await?;
                 Some(id)
             }
-            (id, None) => {
-                let id: i64 = id.parse().map_err(|_| invalid_institution())?;
-                if !institutions::is_admin(tx.conn(), id, me).await? {
-                    return Err(invalid_institution());
-                }
-                Some(id)
-            }
+            (id, None) => crate::serverfns::institutions::one_of_mine(tx.conn(), id, me).await?,
         };
         let new = NewCommunity {
             slug: &slug,
@@ -287,61 +281,55 @@ pub async fn create_community(
     .await
 }
 
-#[cfg(feature = "ssr")]
-fn invalid_institution() -> AppError {
-    AppError::Invalid {
-        field: "institution".into(),
-        message: "Choose one of your institutions, or a new one.".into(),
-    }
-}
-
 /// A community's page: public facts for everyone, more for its members.
 #[server(prefix = "/api", endpoint = "community/get")]
 pub async fn get_community(slug: String) -> Result<CommunityView, AppError> {
     crate::ssr::respond(async move {
-        use stoa_db::accounts::AccountId;
-        use stoa_db::{join_requests, memberships};
         let db = crate::ssr::db()?;
         let mut conn = db.read().await?;
         let access =
             crate::access::community(conn.conn(), &slug, Action::ViewCommunityPage).await?;
-        let c = &access.community;
-        let can: Vec<Action> = Action::ALL
-            .iter()
-            .copied()
-            .filter(|a| matches!(a.rule(), crate::policy::Rule::Community { .. }) && access.may(*a))
-            .collect();
-        let (my_end, request_pending) = match &access.user {
-            Some(u) => {
-                let me = AccountId(u.id);
-                let end = memberships::get(conn.conn(), c.id, me)
-                    .await?
-                    .and_then(|m| m.ends_at)
-                    .map(crate::ssr::date_of);
-                let pending = join_requests::pending_of(conn.conn(), c.id, me)
-                    .await?
-                    .is_some();
-                (end, pending)
-            }
-            None => (None, false),
-        };
-        Ok(CommunityView {
-            slug: c.slug.clone(),
-            name: c.name.clone(),
-            description: c.description.clone(),
-            field: c.field.clone(),
-            website: c.website.clone(),
-            logo_url: c.logo_url.clone(),
-            join_policy: c.join_policy.clone(),
-            joined: c.created_at.as_datetime().format("%B %Y").to_string(),
-            signed_in: access.user.is_some(),
-            my_role: access.role,
-            my_end,
-            can,
-            request_pending,
-        })
+        view_of(conn.conn(), &access).await
     })
     .await
+}
+
+/// The page of the community `access` was checked for, as its viewer sees it.
+#[cfg(feature = "ssr")]
+async fn view_of(
+    conn: stoa_db::Conn<'_>,
+    access: &crate::access::CommunityAccess,
+) -> Result<CommunityView, AppError> {
+    use stoa_db::accounts::AccountId;
+    let c = &access.community;
+    let can: Vec<Action> = Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| matches!(a.rule(), crate::policy::Rule::Community { .. }) && access.may(*a))
+        .collect();
+    let request_pending = match &access.user {
+        Some(u) if access.role.is_none() => {
+            stoa_db::join_requests::pending_of(conn, c.id, AccountId(u.id))
+                .await?
+                .is_some()
+        }
+        _ => false,
+    };
+    Ok(CommunityView {
+        slug: c.slug.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        field: c.field.clone(),
+        website: c.website.clone(),
+        logo_url: c.logo_url.clone(),
+        join_policy: c.join_policy.clone(),
+        joined: c.created_at.as_datetime().format("%B %Y").to_string(),
+        signed_in: access.user.is_some(),
+        my_role: access.role,
+        my_end: access.ends_at.map(crate::ssr::date_of),
+        can,
+        request_pending,
+    })
 }
 
 /// What matters at a glance: members, hub and billing status; for members, staff and the
@@ -382,9 +370,8 @@ pub async fn community_settings(slug: String) -> Result<CommunityView, AppError>
     crate::ssr::respond(async move {
         let db = crate::ssr::db()?;
         let mut conn = db.read().await?;
-        crate::access::community(conn.conn(), &slug, Action::UpdateCommunity).await?;
-        drop(conn);
-        get_community(slug).await
+        let access = crate::access::community(conn.conn(), &slug, Action::UpdateCommunity).await?;
+        view_of(conn.conn(), &access).await
     })
     .await
 }

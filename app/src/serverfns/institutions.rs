@@ -340,37 +340,17 @@ pub async fn get_billing(slug: String) -> Result<BillingView, AppError> {
 pub async fn set_billing_institution(slug: String, institution: String) -> Result<(), AppError> {
     crate::ssr::respond(async move {
         use stoa_db::accounts::AccountId;
-        use stoa_db::communities::{self, NewCommunity};
-        use stoa_db::institutions;
+        use stoa_db::communities;
         let crate::access::Change {
             mut tx,
             access,
             now,
         } = crate::access::change(&slug, Action::ManageBilling).await?;
         let me = AccountId(access.user()?.id);
-        let chosen = match institution.trim() {
-            "" => None,
-            id => {
-                let id: i64 = id.parse().map_err(|_| invalid_choice())?;
-                if !institutions::is_admin(tx.conn(), id, me).await? {
-                    return Err(invalid_choice());
-                }
-                Some(id)
-            }
-        };
+        let chosen = one_of_mine(tx.conn(), &institution, me).await?;
         let c = &access.community;
         if chosen != c.institution_id {
-            let new = NewCommunity {
-                slug: &c.slug,
-                name: &c.name,
-                description: &c.description,
-                field: &c.field,
-                website: c.website.as_deref(),
-                logo_url: c.logo_url.as_deref(),
-                institution_id: chosen,
-                join_policy: &c.join_policy,
-            };
-            communities::update(tx.conn(), c.id, &new, now).await?;
+            communities::set_institution(tx.conn(), c.id, chosen, now).await?;
             // Filed under the institution that now pays (or stopped paying), so its admins
             // and staff find it there.
             let user = access.user()?;
@@ -389,10 +369,27 @@ pub async fn set_billing_institution(slug: String, institution: String) -> Resul
     .await
 }
 
+/// The institution chosen in a form's `institution` field: none when empty, else one that
+/// `account` administers (anyone else's is refused: choosing who pays is theirs).
 #[cfg(feature = "ssr")]
-fn invalid_choice() -> AppError {
-    AppError::Invalid {
+pub async fn one_of_mine(
+    conn: stoa_db::Conn<'_>,
+    choice: &str,
+    account: stoa_db::accounts::AccountId,
+) -> Result<Option<i64>, AppError> {
+    let refuse = || AppError::Invalid {
         field: "institution".into(),
-        message: "Choose one of the institutions you administer.".into(),
+        message: "Choose one of the institutions you administer, or a new one.".into(),
+    };
+    match choice.trim() {
+        "" => Ok(None),
+        id => {
+            let id: i64 = id.parse().map_err(|_| refuse())?;
+            if stoa_db::institutions::is_admin(conn, id, account).await? {
+                Ok(Some(id))
+            } else {
+                Err(refuse())
+            }
+        }
     }
 }

@@ -48,14 +48,14 @@ pub struct MembersPage {
 }
 
 /// Refuses when the community would be left without an owner. Run inside the write
-/// transaction that removes or demotes an owner.
+/// transaction that removes or demotes an owner ([`crate::access::change`] has locked the
+/// community, so the count cannot change before the commit).
 #[cfg(feature = "ssr")]
 pub async fn ensure_another_owner(
-    mut conn: stoa_db::Conn<'_>,
+    conn: stoa_db::Conn<'_>,
     community: stoa_db::communities::CommunityId,
 ) -> Result<(), AppError> {
     use stoa_db::memberships;
-    memberships::lock_owners(conn.reborrow(), community).await?;
     if memberships::count_owners(conn, community).await? < 2 {
         return Err(AppError::Invalid {
             field: "role".into(),

@@ -87,6 +87,18 @@ pub async fn by_id(conn: Conn<'_>, id: CommunityId) -> Result<Community, DbError
     Ok(on!(conn, c => sqlx::query_as(&sql).bind(id).fetch_one(c).await)?)
 }
 
+/// Sets (or clears) the institution that pays for a community.
+pub async fn set_institution(
+    conn: Conn<'_>,
+    id: CommunityId,
+    institution: Option<i64>,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE communities SET institution_id = $2, updated_at = $3 WHERE id = $1";
+    on!(conn, c => sqlx::query(SQL).bind(id).bind(institution).bind(now).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
 /// Locks the community `slug` until the transaction ends (PostgreSQL; SQLite's single
 /// writer serialises already): changes to one community then run one after another, so a
 /// permission or last-owner check cannot be overtaken by a concurrent change.

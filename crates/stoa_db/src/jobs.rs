@@ -62,10 +62,7 @@ pub async fn claim(
 ) -> Result<Option<Job>, DbError> {
     let due = "SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $1 \
          AND (locked_until IS NULL OR locked_until <= $1) ORDER BY run_at, id LIMIT 1";
-    let lock = match conn.backend() {
-        crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        crate::Backend::Sqlite => "",
-    };
+    let lock = conn.skip_locked();
     let sql = format!(
         "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = ({due}{lock}) \
          RETURNING id, kind, payload, attempts"

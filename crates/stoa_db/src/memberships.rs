@@ -49,18 +49,18 @@ pub async fn role_of(
     )
 }
 
-/// The role of `account` in `community` if the membership is in force at `now`: one whose
-/// end has passed grants nothing, even before the background task removes it.
-pub async fn active_role(
+/// The role and end of `account`'s membership of `community` if it is in force at `now`: one
+/// whose end has passed grants nothing, even before the background task removes it.
+pub async fn active(
     conn: Conn<'_>,
     community: CommunityId,
     account: AccountId,
     now: Timestamp,
-) -> Result<Option<String>, DbError> {
-    const SQL: &str = "SELECT role FROM memberships WHERE community_id = $1 AND account_id = $2 \
-         AND (ends_at IS NULL OR ends_at > $3)";
+) -> Result<Option<(String, Option<Timestamp>)>, DbError> {
+    const SQL: &str = "SELECT role, ends_at FROM memberships WHERE community_id = $1 \
+         AND account_id = $2 AND (ends_at IS NULL OR ends_at > $3)";
     Ok(
-        on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(account).bind(now).fetch_optional(c).await)?,
+        on!(conn, c => sqlx::query_as(SQL).bind(community).bind(account).bind(now).fetch_optional(c).await)?,
     )
 }
 
@@ -130,24 +130,12 @@ pub async fn remove(
     }
 }
 
-/// Number of owners. Call it inside the write transaction that would remove one: on SQLite
-/// the single writer, on PostgreSQL the row locks taken by [`lock_owners`], keep two
-/// concurrent demotions from both seeing "another owner is left".
+/// Number of owners. Call it inside the write transaction that would remove one, with the
+/// community locked ([`crate::communities::lock`]; SQLite's single writer serialises anyway),
+/// so two concurrent demotions cannot both see "another owner is left".
 pub async fn count_owners(conn: Conn<'_>, community: CommunityId) -> Result<i64, DbError> {
     const SQL: &str = "SELECT COUNT(*) FROM memberships WHERE community_id = $1 AND role = 'owner'";
     Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(community).fetch_one(c).await)?)
-}
-
-/// Locks the community's owner rows until the transaction ends (PostgreSQL; SQLite's single
-/// writer already serialises), so the last-owner check cannot race.
-pub async fn lock_owners(conn: Conn<'_>, community: CommunityId) -> Result<(), DbError> {
-    if let Conn::Postgres(c) = conn {
-        sqlx::query("SELECT account_id FROM memberships WHERE community_id = $1 AND role = 'owner' FOR UPDATE")
-            .bind(community)
-            .fetch_all(c)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Number of members.
@@ -185,15 +173,6 @@ pub async fn of_account(conn: Conn<'_>, account: AccountId) -> Result<Vec<MyComm
     Ok(on!(conn, c => sqlx::query_as(SQL).bind(account).fetch_all(c).await)?)
 }
 
-/// `FOR UPDATE SKIP LOCKED` on PostgreSQL (concurrent sweeps take different rows); nothing
-/// on SQLite, whose single writer runs sweeps one after the other.
-fn skip_locked(conn: &Conn<'_>) -> &'static str {
-    match conn.backend() {
-        crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        crate::Backend::Sqlite => "",
-    }
-}
-
 /// A membership that ended or is about to, as the background task sees it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Ending {
@@ -214,7 +193,7 @@ pub async fn end_due(conn: Conn<'_>, now: Timestamp, limit: i64) -> Result<Vec<E
     // The condition is repeated outside the subquery: on PostgreSQL a row changed by another
     // transaction meanwhile (end date moved, made owner) is re-checked against the outer
     // WHERE only, and must then be left alone.
-    let lock = skip_locked(&conn);
+    let lock = conn.skip_locked();
     let sql = format!(
         "DELETE FROM memberships WHERE (community_id, account_id) IN \
          (SELECT community_id, account_id FROM memberships WHERE ends_at IS NOT NULL AND ends_at <= $1 \
@@ -234,7 +213,7 @@ pub async fn claim_end_notices(
 ) -> Result<Vec<Ending>, DbError> {
     const WINDOW: &str =
         "ends_at IS NOT NULL AND ends_at > $1 AND ends_at <= $2 AND end_notice_at IS NULL";
-    let lock = skip_locked(&conn);
+    let lock = conn.skip_locked();
     let sql = format!(
         "UPDATE memberships SET end_notice_at = $1 WHERE (community_id, account_id) IN \
          (SELECT community_id, account_id FROM memberships WHERE {WINDOW} ORDER BY ends_at LIMIT $3{lock}) \

@@ -82,6 +82,16 @@ impl Conn<'_> {
         }
     }
 
+    /// ` FOR UPDATE SKIP LOCKED` on PostgreSQL, for a subquery that claims rows: concurrent
+    /// claimers then take different rows. Nothing on SQLite, whose single writer runs them
+    /// one after another.
+    pub fn skip_locked(&self) -> &'static str {
+        match self {
+            Conn::Sqlite(_) => "",
+            Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// The engine behind this connection, for the rare query that needs dialect SQL.
     pub fn backend(&self) -> Backend {
         match self {

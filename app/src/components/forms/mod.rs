@@ -151,6 +151,11 @@ pub fn use_search_and_page() -> (
     (q, page)
 }
 
+/// Number of pages for `total` rows, `per_page` a page (at least 1).
+pub fn page_count(total: u64, per_page: u32) -> u32 {
+    u32::try_from(total.div_ceil(u64::from(per_page.max(1))).max(1)).unwrap_or(u32::MAX)
+}
+
 /// "Previous · Page n of m · Next" for a list of `total` rows, `per_page` a page.
 pub fn pager(
     current: u32,
@@ -158,7 +163,7 @@ pub fn pager(
     per_page: u32,
     href: impl Fn(u32) -> String,
 ) -> impl IntoView {
-    let last = u32::try_from(total.div_ceil(u64::from(per_page.max(1))).max(1)).unwrap_or(u32::MAX);
+    let last = page_count(total, per_page);
     view! {
         <nav aria-label="Pages" class="mt-6 flex items-center gap-4 text-sm">
             {(current > 1).then(|| view! { <a href=href(current - 1) rel="prev" class="underline">"Previous"</a> })}
@@ -170,6 +175,13 @@ pub fn pager(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn page_count_rounds_up() {
+        assert_eq!(super::page_count(0, 20), 1);
+        assert_eq!(super::page_count(20, 20), 1);
+        assert_eq!(super::page_count(21, 20), 2);
+    }
+
     #[test]
     fn urlencode_escapes_reserved_and_non_ascii() {
         assert_eq!(super::urlencode("a b&c=é"), "a%20b%26c%3D%C3%A9");
