@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=target/peers
 mkdir -p "$dir"
-OIDC_PORT=41400 SMTP_PORT=41025 MAILDEV_PORT=41080
+OIDC_PORT=${STOA_PEER_OIDC_PORT:-41400} SMTP_PORT=${STOA_PEER_SMTP_PORT:-41025} MAILDEV_PORT=${STOA_PEER_MAILDEV_PORT:-41080}
 
 env_lines() {
   echo "export STOA_TEST_OIDC_ISSUER=http://127.0.0.1:$OIDC_PORT"
