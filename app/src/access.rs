@@ -116,7 +116,7 @@ pub async fn community(
         }
         None => (None, false),
     };
-    let role = membership.as_ref().and_then(|(role, _)| Role::parse(role));
+    let role = membership.as_ref().map(|(role, _)| *role);
     let ends_at = membership.and_then(|(_, ends_at)| ends_at);
     let actor = Actor {
         signed_in: user.is_some(),

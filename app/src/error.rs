@@ -60,13 +60,18 @@ impl AppError {
     }
 }
 
-/// One field's validation message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldMessage {
-    /// Form field.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
+pub use stoa_model::FieldMessage;
+
+impl From<stoa_model::Invalid> for AppError {
+    fn from(invalid: stoa_model::Invalid) -> Self {
+        let mut errors = invalid.0;
+        if errors.len() == 1 {
+            let FieldMessage { field, message } = errors.remove(0);
+            AppError::Invalid { field, message }
+        } else {
+            AppError::InvalidFields { errors }
+        }
+    }
 }
 
 impl AppError {

@@ -7,11 +7,10 @@ pub mod auth;
 pub mod components;
 pub mod error;
 pub mod pages;
-pub mod policy;
 pub mod serverfns;
+pub use stoa_model::{policy, validate};
 #[cfg(feature = "ssr")]
 pub mod ssr;
-pub mod validate;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use stoa_db::{Db, DbError};
+use stoa_domain::{Caller, Ctx, DomainError};
 
 use crate::error::AppError;
 
@@ -48,17 +49,65 @@ pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> App
 
 impl From<DbError> for AppError {
     fn from(err: DbError) -> Self {
+        DomainError::from(err).into()
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(err: DomainError) -> Self {
         match err {
-            DbError::NotFound => AppError::NotFound,
-            // A uniqueness check that passed was overtaken by a concurrent request; nothing
-            // was changed (the transaction rolls back).
-            DbError::Conflict => AppError::Invalid {
-                field: "form".into(),
-                message: "This was changed at the same moment elsewhere. Please try again.".into(),
-            },
-            other => internal(other),
+            DomainError::NotFound => AppError::NotFound,
+            DomainError::SignIn => AppError::Unauthorized,
+            DomainError::Forbidden => AppError::Forbidden,
+            DomainError::Invalid(invalid) => invalid.into(),
+            DomainError::Store(err) => internal(err),
         }
     }
+}
+
+/// What the domain services are given for this request: the signed-in person, the time (the
+/// server's clock, which tests move) and the public URL.
+pub fn ctx() -> Result<Ctx, AppError> {
+    let auth = auth()?;
+    Ok(Ctx {
+        caller: current_user().map(|u| Caller {
+            id: stoa_db::accounts::AccountId(u.id),
+            email: u.email.as_deref().and_then(stoa_model::Email::parse),
+            name: u.name,
+            staff: u.is_staff,
+        }),
+        now: auth.clock().now(),
+        public_url: auth.public_url().to_owned(),
+    })
+}
+
+/// Runs a read-only service on a pooled connection; the body of a reading server function.
+pub async fn read<T>(
+    service: impl AsyncFnOnce(&Ctx, stoa_db::Conn<'_>) -> Result<T, DomainError>,
+) -> Result<T, AppError> {
+    respond(async move {
+        let ctx = ctx()?;
+        let db = db()?;
+        let mut conn = db.read().await?;
+        Ok(service(&ctx, conn.conn()).await?)
+    })
+    .await
+}
+
+/// Runs a service in a write transaction and commits it if the service succeeds (a refusal
+/// or failure rolls everything back); the body of a changing server function.
+pub async fn write<T>(
+    service: impl AsyncFnOnce(&Ctx, &mut stoa_db::WriteTx) -> Result<T, DomainError>,
+) -> Result<T, AppError> {
+    respond(async move {
+        let ctx = ctx()?;
+        let db = db()?;
+        let mut tx = db.begin().await?;
+        let out = service(&ctx, &mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    })
+    .await
 }
 
 /// Sets the status of the page being rendered (effective for `SsrMode::Async` routes and
@@ -125,12 +174,4 @@ pub fn now() -> Result<stoa_db::Timestamp, AppError> {
     Ok(auth()?.clock().now())
 }
 
-/// `YYYY-MM-DD` of an instant (UTC).
-pub fn date_of(at: stoa_db::Timestamp) -> String {
-    at.as_datetime().format("%Y-%m-%d").to_string()
-}
-
-/// The first instant (00:00 UTC) of a date.
-pub fn start_of(date: chrono::NaiveDate) -> stoa_db::Timestamp {
-    stoa_db::Timestamp::from(date.and_time(chrono::NaiveTime::MIN).and_utc())
-}
+pub use stoa_domain::{date_of, start_of};

@@ -5,6 +5,7 @@ use chrono::{Duration, Utc};
 use stoa_db::communities::{self, NewCommunity};
 use stoa_db::{Db, DbError, Timestamp};
 use stoa_db::{accounts, audit, institutions, memberships};
+use stoa_model::{JoinPolicy, Role, Slug};
 
 /// slug, name, field, description, website, days since sign-up
 type DemoCommunity = (
@@ -132,16 +133,16 @@ const COMMUNITIES: &[DemoCommunity] = &[
 ];
 
 /// Demo people: (name, email, role in every demo community). The first owns them all.
-const PEOPLE: &[(&str, &str, &str)] = &[
-    ("Ada Lovelace", "ada@demo.stoa.example", "owner"),
-    ("Grace Hopper", "grace@demo.stoa.example", "admin"),
+const PEOPLE: &[(&str, &str, Role)] = &[
+    ("Ada Lovelace", "ada@demo.stoa.example", Role::Owner),
+    ("Grace Hopper", "grace@demo.stoa.example", Role::Admin),
     (
         "Katherine Johnson",
         "katherine@demo.stoa.example",
-        "billing",
+        Role::Billing,
     ),
-    ("Alan Turing", "alan@demo.stoa.example", "member"),
-    ("Mary Somerville", "mary@demo.stoa.example", "member"),
+    ("Alan Turing", "alan@demo.stoa.example", Role::Member),
+    ("Mary Somerville", "mary@demo.stoa.example", Role::Member),
 ];
 
 /// Inserts the demo communities, people and an institution that are not there yet; returns
@@ -185,8 +186,9 @@ pub async fn demo(db: &Db) -> Result<usize, DbError> {
     };
     for (i, &(slug, name, field, description, website, days_ago)) in COMMUNITIES.iter().enumerate()
     {
+        let slug = Slug::parse(slug).expect("demo slugs are valid");
         let new = NewCommunity {
-            slug,
+            slug: &slug,
             name,
             description,
             field,
@@ -194,11 +196,15 @@ pub async fn demo(db: &Db) -> Result<usize, DbError> {
             logo_url: None,
             // A few pay through the demo institution and take join requests.
             institution_id: (i % 4 == 0).then_some(institution),
-            join_policy: if i % 3 == 0 { "request" } else { "invite" },
+            join_policy: if i % 3 == 0 {
+                JoinPolicy::Request
+            } else {
+                JoinPolicy::Invite
+            },
         };
         // Checked first rather than caught: on PostgreSQL a failed INSERT aborts the whole
         // transaction.
-        if communities::by_slug(tx.conn(), slug).await?.is_some() {
+        if communities::by_slug(tx.conn(), &slug).await?.is_some() {
             continue;
         }
         let joined = Timestamp::from(Utc::now() - Duration::days(days_ago));

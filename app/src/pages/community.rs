@@ -11,7 +11,7 @@ use crate::components::forms::{
 };
 use crate::policy::{Action, Role};
 use crate::serverfns::community::{
-    CommunityView, CreateCommunity, JOIN_POLICIES, LeaveCommunity, RequestToJoin, UpdateCommunity,
+    CommunityView, CreateCommunity, JoinPolicy, LeaveCommunity, RequestToJoin, UpdateCommunity,
     community_settings, get_community, get_community_home, my_dashboard,
 };
 use crate::serverfns::institutions::{SetBillingInstitution, get_billing};
@@ -108,12 +108,12 @@ pub fn CommunityHomePage() -> impl IntoView {
                     <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">"On Stoa since " {c.joined.clone()}</p>
                 </section>
                 <aside class="space-y-4">
-                    {c.may(Action::ViewCommunityHome).then(|| view! { <AtAGlance slug=c.slug.clone() /> })}
+                    {c.may(Action::ViewCommunityHome).then(|| view! { <AtAGlance slug=c.slug.to_string() /> })}
                     {c.my_end.clone().map(|end| view! { <p class="text-sm">"Your membership ends on " {end} "."</p> })}
                     {join_box(&c, join)}
                     {c.may(Action::LeaveCommunity).then(|| view! {
                         <ActionForm action=leave>
-                            <input type="hidden" name="slug" value=c.slug.clone() />
+                            <input type="hidden" name="slug" value=c.slug.to_string() />
                             <button type="submit" class=BUTTON>"Leave community"</button>
                             <FormError value=leave.value() />
                         </ActionForm>
@@ -141,7 +141,7 @@ fn AtAGlance(slug: String) -> impl IntoView {
 }
 
 fn join_box(c: &CommunityView, join: ServerAction<RequestToJoin>) -> Option<AnyView> {
-    if c.my_role.is_some() || c.join_policy != "request" {
+    if c.my_role.is_some() || c.join_policy != JoinPolicy::Request {
         return None;
     }
     if !c.signed_in {
@@ -154,7 +154,7 @@ fn join_box(c: &CommunityView, join: ServerAction<RequestToJoin>) -> Option<AnyV
     if c.request_pending {
         return Some(view! { <p class="text-sm" data-testid="request-pending">"You asked to join; the admins will decide."</p> }.into_any());
     }
-    let slug = c.slug.clone();
+    let slug = c.slug.to_string();
     Some(view! {
         <div>
             <ActionForm action=join attr:class="space-y-2">
@@ -179,8 +179,8 @@ where
     T: Clone + Send + Sync + 'static,
 {
     let c = current;
+    let policy = c.as_ref().map(|c| c.join_policy).unwrap_or_default();
     let get = move |f: fn(&CommunityView) -> String| c.as_ref().map(f).unwrap_or_default();
-    let policy = get(|c| c.join_policy.clone());
     view! {
         <div>
             <label for="name" class=LABEL>"Name"</label>
@@ -211,7 +211,7 @@ where
         <div>
             <label for="join_policy" class=LABEL>"How people join"</label>
             <select id="join_policy" name="join_policy" class=INPUT>
-                {JOIN_POLICIES.iter().map(|(v, label)| view! { <option value=*v selected=policy == *v>{*label}</option> }).collect_view()}
+                {JoinPolicy::ALL.iter().map(|p| view! { <option value=p.as_str() selected=policy == *p>{p.label()}</option> }).collect_view()}
             </select>
             <FieldError value field="join_policy" />
         </div>
@@ -292,7 +292,7 @@ pub fn CommunitySettingsPage() -> impl IntoView {
     let value = update.value();
     view! {
         {guarded(community, move |c: CommunityView| {
-            let slug = c.slug.clone();
+            let slug = c.slug.to_string();
             view! {
                 <h2 class="text-lg font-semibold">"Settings"</h2>
                 <ActionForm action=update attr:class="mt-4 max-w-xl space-y-4">

@@ -30,7 +30,7 @@ pub fn DashboardPage() -> impl IntoView {
                             <li class="flex items-center justify-between p-3">
                                 <A href=format!("/communities/{}", c.slug) attr:class="font-medium underline">{c.name}</A>
                                 <span class="text-sm text-slate-600 dark:text-slate-400">
-                                    {c.role}
+                                    {c.role.label()}
                                     {c.ends_on.map(|d| format!(" · until {d}"))}
                                 </span>
                             </li>

@@ -69,7 +69,7 @@ pub fn StaffCommunitiesPage() -> impl IntoView {
                         {p.items.into_iter().map(|c| view! {
                             <tr class="border-t border-slate-200 dark:border-slate-800">
                                 <td class="py-2"><A href=format!("/communities/{}", c.slug) attr:class="underline">{c.name}</A></td>
-                                <td class="py-2 font-mono">{c.slug}</td>
+                                <td class="py-2 font-mono">{c.slug.to_string()}</td>
                                 <td class="py-2">{c.members}</td>
                                 <td class="py-2">{c.created}</td>
                             </tr>

@@ -90,11 +90,8 @@ pub fn validate_institution(
 
 /// Up to 10 addresses (lines, commas), normalised and deduplicated, one per line.
 #[cfg(feature = "ssr")]
-fn billing_contacts_of(text: &str) -> Result<String, AppError> {
-    let invalid = |message: String| AppError::Invalid {
-        field: "billing_contacts".into(),
-        message,
-    };
+fn billing_contacts_of(text: &str) -> Result<String, stoa_model::Invalid> {
+    let invalid = |message: String| stoa_model::Invalid::field("billing_contacts", message);
     let contacts = crate::serverfns::invitations::split_addresses(text);
     if contacts.len() > 10 {
         return Err(invalid("List at most 10 billing contacts.".into()));

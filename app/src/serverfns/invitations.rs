@@ -193,7 +193,7 @@ pub async fn create_invitations(
                 let new = NewInvitation {
                     community_id: community,
                     email: &email,
-                    role: role.as_str(),
+                    role,
                     membership_ends_at: ends,
                     invited_by: AccountId(me.id),
                     expires_at,
@@ -252,7 +252,7 @@ pub async fn list_invitations(slug: String) -> Result<Vec<InvitationRow>, AppErr
                 }
                 .into(),
                 expires_on: crate::ssr::date_of(i.expires_at),
-                role: Role::parse(&i.role).unwrap_or(Role::Member),
+                role: i.role,
                 email: i.email,
             })
             .collect())
@@ -372,9 +372,9 @@ pub async fn get_invitation(token: String) -> Result<InvitationView, AppError> {
                 "open"
             }
             .into(),
-            slug: community.slug,
+            slug: community.slug.to_string(),
             community: community.name,
-            role: Role::parse(&invitation.role).unwrap_or(Role::Member),
+            role: invitation.role,
             email: invitation.email,
             signed_in: user.is_some(),
             already_member,
@@ -416,7 +416,7 @@ pub async fn accept_invitation(token: String) -> Result<String, AppError> {
         if !invitations::accept(tx.conn(), invitation.id, me, now).await? {
             return Err(dead());
         }
-        memberships::add(tx.conn(), community.id, me, &invitation.role, invitation.membership_ends_at, now).await?;
+        memberships::add(tx.conn(), community.id, me, invitation.role, invitation.membership_ends_at, now).await?;
         for (action, target, after) in [
             ("invitation.accepted", invitation.email.as_str(), serde_json::json!({"by": user.name})),
             (
@@ -434,7 +434,7 @@ pub async fn accept_invitation(token: String) -> Result<String, AppError> {
             audit::record(tx.conn(), &entry, now).await?;
         }
         tx.commit().await?;
-        Ok(community.slug)
+        Ok(community.slug.to_string())
     })
     .await
 }

@@ -62,7 +62,7 @@ pub async fn decide_join_request(slug: String, id: i64, approve: bool) -> Result
                 message: "That request was decided already.".into(),
             })?;
         if approve && memberships::role_of(tx.conn(), c.id, request.account_id).await?.is_none() {
-            memberships::add(tx.conn(), c.id, request.account_id, "member", None, now).await?;
+            memberships::add(tx.conn(), c.id, request.account_id, stoa_model::Role::Member, None, now).await?;
             access
                 .audit(tx.conn(), "membership.added", &request.name, None, Some(serde_json::json!({"role": "member"})), now)
                 .await?;

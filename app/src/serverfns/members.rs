@@ -71,7 +71,7 @@ pub async fn list_members(slug: String, query: String, page: u32) -> Result<Memb
     crate::ssr::respond(async move {
         use stoa_db::memberships;
         let (query, page, per_page) =
-            crate::serverfns::communities::validate_query(&query, page, MEMBERS_PER_PAGE)?;
+            stoa_domain::communities::check_query(&query, page, MEMBERS_PER_PAGE)?;
         let db = crate::ssr::db()?;
         let mut conn = db.read().await?;
         let access = crate::access::community(conn.conn(), &slug, Action::ViewMembers).await?;
@@ -92,7 +92,7 @@ pub async fn list_members(slug: String, query: String, page: u32) -> Result<Memb
                     account_id: m.account_id.0,
                     name: m.name,
                     email: m.email,
-                    role: Role::parse(&m.role).unwrap_or(Role::Member),
+                    role: m.role,
                     ends_on: m.ends_at.map(crate::ssr::date_of),
                     since: crate::ssr::date_of(m.created_at),
                 })
@@ -130,7 +130,7 @@ pub async fn update_member(
         let target = memberships::get(tx.conn(), access.community.id, AccountId(account_id))
             .await?
             .ok_or(AppError::NotFound)?;
-        let old_role = Role::parse(&target.role).unwrap_or(Role::Member);
+        let old_role = target.role;
         if (old_role == Role::Owner || new_role == Role::Owner) && access.role != Some(Role::Owner) {
             return Err(AppError::Forbidden);
         }
@@ -149,7 +149,7 @@ pub async fn update_member(
         if old_role == Role::Owner && new_role != Role::Owner {
             ensure_another_owner(tx.conn(), access.community.id).await?;
         }
-        memberships::update(tx.conn(), access.community.id, AccountId(account_id), new_role.as_str(), ends, now)
+        memberships::update(tx.conn(), access.community.id, AccountId(account_id), new_role, ends, now)
             .await?;
         if old_role != new_role || target.ends_at != ends {
             let state = |role: Role, ends: Option<stoa_db::Timestamp>| {
@@ -186,7 +186,7 @@ pub async fn remove_member(slug: String, account_id: i64) -> Result<(), AppError
         let target = memberships::get(tx.conn(), access.community.id, AccountId(account_id))
             .await?
             .ok_or(AppError::NotFound)?;
-        if target.role == Role::Owner.as_str() {
+        if target.role == Role::Owner {
             if access.role != Some(Role::Owner) {
                 return Err(AppError::Forbidden);
             }
@@ -231,24 +231,8 @@ pub async fn transfer_ownership(slug: String, account_id: i64) -> Result<(), App
             .await?
             .ok_or(AppError::NotFound)?;
         let c = access.community.id;
-        memberships::update(
-            tx.conn(),
-            c,
-            AccountId(account_id),
-            Role::Owner.as_str(),
-            None,
-            now,
-        )
-        .await?;
-        memberships::update(
-            tx.conn(),
-            c,
-            AccountId(me.id),
-            Role::Admin.as_str(),
-            None,
-            now,
-        )
-        .await?;
+        memberships::update(tx.conn(), c, AccountId(account_id), Role::Owner, None, now).await?;
+        memberships::update(tx.conn(), c, AccountId(me.id), Role::Admin, None, now).await?;
         access
             .audit(
                 tx.conn(),

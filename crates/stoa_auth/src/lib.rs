@@ -412,21 +412,10 @@ impl Auth {
     }
 }
 
-/// Lowercased, trimmed address if it is plausible and parses as a mailbox.
+/// Lowercased, trimmed address if it is plausible as a mailbox ([`stoa_model::Email`]'s
+/// rules: one definition of an address for sign-in, invitations and institutions).
 pub fn normalize_email(input: &str) -> Option<String> {
-    let email = input.trim().to_lowercase();
-    let (local, domain) = email.split_once('@')?;
-    let plausible = !local.is_empty()
-        && local.len() <= 64
-        && email.len() <= 254
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
-        && !domain.contains('@');
-    (plausible && email.parse::<lettre::Address>().is_ok()).then_some(email)
+    stoa_model::Email::parse(input).map(String::from)
 }
 
 /// A fresh random token: 32 bytes, URL-safe base64.

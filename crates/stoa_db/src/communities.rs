@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use stoa_model::{JoinPolicy, Slug};
+
 use crate::{Conn, DbError, Page, Timestamp, on};
 
 /// Primary key of a community.
@@ -15,7 +17,7 @@ pub struct Community {
     /// Primary key.
     pub id: CommunityId,
     /// URL name, unique.
-    pub slug: String,
+    pub slug: Slug,
     /// Display name.
     pub name: String,
     /// What the community does (plain text).
@@ -28,8 +30,8 @@ pub struct Community {
     pub logo_url: Option<String>,
     /// Institution that pays, if chosen.
     pub institution_id: Option<i64>,
-    /// `invite` or `request`.
-    pub join_policy: String,
+    /// How people join.
+    pub join_policy: JoinPolicy,
     /// When it signed up.
     pub created_at: Timestamp,
 }
@@ -40,7 +42,7 @@ const COLUMNS: &str = "id, slug, name, description, field, website, logo_url, in
 #[derive(Debug, Clone)]
 pub struct NewCommunity<'a> {
     /// URL name, unique.
-    pub slug: &'a str,
+    pub slug: &'a Slug,
     /// Display name.
     pub name: &'a str,
     /// Plain-text description.
@@ -53,8 +55,8 @@ pub struct NewCommunity<'a> {
     pub logo_url: Option<&'a str>,
     /// Paying institution.
     pub institution_id: Option<i64>,
-    /// `invite` or `request`.
-    pub join_policy: &'a str,
+    /// How people join.
+    pub join_policy: JoinPolicy,
 }
 
 /// Inserts a community; [`DbError::Conflict`] when the slug is taken.

@@ -17,7 +17,7 @@ pub struct Invitation {
     /// Address invited (lowercase).
     pub email: String,
     /// Role given on acceptance.
-    pub role: String,
+    pub role: stoa_model::Role,
     /// End of the membership it grants, if any.
     pub membership_ends_at: Option<Timestamp>,
     /// Who invited.
@@ -54,7 +54,7 @@ pub struct NewInvitation<'a> {
     /// Address (lowercase, validated).
     pub email: &'a str,
     /// Role name.
-    pub role: &'a str,
+    pub role: stoa_model::Role,
     /// End of the membership it grants.
     pub membership_ends_at: Option<Timestamp>,
     /// Who invites.

@@ -1,7 +1,9 @@
 //! Who belongs to which community, in which role, until when.
 //!
-//! Roles are stored as text (`owner`, `admin`, `billing`, `member`; a CHECK constraint keeps
-//! them honest); the web layer parses them into its policy's `Role`.
+//! Roles are [`Role`]s, stored as text (`owner`, `admin`, `billing`, `member`; a CHECK
+//! constraint keeps them honest).
+
+use stoa_model::{Role, Slug};
 
 use crate::accounts::AccountId;
 use crate::communities::{CommunityId, like_pattern};
@@ -16,8 +18,8 @@ pub struct Member {
     pub name: String,
     /// Verified address, if any.
     pub email: Option<String>,
-    /// Role name.
-    pub role: String,
+    /// Role.
+    pub role: Role,
     /// When the membership ends by itself, if ever.
     pub ends_at: Option<Timestamp>,
     /// Since when.
@@ -28,11 +30,11 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MyCommunity {
     /// Community slug.
-    pub slug: String,
+    pub slug: Slug,
     /// Community name.
     pub name: String,
-    /// Role name.
-    pub role: String,
+    /// Role.
+    pub role: Role,
     /// End of the membership, if any.
     pub ends_at: Option<Timestamp>,
 }
@@ -42,7 +44,7 @@ pub async fn role_of(
     conn: Conn<'_>,
     community: CommunityId,
     account: AccountId,
-) -> Result<Option<String>, DbError> {
+) -> Result<Option<Role>, DbError> {
     const SQL: &str = "SELECT role FROM memberships WHERE community_id = $1 AND account_id = $2";
     Ok(
         on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(account).fetch_optional(c).await)?,
@@ -56,7 +58,7 @@ pub async fn active(
     community: CommunityId,
     account: AccountId,
     now: Timestamp,
-) -> Result<Option<(String, Option<Timestamp>)>, DbError> {
+) -> Result<Option<(Role, Option<Timestamp>)>, DbError> {
     const SQL: &str = "SELECT role, ends_at FROM memberships WHERE community_id = $1 \
          AND account_id = $2 AND (ends_at IS NULL OR ends_at > $3)";
     Ok(
@@ -81,7 +83,7 @@ pub async fn add(
     conn: Conn<'_>,
     community: CommunityId,
     account: AccountId,
-    role: &str,
+    role: Role,
     ends_at: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<(), DbError> {
@@ -98,7 +100,7 @@ pub async fn update(
     conn: Conn<'_>,
     community: CommunityId,
     account: AccountId,
-    role: &str,
+    role: Role,
     ends_at: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<(), DbError> {
@@ -181,7 +183,7 @@ pub struct Ending {
     /// Member.
     pub account_id: AccountId,
     /// Role they had.
-    pub role: String,
+    pub role: Role,
     /// When it ends.
     pub ends_at: Timestamp,
 }

@@ -1,6 +1,7 @@
 //! The store's behaviour, run identically on SQLite and PostgreSQL.
 
 use std::sync::Arc;
+use stoa_model::{JoinPolicy, Role, Slug};
 
 use chrono::{DateTime, Utc};
 use stoa_db::accounts::{self, AccountId};
@@ -40,14 +41,15 @@ async fn connect(test_db: &TestDb) -> Db {
 
 fn community<'a>(slug: &'a str, name: &'a str) -> NewCommunity<'a> {
     NewCommunity {
-        slug,
+        // Leaked: a test's few slugs live as long as the test.
+        slug: Box::leak(Box::new(Slug::parse(slug).expect("a valid slug"))),
         name,
         description: "d",
         field: "Physics",
         website: None,
         logo_url: None,
         institution_id: None,
-        join_policy: "invite",
+        join_policy: JoinPolicy::Invite,
     }
 }
 
@@ -301,14 +303,14 @@ async fn arrange_members(db: &Db) -> (CommunityId, AccountId, AccountId) {
     let member = accounts::create(tx.conn(), "Member", Some("member@example.org"), now)
         .await
         .unwrap();
-    memberships::add(tx.conn(), c, owner, "owner", None, now)
+    memberships::add(tx.conn(), c, owner, Role::Owner, None, now)
         .await
         .unwrap();
     memberships::add(
         tx.conn(),
         c,
         member,
-        "member",
+        Role::Member,
         Some(at(1_700_100_000, 0)),
         now,
     )
@@ -323,7 +325,7 @@ on_both!(membership_ends_are_claimed_once, |db| {
     let mut tx = db.begin().await.unwrap();
     assert!(
         matches!(
-            memberships::add(tx.conn(), c, member, "admin", None, at(1, 0)).await,
+            memberships::add(tx.conn(), c, member, Role::Admin, None, at(1, 0)).await,
             Err(DbError::Conflict)
         ),
         "a second membership is refused"
@@ -357,7 +359,7 @@ on_both!(membership_ends_are_claimed_once, |db| {
         .await
         .unwrap();
     assert_eq!(ended.len(), 1);
-    assert_eq!(ended[0].role, "member");
+    assert_eq!(ended[0].role, Role::Member);
     assert!(
         memberships::end_due(tx.conn(), at(1_700_200_000, 0), 10)
             .await
@@ -369,11 +371,8 @@ on_both!(membership_ends_are_claimed_once, |db| {
         None
     );
     assert_eq!(
-        memberships::role_of(tx.conn(), c, owner)
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("owner")
+        memberships::role_of(tx.conn(), c, owner).await.unwrap(),
+        Some(Role::Owner)
     );
     tx.commit().await.unwrap();
 });
@@ -385,7 +384,7 @@ on_both!(owners_cannot_have_an_end_date, |db| {
         tx.conn(),
         c,
         owner,
-        "owner",
+        Role::Owner,
         Some(at(1_800_000_000, 0)),
         at(1, 0),
     )
@@ -403,7 +402,7 @@ on_both!(an_invitation_is_accepted_once, |db| {
     let new = invitations::NewInvitation {
         community_id: c,
         email: "new@example.org",
-        role: "member",
+        role: Role::Member,
         membership_ends_at: None,
         invited_by: owner,
         expires_at: at(1_700_600_000, 0),

@@ -162,20 +162,21 @@ impl Fixture {
 
 async fn community(app: &TestApp, slug: &'static str, owner: AccountId) -> CommunityId {
     let mut tx = app.db.begin().await.unwrap();
+    let parsed = stoa_model::Slug::parse(slug).unwrap();
     let new = NewCommunity {
-        slug,
+        slug: &parsed,
         name: slug,
         description: "",
         field: "",
         website: None,
         logo_url: None,
         institution_id: None,
-        join_policy: "request",
+        join_policy: stoa_model::JoinPolicy::Request,
     };
     let id = stoa_db::communities::insert(tx.conn(), &new, app.clock.now())
         .await
         .unwrap();
-    memberships::add(tx.conn(), id, owner, "owner", None, app.clock.now())
+    memberships::add(tx.conn(), id, owner, Role::Owner, None, app.clock.now())
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -238,7 +239,10 @@ async fn arrange(app: &TestApp) -> Fixture {
 /// Puts the table's people back in their roles (probes leave, transfer, demote).
 async fn reset(app: &TestApp, fx: &Fixture) {
     let mut tx = app.db.begin().await.unwrap();
-    for (i, role) in ["member", "billing", "admin", "owner"].iter().enumerate() {
+    for (i, role) in [Role::Member, Role::Billing, Role::Admin, Role::Owner]
+        .into_iter()
+        .enumerate()
+    {
         let id = AccountId(fx.people[i].id);
         for c in [fx.own.0, fx.other.0, fx.elsewhere] {
             let _ = memberships::remove(tx.conn(), c, id).await;
@@ -258,9 +262,16 @@ async fn reset(app: &TestApp, fx: &Fixture) {
 async fn fresh_member(app: &TestApp, fx: &Fixture, community: CommunityId) -> AccountId {
     let id = account(app, &fx.fresh("Target ")).await;
     let mut tx = app.db.begin().await.unwrap();
-    memberships::add(tx.conn(), community, id, "member", None, app.clock.now())
-        .await
-        .unwrap();
+    memberships::add(
+        tx.conn(),
+        community,
+        id,
+        Role::Member,
+        None,
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     id
 }
@@ -272,7 +283,7 @@ async fn fresh_invitation(app: &TestApp, fx: &Fixture, community: CommunityId) -
     let new = invitations::NewInvitation {
         community_id: community,
         email: &email,
-        role: "member",
+        role: Role::Member,
         membership_ends_at: None,
         invited_by: fx.stranger,
         expires_at: app.clock.now() + chrono::TimeDelta::days(7),

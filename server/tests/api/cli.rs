@@ -292,7 +292,7 @@ async fn seed_demo_and_scale_on_both_engines() {
             .await
             .unwrap();
         assert_eq!(mine.len(), 14);
-        assert!(mine.iter().all(|m| m.role == "owner"));
+        assert!(mine.iter().all(|m| m.role == stoa_model::Role::Owner));
         assert_eq!(
             stoa_db::institutions::of_admin(conn.conn(), ada.id)
                 .await

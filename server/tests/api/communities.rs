@@ -123,6 +123,7 @@ async fn role_of(app: &TestApp, slug: &str, account: i64) -> Option<String> {
     stoa_db::memberships::role_of(conn.conn(), c.id, stoa_db::accounts::AccountId(account))
         .await
         .unwrap()
+        .map(|role| role.as_str().to_owned())
 }
 
 async fn audit_actions(app: &TestApp, slug: &str) -> Vec<String> {
@@ -734,7 +735,7 @@ pub async fn add_member(app: &TestApp, slug: &str, account: i64, role: &str) {
         tx.conn(),
         c.id,
         stoa_db::accounts::AccountId(account),
-        role,
+        stoa_model::Role::parse(role).expect("a role"),
         None,
         app.clock.now(),
     )

@@ -86,15 +86,16 @@ on_both!(unknown_paths_get_the_404_page, |app| {
 });
 
 on_both!(user_text_is_always_rendered_as_text, |app| {
+    let slug = stoa_model::Slug::parse("hostile").unwrap();
     let hostile = NewCommunity {
-        slug: "hostile",
+        slug: &slug,
         name: "<script>alert('name')</script> \"quoted\"",
         description: "<img src=x onerror=alert(1)>",
         field: "</li><b>field</b>",
         website: Some("javascript:alert(1)"),
         logo_url: Some("javascript:alert(2)"),
         institution_id: None,
-        join_policy: "request",
+        join_policy: stoa_model::JoinPolicy::Request,
     };
     let mut tx = app.db.begin().await.unwrap();
     communities::insert(tx.conn(), &hostile, Timestamp::now())

@@ -13,6 +13,7 @@ pub fn CommunityCard(community: CommunitySummary) -> impl IntoView {
         website,
         joined,
     } = community;
+    let slug = String::from(slug);
     view! {
         <li class="flex flex-col rounded-lg border border-slate-200 p-4 dark:border-slate-800" data-slug=slug>
             <h3 class="text-base font-semibold">{name}</h3>

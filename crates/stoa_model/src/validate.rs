@@ -1,8 +1,8 @@
-//! Form checks shared by server functions (which always run them) and tests. Every check
-//! names the form field its message belongs next to. Text is stored as typed (trimmed) and
-//! always rendered as text, so `<script>` in a name is harmless and kept.
+//! Form checks run by the domain services (always, on the server) and usable by the UI. Every
+//! check names the form field its message belongs next to. Text is stored as typed (trimmed)
+//! and always rendered as text, so `<script>` in a name is harmless and kept.
 
-use crate::error::{AppError, FieldMessage};
+use crate::{FieldMessage, Invalid};
 
 /// Collects the validation errors of a whole form, so one submission reports every invalid
 /// field next to it rather than one at a time.
@@ -11,37 +11,27 @@ pub struct Checks(Vec<FieldMessage>);
 
 impl Checks {
     /// The value if valid; else records the error(s) and returns a placeholder default.
-    pub fn take<T: Default>(&mut self, result: Result<T, AppError>) -> T {
+    pub fn take<T: Default>(&mut self, result: Result<T, Invalid>) -> T {
         match result {
             Ok(value) => value,
-            Err(AppError::Invalid { field, message }) => {
-                self.0.push(FieldMessage { field, message });
-                T::default()
-            }
-            Err(AppError::InvalidFields { errors }) => {
+            Err(Invalid(errors)) => {
                 self.0.extend(errors);
-                T::default()
-            }
-            Err(other) => {
-                self.0.push(FieldMessage {
-                    field: "form".into(),
-                    message: other.to_string(),
-                });
                 T::default()
             }
         }
     }
 
-    /// `Ok` when nothing was recorded; one error as [`AppError::Invalid`], several as
-    /// [`AppError::InvalidFields`].
-    pub fn finish(mut self) -> Result<(), AppError> {
-        match self.0.len() {
-            0 => Ok(()),
-            1 => {
-                let FieldMessage { field, message } = self.0.remove(0);
-                Err(AppError::Invalid { field, message })
-            }
-            _ => Err(AppError::InvalidFields { errors: self.0 }),
+    /// Records a message for `field` (a rule that is not a single-field check).
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldMessage::new(field, message));
+    }
+
+    /// `Ok` when nothing was recorded; else every message.
+    pub fn finish(self) -> Result<(), Invalid> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid(self.0))
         }
     }
 }
@@ -95,11 +85,8 @@ const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB B
      RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV \
      TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::Invalid {
-        field: field.into(),
-        message: message.into(),
-    }
+fn invalid(field: &str, message: impl Into<String>) -> Invalid {
+    Invalid::field(field, message)
 }
 
 /// A required single-line text: trimmed, `min..=max` characters, no control characters.
@@ -109,7 +96,7 @@ pub fn line(
     value: &str,
     min: usize,
     max: usize,
-) -> Result<String, AppError> {
+) -> Result<String, Invalid> {
     let value = value.trim();
     let n = value.chars().count();
     if n == 0 && min > 0 {
@@ -128,7 +115,7 @@ pub fn line(
 }
 
 /// Optional multi-line text: trimmed, at most `max` characters; newlines and tabs allowed.
-pub fn text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
+pub fn text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
     let value = value.trim();
     if value.chars().count() > max {
         return Err(invalid(field, format!("Use at most {max} characters.")));
@@ -143,8 +130,8 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
 }
 
 /// A community slug: 2–40 characters of `a-z`, `0-9` and single hyphens inside, starting
-/// with a letter, not reserved.
-pub fn slug(value: &str) -> Result<String, AppError> {
+/// with a letter, not reserved. [`crate::Slug::parse`] is the way to make one.
+pub(crate) fn slug(value: &str) -> Result<String, Invalid> {
     let value = value.trim();
     let n = value.chars().count();
     if !(2..=40).contains(&n) {
@@ -177,50 +164,56 @@ pub fn slug(value: &str) -> Result<String, AppError> {
     Ok(value.to_owned())
 }
 
-/// An optional web address: empty, or `http(s)://host…` with a dotted host, no spaces, at most
-/// 300 characters. `https_only` for images embedded in our pages (mixed content).
-pub fn url(field: &str, value: &str, https_only: bool) -> Result<Option<String>, AppError> {
+/// An optional web address: empty, or an absolute `http(s)` URL (parsed by `url::Url`) with a
+/// dotted host name, no credentials, at most 300 characters. `https_only` for addresses Stoa
+/// itself fetches or embeds.
+pub fn url(field: &str, value: &str, https_only: bool) -> Result<Option<String>, Invalid> {
     let value = value.trim();
     if value.is_empty() {
         return Ok(None);
     }
-    let rest = value.strip_prefix("https://").or_else(|| {
-        (!https_only)
-            .then(|| value.strip_prefix("http://"))
-            .flatten()
-    });
-    let Some(rest) = rest else {
-        return Err(invalid(
+    if value.len() > 300 {
+        return Err(invalid(field, "Use at most 300 characters."));
+    }
+    let wrong_scheme = || {
+        invalid(
             field,
             if https_only {
                 "Use an address starting with https://."
             } else {
                 "Use an address starting with https:// or http://."
             },
-        ));
+        )
     };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_ok = host.contains('.')
-        && !host.starts_with('.')
-        && !host.ends_with('.')
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
-    if !host_ok
-        || value
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
+    let lower = value.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || (!https_only && lower.starts_with("http://"))) {
+        return Err(wrong_scheme());
+    }
+    // `Url::parse` is lenient (it percent-encodes spaces and quotes); what the person typed is
+    // stored as typed, so refuse what a browser would have to rewrite.
+    if value
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | '\\'))
     {
         return Err(invalid(field, "That does not look like a web address."));
     }
-    if value.len() > 300 {
-        return Err(invalid(field, "Use at most 300 characters."));
+    let parsed = url::Url::parse(value)
+        .map_err(|_| invalid(field, "That does not look like a web address."))?;
+    let dotted_name = match parsed.host() {
+        Some(url::Host::Domain(host)) => {
+            host.contains('.') && !host.starts_with('.') && !host.ends_with('.')
+        }
+        // Literal IP addresses are not a public website.
+        _ => false,
+    };
+    if !dotted_name || !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(field, "That does not look like a web address."));
     }
     Ok(Some(value.to_owned()))
 }
 
 /// An ISO 3166-1 alpha-2 country code (any case in, upper case out).
-pub fn country(value: &str) -> Result<String, AppError> {
+pub fn country(value: &str) -> Result<String, Invalid> {
     let code = value.trim().to_ascii_uppercase();
     if code.len() == 2 && COUNTRIES.split_whitespace().any(|c| c == code) {
         Ok(code)
@@ -233,7 +226,7 @@ pub fn country(value: &str) -> Result<String, AppError> {
 }
 
 /// A date `YYYY-MM-DD` (what `<input type=date>` sends), or empty for none.
-pub fn date(field: &str, value: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+pub fn date(field: &str, value: &str) -> Result<Option<chrono::NaiveDate>, Invalid> {
     let value = value.trim();
     if value.is_empty() {
         return Ok(None);
@@ -249,9 +242,9 @@ pub fn date(field: &str, value: &str) -> Result<Option<chrono::NaiveDate>, AppEr
 mod tests {
     use super::*;
 
-    fn field_of(result: Result<impl std::fmt::Debug, AppError>) -> String {
+    fn field_of(result: Result<impl std::fmt::Debug, Invalid>) -> String {
         match result {
-            Err(AppError::Invalid { field, .. }) => field,
+            Err(Invalid(errors)) if errors.len() == 1 => errors[0].field.clone(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
@@ -268,7 +261,7 @@ mod tests {
         assert!(err.message_for("slug").unwrap().contains("lowercase"));
         let mut one = Checks::default();
         one.take(country("XX"));
-        assert!(matches!(one.finish(), Err(AppError::Invalid { field, .. }) if field == "country"));
+        assert_eq!(one.finish().unwrap_err().fields(), ["country"]);
         assert!(Checks::default().finish().is_ok());
     }
 
@@ -315,6 +308,9 @@ mod tests {
             "https://localhost",
             "https://a b.org",
             "https://x.org/\"><script>",
+            "https://user:pw@x.org/",
+            "https://127.0.0.1/",
+            "ftp://x.org/",
         ] {
             assert_eq!(field_of(url("website", bad, false)), "website", "{bad:?}");
         }

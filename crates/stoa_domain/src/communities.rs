@@ -1,0 +1,410 @@
+//! Communities: the directory, sign-up, the community page and home, settings, leaving and
+//! asking to join; one's own communities; the staff list.
+
+use stoa_db::communities::{self, NewCommunity};
+use stoa_db::{Conn, DbError, WriteTx, institutions, join_requests, memberships};
+use stoa_model::community::{
+    CommunityForm, CommunityHome, CommunityPage, CommunitySummary, CommunityView, Dashboard,
+    InstitutionChoice, MAX_PER_PAGE, MAX_QUERY_CHARS, MyCommunityRow, Paged, StaffCommunityPage,
+    StaffCommunityRow,
+};
+use stoa_model::validate::{self, Checks};
+use stoa_model::{Action, Invalid, JoinPolicy, Role, Slug};
+
+use crate::access::{self, CommunityAccess};
+use crate::audit::{Audit, Changes};
+use crate::{Ctx, DomainError, Result, date_of};
+
+/// Checks and normalises list parameters (search text, page from 1, rows per page).
+pub fn check_query(query: &str, page: u32, per_page: u32) -> Result<(String, u32, u32), Invalid> {
+    let query = query.trim();
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(Invalid::field(
+            "q",
+            format!("Search text is limited to {MAX_QUERY_CHARS} characters."),
+        ));
+    }
+    if query.chars().any(char::is_control) {
+        return Err(Invalid::field(
+            "q",
+            "Search text cannot contain control characters.",
+        ));
+    }
+    if page == 0 || page > 100_000 {
+        return Err(Invalid::field("page", "No such page."));
+    }
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(Invalid::field(
+            "per_page",
+            format!("Between 1 and {MAX_PER_PAGE} rows per page."),
+        ));
+    }
+    Ok((query.to_owned(), page, per_page))
+}
+
+/// The row offset of `page`.
+pub(crate) fn offset(page: u32, per_page: u32) -> i64 {
+    i64::from(page - 1) * i64::from(per_page)
+}
+
+/// Communities whose name, slug or field contains `query`, newest first.
+pub async fn directory(
+    ctx: &Ctx,
+    conn: Conn<'_>,
+    query: &str,
+    page: u32,
+    per_page: u32,
+) -> Result<CommunityPage> {
+    access::global(ctx, Action::ViewDirectory)?;
+    let (query, page, per_page) = check_query(query, page, per_page)?;
+    let found =
+        communities::search(conn, &query, i64::from(per_page), offset(page, per_page)).await?;
+    Ok(Paged {
+        items: found
+            .items
+            .into_iter()
+            .map(|c| CommunitySummary {
+                joined: c.created_at.as_datetime().format("%B %Y").to_string(),
+                slug: c.slug,
+                name: c.name,
+                description: c.description,
+                field: c.field,
+                website: c.website,
+            })
+            .collect(),
+        total: u64::try_from(found.total).unwrap_or(0),
+        page,
+        per_page,
+    })
+}
+
+/// The checked fields of the community form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Fields {
+    name: String,
+    description: String,
+    field: String,
+    website: Option<String>,
+    logo_url: Option<String>,
+    join_policy: JoinPolicy,
+}
+
+impl Fields {
+    fn check(form: &CommunityForm, checks: &mut Checks) -> Fields {
+        let policy = form.join_policy.trim();
+        Fields {
+            name: checks.take(validate::line("name", "a name", &form.name, 2, 100)),
+            description: checks.take(validate::text("description", &form.description, 2000)),
+            field: checks.take(validate::line("field", "a field", &form.field, 0, 80)),
+            website: checks.take(validate::url("website", &form.website, false)),
+            logo_url: checks.take(validate::url("logo_url", &form.logo_url, true)),
+            join_policy: checks.take(
+                JoinPolicy::parse(policy)
+                    .ok_or_else(|| Invalid::field("join_policy", "Choose how people join.")),
+            ),
+        }
+    }
+
+    fn as_new<'a>(&'a self, slug: &'a Slug, institution_id: Option<i64>) -> NewCommunity<'a> {
+        NewCommunity {
+            slug,
+            name: &self.name,
+            description: &self.description,
+            field: &self.field,
+            website: self.website.as_deref(),
+            logo_url: self.logo_url.as_deref(),
+            institution_id,
+            join_policy: self.join_policy,
+        }
+    }
+}
+
+/// Signs up a community; the caller becomes its owner. Returns its slug.
+pub async fn create(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    slug: &str,
+    form: &CommunityForm,
+    paying: &InstitutionChoice,
+) -> Result<Slug> {
+    let me = access::signed_in(ctx, Action::CreateCommunity)?;
+    let mut checks = Checks::default();
+    let slug = checks
+        .take(Slug::parse(slug).map(Some))
+        .unwrap_or_else(placeholder_slug);
+    let f = Fields::check(form, &mut checks);
+    let new_institution = (paying.institution.trim() == "new").then(|| {
+        (
+            checks.take(validate::line(
+                "legal_name",
+                "the legal name",
+                &paying.legal_name,
+                2,
+                200,
+            )),
+            checks.take(validate::country(&paying.country)),
+        )
+    });
+    checks.finish()?;
+    let institution_id = match new_institution {
+        Some((legal_name, country)) => {
+            Some(crate::institutions::create_minimal(ctx, tx, &legal_name, &country).await?)
+        }
+        None => crate::institutions::one_of_mine(tx.conn(), &paying.institution, me.id).await?,
+    };
+    let id = match communities::insert(tx.conn(), &f.as_new(&slug, institution_id), ctx.now).await {
+        Err(DbError::Conflict) => {
+            return Err(DomainError::invalid(
+                "slug",
+                format!("“{slug}” is taken; choose another."),
+            ));
+        }
+        other => other?,
+    };
+    memberships::add(tx.conn(), id, me.id, Role::Owner, None, ctx.now).await?;
+    let community = communities::by_id(tx.conn(), id).await?;
+    let state = serde_json::json!({
+        "slug": slug, "name": f.name, "field": f.field, "website": f.website,
+        "logo_url": f.logo_url, "join_policy": f.join_policy, "institution_id": institution_id,
+    });
+    Audit::by(me, "community.created", &f.name)
+        .community(&community)
+        .after(state)
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Audit::by(me, "membership.added", &me.name)
+        .community(&community)
+        .after(serde_json::json!({"role": Role::Owner}))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(slug)
+}
+
+/// `Checks` needs a default for a field that failed; a slug has none, so the failed slug is
+/// carried as `None` and this is never returned (the checks fail first).
+fn placeholder_slug() -> Slug {
+    Slug::parse("invalid").unwrap_or_else(|_| unreachable!("a valid literal"))
+}
+
+/// A community's page: public facts for everyone, more for its members.
+pub async fn page(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<CommunityView> {
+    let access = access::community(ctx, conn.reborrow(), slug, Action::ViewCommunityPage).await?;
+    view_of(ctx, conn, &access).await
+}
+
+/// The community as its settings form shows it; for those who may change it.
+pub async fn settings(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<CommunityView> {
+    let access = access::community(ctx, conn.reborrow(), slug, Action::UpdateCommunity).await?;
+    view_of(ctx, conn, &access).await
+}
+
+async fn view_of(ctx: &Ctx, conn: Conn<'_>, access: &CommunityAccess) -> Result<CommunityView> {
+    let c = &access.community;
+    let request_pending = match &ctx.caller {
+        Some(me) if access.role.is_none() => join_requests::pending_of(conn, c.id, me.id)
+            .await?
+            .is_some(),
+        _ => false,
+    };
+    Ok(CommunityView {
+        slug: c.slug.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        field: c.field.clone(),
+        website: c.website.clone(),
+        logo_url: c.logo_url.clone(),
+        join_policy: c.join_policy,
+        joined: c.created_at.as_datetime().format("%B %Y").to_string(),
+        signed_in: ctx.caller.is_some(),
+        my_role: access.role,
+        my_end: access.ends_at.map(date_of),
+        can: access.allowed(),
+        request_pending,
+    })
+}
+
+/// What matters at a glance: members, hub and billing status; for members, staff and the
+/// paying institution's admins.
+pub async fn home(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<CommunityHome> {
+    let access = access::community(ctx, conn.reborrow(), slug, Action::ViewCommunityHome).await?;
+    let c = &access.community;
+    let institution = match c.institution_id {
+        Some(id) => institutions::get(conn.reborrow(), id)
+            .await?
+            .map(|i| i.legal_name),
+        None => None,
+    };
+    Ok(CommunityHome {
+        members: memberships::count(conn, c.id).await?,
+        // Hubs arrive with a later milestone; until then every hub is "not deployed".
+        hub_status: "Not deployed yet".into(),
+        billing_status: if institution.is_some() {
+            "Institution chosen; no payment method yet".into()
+        } else {
+            "No paying institution yet".into()
+        },
+        institution,
+    })
+}
+
+/// Changes a community's settings (the slug is fixed once chosen: hub URLs use it).
+pub async fn update(ctx: &Ctx, tx: &mut WriteTx, slug: &str, form: &CommunityForm) -> Result<()> {
+    let access = access::change(ctx, tx, slug, Action::UpdateCommunity).await?;
+    let me = ctx.caller()?;
+    let mut checks = Checks::default();
+    let f = Fields::check(form, &mut checks);
+    checks.finish()?;
+    let c = &access.community;
+    communities::update(
+        tx.conn(),
+        c.id,
+        &f.as_new(&c.slug, c.institution_id),
+        ctx.now,
+    )
+    .await?;
+    let changes = Changes::default()
+        .field("name", &c.name, &f.name)
+        .field("description", &c.description, &f.description)
+        .field("field", &c.field, &f.field)
+        .field("website", &c.website, &f.website)
+        .field("logo_url", &c.logo_url, &f.logo_url)
+        .field("join_policy", &c.join_policy, &f.join_policy);
+    if !changes.is_empty() {
+        access
+            .audit(me, "community.updated", &f.name)
+            .changes(changes)
+            .record(tx.conn(), ctx.now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Leaves a community (the last owner cannot: transfer ownership first).
+pub async fn leave(ctx: &Ctx, tx: &mut WriteTx, slug: &str) -> Result<()> {
+    let access = access::change(ctx, tx, slug, Action::LeaveCommunity).await?;
+    let me = ctx.caller()?;
+    if access.role == Some(Role::Owner) {
+        crate::members::ensure_another_owner(tx.conn(), access.community.id).await?;
+    }
+    memberships::remove(tx.conn(), access.community.id, me.id).await?;
+    access
+        .audit(me, "membership.left", &me.name)
+        .before(serde_json::json!({"role": access.role}))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(())
+}
+
+/// Asks to join a community that takes requests; its admins decide.
+pub async fn request_to_join(ctx: &Ctx, tx: &mut WriteTx, slug: &str, message: &str) -> Result<()> {
+    let me = access::signed_in(ctx, Action::RequestToJoin)?;
+    let message = validate::text("message", message, 1000)?;
+    let access = access::change(ctx, tx, slug, Action::ViewCommunityPage).await?;
+    let refuse = |m: &str| DomainError::invalid("message", m);
+    if access.role.is_some() {
+        return Err(refuse("You are a member already."));
+    }
+    if access.community.join_policy != JoinPolicy::Request {
+        return Err(refuse("This community takes members by invitation only."));
+    }
+    match join_requests::create(tx.conn(), access.community.id, me.id, &message, ctx.now).await {
+        Err(DbError::Conflict) => {
+            return Err(refuse("You have asked already; the admins will decide."));
+        }
+        other => other?,
+    };
+    access
+        .audit(me, "join_request.created", &me.name)
+        .after(serde_json::json!({"message": message}))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(())
+}
+
+/// The caller's communities and institutions.
+pub async fn dashboard(ctx: &Ctx, mut conn: Conn<'_>) -> Result<Dashboard> {
+    let me = access::signed_in(ctx, Action::ViewOwnCommunities)?;
+    let communities = memberships::of_account(conn.reborrow(), me.id).await?;
+    let institutions = institutions::of_admin(conn, me.id).await?;
+    Ok(Dashboard {
+        communities: communities
+            .into_iter()
+            .map(|c| MyCommunityRow {
+                slug: c.slug,
+                name: c.name,
+                role: c.role,
+                ends_on: c.ends_at.map(date_of),
+            })
+            .collect(),
+        institutions: institutions
+            .into_iter()
+            .map(|i| (i.id, i.legal_name))
+            .collect(),
+    })
+}
+
+/// Every community with its member count, for staff; searchable and paged.
+pub async fn staff_list(
+    ctx: &Ctx,
+    conn: Conn<'_>,
+    query: &str,
+    page: u32,
+    per_page: u32,
+) -> Result<StaffCommunityPage> {
+    access::signed_in(ctx, Action::ListAllCommunities)?;
+    let (query, page, per_page) = check_query(query, page, per_page)?;
+    let found =
+        communities::search_with_counts(conn, &query, i64::from(per_page), offset(page, per_page))
+            .await?;
+    Ok(Paged {
+        items: found
+            .items
+            .into_iter()
+            .map(|(c, members)| StaffCommunityRow {
+                created: date_of(c.created_at),
+                slug: c.slug,
+                name: c.name,
+                members,
+            })
+            .collect(),
+        total: u64::try_from(found.total).unwrap_or(0),
+        page,
+        per_page,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_parameters() {
+        assert_eq!(
+            check_query("  ocean ", 1, 20).unwrap(),
+            ("ocean".into(), 1, 20)
+        );
+        assert_eq!(
+            check_query(&"x".repeat(101), 1, 20).unwrap_err().fields(),
+            ["q"]
+        );
+        assert_eq!(check_query("a\u{0}b", 1, 20).unwrap_err().fields(), ["q"]);
+        assert_eq!(check_query("", 0, 20).unwrap_err().fields(), ["page"]);
+        assert_eq!(check_query("", 1, 51).unwrap_err().fields(), ["per_page"]);
+    }
+
+    #[test]
+    fn form_reports_every_bad_field() {
+        let form = CommunityForm {
+            name: " ".into(),
+            website: "javascript:alert(1)".into(),
+            join_policy: "open".into(),
+            ..CommunityForm::default()
+        };
+        let mut checks = Checks::default();
+        Fields::check(&form, &mut checks);
+        assert_eq!(
+            checks.finish().unwrap_err().fields(),
+            ["name", "website", "join_policy"]
+        );
+    }
+}
