@@ -132,7 +132,7 @@ mod tests {
             serde_json::json!({"name": "Ocean", "website": null})
         );
         assert_eq!(
-            Value::Object(changes.after.clone()),
+            Value::Object(changes.after),
             serde_json::json!({"name": "Ocean Lab", "website": "https://o.example"})
         );
         assert!(Changes::default().field("a", &1, &1).is_empty());
