@@ -1,6 +1,6 @@
 // Starts the real stoa server and a Chromium for one test file.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,24 @@ async function freePort() {
       srv.close(() => resolvePort(port));
     });
   });
+}
+
+/**
+ * The run's log folder (`STOA_TEST_LOG_DIR`, set by scripts/test.sh; else
+ * target/test-logs/adhoc). Every `stoa` these tests start logs there in full, and the secrets
+ * the harness hands it are listed there, for the log-hygiene scan after the suite
+ * (server/tests/log_hygiene.rs).
+ */
+function logDir() {
+  const dir = process.env.STOA_TEST_LOG_DIR || join(root, 'target', 'test-logs', 'adhoc');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+let started = 0;
+
+/** Records a value the logs must never contain. */
+function rememberSecret(value) {
+  if (value) appendFileSync(join(logDir(), `secrets-e2e-${process.pid}.txt`), `${value}\n`);
 }
 
 /** The test peers' addresses (set by `scripts/peers.sh start`, which `make test` runs). */
@@ -61,6 +79,7 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
     });
     if (reg.status !== 201) throw new Error(`client registration failed: ${reg.status}`);
     const client = await reg.json();
+    rememberSecret(client.client_secret);
     const config = join(dir, 'stoa.toml');
     writeFileSync(config, `[[oidc_providers]]\nid = "test"\ndisplay_name = "Test University"\n`
       + `issuer_url = "${issuer}"\nclient_id = "${client.client_id}"\n`);
@@ -75,10 +94,18 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
     STOA_SITE_ROOT: join(root, 'target', 'site'),
     STOA_LOG_FORMAT: 'json',
     STOA_SHUTDOWN_TIMEOUT_SECS: '5',
+    // Everything Stoa's own crates log, for the log-hygiene scan (the tests read only the
+    // startup line).
+    STOA_LOG_FILTER: 'info,stoa_server=trace,stoa_app=trace,stoa_auth=trace,stoa_db=trace',
   };
-  execFileSync(bin, ['seed', '--demo'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  delete env.RUST_LOG; // it would override STOA_LOG_FILTER
+  const logFile = join(logDir(), `e2e-${process.pid}-${++started}.log`);
+  const seeded = spawnSync(bin, ['seed', '--demo'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  appendFileSync(logFile, seeded.stderr ?? '');
+  if (seeded.status !== 0) throw new Error(`stoa seed --demo failed (${seeded.status ?? seeded.error}):\n${seeded.stderr}`);
   const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const logs = [];
+  child.stderr.on('data', (chunk) => appendFileSync(logFile, chunk));
   const url = await new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`stoa did not start in 20 s:\n${logs.join('')}`)), 20_000);
     child.stderr.setEncoding('utf8');
