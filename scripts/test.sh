@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The set-up scripts' own tests (simulated fresh machine, two peer runs at once).
+scripts/test-scripts.sh >/dev/null
+
 # PostgreSQL: the server named by STOA_TEST_POSTGRES_URL, or the local one, installed,
 # started and given a test role when missing (scripts/postgres.sh explains the choices).
 # Assigned first, then eval'd: `eval "$(…)"` would ignore a failure of the script.
