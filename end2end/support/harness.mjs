@@ -96,7 +96,9 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
     STOA_SHUTDOWN_TIMEOUT_SECS: '5',
     // Everything Stoa's own crates log, for the log-hygiene scan (the tests read only the
     // startup line).
-    STOA_LOG_FILTER: 'info,stoa_server=trace,stoa_app=trace,stoa_auth=trace,stoa_db=trace',
+    // Same filter as the in-process test servers (server/tests/api/helpers.rs).
+    STOA_LOG_FILTER: 'debug,stoa_server=trace,stoa_app=trace,stoa_auth=trace,stoa_db=trace,'
+      + 'hyper=info,hyper_util=info,h2=info,rustls=info',
   };
   delete env.RUST_LOG; // it would override STOA_LOG_FILTER
   const logFile = join(logDir(), `e2e-${process.pid}-${++started}.log`);
@@ -109,9 +111,14 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
   const url = await new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`stoa did not start in 20 s:\n${logs.join('')}`)), 20_000);
     child.stderr.setEncoding('utf8');
+    // Chunks end anywhere, also inside a line (the debug-level log is long): only whole
+    // lines are parsed.
+    let partial = '';
     child.stderr.on('data', (chunk) => {
       logs.push(chunk);
-      for (const line of chunk.split('\n')) {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      for (const line of lines) {
         if (!line.startsWith('{')) continue;
         const event = JSON.parse(line);
         if (event.address) {
@@ -136,12 +143,33 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
 
 /** Launches headless Chromium with the flags this sandbox needs. */
 export async function launchBrowser() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: chromiumPath(),
     headless: process.env.E2E_HEADED !== '1',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+  // Every cookie the browser held (Stoa's session ids among them) is a value the logs must
+  // not contain: listed for the log-hygiene scan when a context or the browser closes.
+  const rememberCookies = async (context) => {
+    for (const cookie of await context.cookies().catch(() => [])) rememberSecret(cookie.value);
+  };
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => {
+    const context = await newContext(...args);
+    const close = context.close.bind(context);
+    context.close = async (...a) => {
+      await rememberCookies(context);
+      return close(...a);
+    };
+    return context;
+  };
+  const closeBrowser = browser.close.bind(browser);
+  browser.close = async (...a) => {
+    for (const context of browser.contexts()) await rememberCookies(context);
+    return closeBrowser(...a);
+  };
+  return browser;
 }
 
 /**
