@@ -730,7 +730,7 @@ on_both!(
                      foreign: String,
                      extra: Vec<(&'static str, String)>,
                      status: u16| {
-            let mut with = |id: String| {
+            let with = |id: String| {
                 let mut form = vec![(field, id)];
                 form.extend(extra.iter().cloned());
                 form
