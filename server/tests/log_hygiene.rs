@@ -159,40 +159,27 @@ fn email_addresses(line: &str) -> Vec<std::ops::Range<usize>> {
     found
 }
 
-/// `line` with `range` masked: the first two characters kept, so one can tell what it was.
-fn masked(line: &str, range: std::ops::Range<usize>) -> String {
-    let value = &line[range.clone()];
-    let keep: String = value.chars().take(2).collect();
-    let around = |s: &str, from_end: bool| -> String {
-        let chars: Vec<char> = s.chars().collect();
-        let n = chars.len().min(60);
-        if from_end {
-            chars[chars.len() - n..].iter().collect()
-        } else {
-            chars[..n].iter().collect()
-        }
-    };
-    format!(
-        "…{}{keep}***{}…",
-        around(&line[..range.start], true),
-        around(&line[range.end..], false)
-    )
+/// The value masked: its first two characters kept, so one can tell what it was.
+fn mask(value: &str) -> String {
+    format!("{}***", value.chars().take(2).collect::<String>())
 }
 
-/// Every leak in one log.
+/// Up to 60 characters either side of byte offset `at` of `text`.
+fn window(text: &str, at: usize) -> String {
+    let before: Vec<char> = text[..at].chars().collect();
+    let after: String = text[at..].chars().take(80).collect();
+    let before: String = before[before.len().saturating_sub(60)..].iter().collect();
+    format!("…{before}{after}…")
+}
+
+/// Every leak in one log. Each finding's excerpt shows the line with every leak in it
+/// masked, so the report never repeats what it found.
 fn scan_log(file: &str, text: &str, secrets: &Secrets) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let mut add = |kind: &'static str, range: std::ops::Range<usize>| {
-            findings.push(Finding {
-                file: file.to_owned(),
-                line: n + 1,
-                kind,
-                excerpt: masked(line, range),
-            });
-        };
+        let mut hits: Vec<(&'static str, std::ops::Range<usize>)> = Vec::new();
         for range in email_addresses(line) {
-            add("email address", range);
+            hits.push(("email address", range));
         }
         // A token in a logged URL, whether or not the harness knew it.
         for (i, _) in line.match_indices("token=") {
@@ -202,7 +189,7 @@ fn scan_log(file: &str, text: &str, secrets: &Secrets) -> Vec<Finding> {
                 .take_while(|c| is_word_char(*c))
                 .count();
             if len >= 16 {
-                add("token in a URL", start..start + len);
+                hits.push(("token in a URL", start..start + len));
             }
         }
         let mut start = None;
@@ -211,7 +198,7 @@ fn scan_log(file: &str, text: &str, secrets: &Secrets) -> Vec<Finding> {
                 (true, None) => start = Some(i),
                 (false, Some(s)) => {
                     if secrets.words.contains(&line[s..i]) {
-                        add("secret, token or session id", s..i);
+                        hits.push(("secret, token or session id", s..i));
                     }
                     start = None;
                 }
@@ -220,8 +207,35 @@ fn scan_log(file: &str, text: &str, secrets: &Secrets) -> Vec<Finding> {
         }
         for other in &secrets.others {
             for (i, _) in line.match_indices(other.as_str()) {
-                add("secret", i..i + other.len());
+                hits.push(("secret", i..i + other.len()));
             }
+        }
+        if hits.is_empty() {
+            continue;
+        }
+        hits.sort_by_key(|(_, r)| (r.start, std::cmp::Reverse(r.end)));
+        let mut masked = String::with_capacity(line.len());
+        let mut at = Vec::with_capacity(hits.len());
+        let mut done = 0;
+        for (_, range) in &hits {
+            if range.start < done {
+                // Inside a leak masked already (a token that is also a known secret).
+                at.push(masked.len());
+                continue;
+            }
+            masked.push_str(&line[done..range.start]);
+            at.push(masked.len());
+            masked.push_str(&mask(&line[range.clone()]));
+            done = range.end;
+        }
+        masked.push_str(&line[done..]);
+        for ((kind, _), at) in hits.iter().zip(at) {
+            findings.push(Finding {
+                file: file.to_owned(),
+                line: n + 1,
+                kind,
+                excerpt: window(&masked, at),
+            });
         }
     }
     findings
@@ -353,6 +367,31 @@ fn finds_email_addresses_plain_and_percent_encoded() {
         f.excerpt
     );
     assert!(f.excerpt.contains("bo***"), "{}", f.excerpt);
+}
+
+#[test]
+fn reports_never_repeat_what_they_found() {
+    let token = "q9vL2pZxT3kWmN8bR4sY7uE1oI6aC0dF5gH2jK3lM4n";
+    let s = secrets(&[token]);
+    let line = format!(
+        "550 <victim.person@example.org> rejected: 550 <victim.person@example.org>; link ?token={token}"
+    );
+    let findings = scan_log("api-1.log", &line, &s);
+    assert_eq!(
+        findings.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        [
+            "email address",
+            "email address",
+            "token in a URL",
+            "secret, token or session id"
+        ]
+    );
+    for f in &findings {
+        assert!(
+            !f.excerpt.contains("victim.p") && !f.excerpt.contains(&token[..10]),
+            "{f}"
+        );
+    }
 }
 
 #[test]
