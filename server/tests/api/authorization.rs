@@ -609,10 +609,21 @@ const TENANT_IDS: &[&str] = &[
 /// Every `#[server]` function in app/src/serverfns with a parameter that is an id (`id`,
 /// `…_id`, or `institution`; not `tax_id`, which is text), by endpoint, read from the source.
 fn server_fns_taking_ids() -> BTreeSet<String> {
-    let dir = crate::helpers::workspace_root().join("app/src/serverfns");
+    let mut files = vec![];
+    let mut dirs = vec![crate::helpers::workspace_root().join("app/src/serverfns")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
     let mut found = BTreeSet::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    for path in files {
+        let source = std::fs::read_to_string(path).unwrap();
         for (i, _) in source.match_indices("#[server(") {
             let rest = &source[i..];
             let endpoint = rest
