@@ -67,8 +67,10 @@ apt_install() {
   command -v apt-get >/dev/null \
     || die "$why needs apt-get, which this machine lacks: install PostgreSQL yourself and set STOA_TEST_POSTGRES_URL=postgres://USER:PASSWORD@HOST:PORT/postgres"
   say "$why"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+  as_root apt-get update -qq \
+    || die "apt-get update failed (no network or package mirror?): install PostgreSQL yourself and set STOA_TEST_POSTGRES_URL, or retry"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" \
+    || die "apt-get install $* failed (see above): install PostgreSQL yourself and set STOA_TEST_POSTGRES_URL, or retry"
 }
 
 # 1. An explicit server.
