@@ -182,7 +182,7 @@ impl std::io::Write for SharedFile {
 /// included, at debug level (trace for Stoa's own crates, which is more than any deployment
 /// logs), so the log-hygiene scan sees all that a server could ever write. Only the HTTP and
 /// TLS plumbing of the libraries stays at info (their debug output is wire chatter, not
-/// Stoa's data). With `TEST_LOG` set, the info-level lines also go to stdout, as before.
+/// Stoa's data). With `TEST_LOG` set, lines also go to stdout as before (`RUST_LOG`, default info).
 fn capture_logs() {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
@@ -205,7 +205,9 @@ fn capture_logs() {
                 .with_ansi(false)
                 .with_target(false)
                 .with_writer(std::io::stdout)
-                .with_filter(EnvFilter::new("info"))
+                .with_filter(
+                    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+                )
         });
         // An error means a subscriber exists already (a test installed its own).
         drop(
