@@ -172,6 +172,14 @@ fn window(text: &str, at: usize) -> String {
     format!("…{before}{after}…")
 }
 
+/// `name=` prefixes whose long values are credentials: tokens in links, OpenID authorization
+/// codes, session cookies (Stoa's is `stoa_session`, `__Host-stoa_session` over https).
+const PARAMETERS: [(&str, &str); 3] = [
+    ("token=", "token in a URL"),
+    ("code=", "authorization code in a URL"),
+    ("session=", "session cookie"),
+];
+
 /// Every leak in one log. Each finding's excerpt shows the line with every leak in it
 /// masked, so the report never repeats what it found.
 fn scan_log(file: &str, text: &str, secrets: &Secrets) -> Vec<Finding> {
@@ -181,15 +189,18 @@ fn scan_log(file: &str, text: &str, secrets: &Secrets) -> Vec<Finding> {
         for range in email_addresses(line) {
             hits.push(("email address", range));
         }
-        // A token in a logged URL, whether or not the harness knew it.
-        for (i, _) in line.match_indices("token=") {
-            let start = i + "token=".len();
-            let len = line[start..]
-                .chars()
-                .take_while(|c| is_word_char(*c))
-                .count();
-            if len >= 16 {
-                hits.push(("token in a URL", start..start + len));
+        // A token, authorization code or session cookie written as `name=value` (a logged
+        // URL or cookie header), whether or not the harness knew the value.
+        for (key, kind) in PARAMETERS {
+            for (i, _) in line.match_indices(key) {
+                let start = i + key.len();
+                let len = line[start..]
+                    .chars()
+                    .take_while(|c| is_word_char(*c))
+                    .count();
+                if len >= 16 {
+                    hits.push((kind, start..start + len));
+                }
             }
         }
         let mut start = None;
@@ -429,7 +440,21 @@ fn finds_known_secrets_session_ids_and_tokens() {
         s.words.len() == 2 && s.others.len() == 1,
         "short values are ignored"
     );
-    // Any token in a URL, known or not.
+    // Any token, code or session cookie written as `name=value`, known or not.
+    assert_eq!(
+        kinds(
+            "Set-Cookie: __Host-stoa_session=x3YtW9qLmN2pR5sT8vU1wA; Path=/",
+            &Secrets::default()
+        ),
+        ["session cookie"]
+    );
+    assert_eq!(
+        kinds(
+            "GET /auth/callback?code=Sx1Dd2Ff3Gg4Hh5Jj6Kk7&state=abc",
+            &Secrets::default()
+        ),
+        ["authorization code in a URL"]
+    );
     assert_eq!(
         kinds(
             "GET /signin/link?token=q9vL2pZxT3kWmN8bR4sY7uE1oI6aC0dF5gH2jK3lM4n",
