@@ -746,3 +746,29 @@ on_both!(
         assert_eq!(location(&res), "/signin?next=/account");
     }
 );
+
+/// Issue 8: an SMTP refusal on the sign-in path was logged with the server's answer, which
+/// quotes the recipient (`AuthError::log_detail` of `Mail`, logged by `log_failure` in
+/// server/src/auth/routes.rs). The person is told, and the log holds no address.
+#[tokio::test]
+#[ignore = "fails until the sign-in path redacts SMTP errors as the worker does (issue 8, owned by the sign-in fixes); un-ignore with that fix"]
+async fn a_refused_sign_in_mail_is_logged_without_the_address() {
+    let smtp = crate::helpers::smtp_refusing_recipients().await;
+    let app = TestApp::spawn_with(stoa_db::Backend::Sqlite, |settings| {
+        settings.smtp_url = Some(secrecy::SecretString::from(smtp));
+    })
+    .await;
+    let email = unique_email("refused");
+    let res = request_link(&app, &browser(), &email).await;
+    assert!(
+        location(&res).starts_with("/signin?error=mail_failed"),
+        "{}",
+        location(&res)
+    );
+    let log = crate::helpers::captured_log();
+    assert!(
+        log.contains("sending a sign-in link failed"),
+        "the failure is logged"
+    );
+    assert!(!log.contains(&email), "the recipient is not");
+}

@@ -447,3 +447,47 @@ pub fn attr_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
         })
         .collect()
 }
+
+/// An SMTP server on 127.0.0.1 that refuses every recipient with an answer quoting the
+/// address, as real servers do (`550 5.1.1 <a@b.org>: Recipient address rejected`); returns
+/// its `smtp://` URL. For tests of what Stoa logs when mail is refused.
+pub async fn smtp_refusing_recipients() -> String {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 refusing ESMTP\r\n").await;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let answer = if upper.starts_with("RCPT TO:") {
+                        let to = line["RCPT TO:".len()..].trim().to_owned();
+                        format!("550 5.1.1 {to}: Recipient address rejected: User unknown")
+                    } else if upper.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        "250 ok".to_owned()
+                    };
+                    if write
+                        .write_all(format!("{answer}\r\n").as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// Everything this test process's servers logged so far ([`capture_logs`]).
+pub fn captured_log() -> String {
+    std::fs::read_to_string(log_dir().join(format!("api-{}.log", std::process::id())))
+        .unwrap_or_default()
+}
