@@ -129,9 +129,24 @@ fn server_runtime() -> &'static tokio::runtime::Runtime {
 pub fn log_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::var_os("STOA_TEST_LOG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target/test-logs/adhoc"));
+        let dir = match std::env::var_os("STOA_TEST_LOG_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => {
+                let dir = workspace_root().join("target/test-logs/adhoc");
+                // No run owns this folder: what earlier runs left more than a day ago goes.
+                let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    if entry
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t < day_ago)
+                    {
+                        let _ = std::fs::remove_file(entry.path());
+                    }
+                }
+                dir
+            }
+        };
         std::fs::create_dir_all(&dir).expect("create the test log folder");
         dir
     })
