@@ -151,15 +151,16 @@ on_both!(user_urls_become_links_and_images_only_when_http, |app| {
             "data:image/svg+xml,<svg onload=alert(6)>",
         ),
     ] {
+        let parsed = stoa_model::Slug::parse(slug).unwrap();
         let new = NewCommunity {
-            slug,
+            slug: &parsed,
             name: slug,
             description: "",
             field: "",
             website: Some(website),
             logo_url: Some(logo),
             institution_id: None,
-            join_policy: "request",
+            join_policy: stoa_model::JoinPolicy::Request,
         };
         communities::insert(tx.conn(), &new, Timestamp::now())
             .await
@@ -206,7 +207,7 @@ on_both!(user_urls_become_links_and_images_only_when_http, |app| {
             tx.conn(),
             id,
             stoa_db::accounts::AccountId(owner.id),
-            "owner",
+            stoa_model::Role::Owner,
             None,
             Timestamp::now(),
         )
