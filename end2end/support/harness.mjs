@@ -82,7 +82,9 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
     rememberSecret(client.client_secret);
     const config = join(dir, 'stoa.toml');
     writeFileSync(config, `[[oidc_providers]]\nid = "test"\ndisplay_name = "Test University"\n`
-      + `issuer_url = "${issuer}"\nclient_id = "${client.client_id}"\n`);
+      + `issuer_url = "${issuer}"\nclient_id = "${client.client_id}"\n`
+      // The test provider reports verified addresses it derives from the login.
+      + 'trust_email = true\n');
     Object.assign(extra, { STOA_CONFIG: config, STOA_OIDC_TEST_CLIENT_SECRET: client.client_secret, STOA_SMTP_URL: smtp });
   }
   const env = {

@@ -29,6 +29,10 @@ const KEYS: &[&str] = &[
     "session_absolute_timeout_hours",
     "smtp_url",
     "mail_from",
+    "trusted_proxies",
+    "proxy_header",
+    "rate_limit_per_minute",
+    "oidc_metadata_ttl_secs",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
@@ -52,6 +56,18 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per event (production log pipelines).
     Json,
+}
+
+/// Which header a trusted reverse proxy records the client address in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, …` (nginx, HAProxy, Traefik, Caddy, most load
+    /// balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
 }
 
 /// Stoa's configuration. Defaults suit a developer laptop.
@@ -97,6 +113,29 @@ pub struct Settings {
     /// only: `[[oidc_providers]]`). Secrets: `STOA_OIDC_<ID>_CLIENT_SECRET`, or
     /// `client_secret_file`.
     pub oidc_providers: Vec<OidcProviderSettings>,
+    /// Reverse proxies (addresses or CIDR blocks, e.g. `["10.0.0.0/8", "127.0.0.1"]`) whose
+    /// [`Settings::proxy_header`] is believed. The client address (rate limits) is the
+    /// TCP peer's, unless the peer is listed here: then it is the rightmost address in the
+    /// header that is not a listed proxy. Default empty: headers are ignored, so nobody can
+    /// claim another address by sending one. In the file an array; in the environment a
+    /// comma-separated list, `STOA_TRUSTED_PROXIES="10.0.0.0/8, 127.0.0.1"`.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// The header the trusted proxies write: `x-forwarded-for` (default) or `forwarded`.
+    /// Only the one the proxy sets (appends to) is safe; a header it passes through
+    /// untouched is whatever the client wrote.
+    pub proxy_header: ProxyHeader,
+    /// Requests per minute one client (an IPv4 address or an IPv6 /64) may make to each
+    /// class of unauthenticated endpoint (starting a sign-in, finishing one), counted in
+    /// the database so the limit holds across processes. Over it: 429 with `Retry-After`.
+    /// Default 30. Raise it when many people share one address (a campus NAT without
+    /// [`Settings::trusted_proxies`]).
+    pub rate_limit_per_minute: u32,
+    /// How long the providers' discovery documents and keys are reused before they are
+    /// fetched again. An ID token signed with a key Stoa has not seen fetches the keys
+    /// anew at once (at most once a minute), so rotation does not wait for this. Default
+    /// 3600.
+    pub oidc_metadata_ttl_secs: u64,
 }
 
 /// One OpenID Connect provider.
@@ -120,6 +159,33 @@ pub struct OidcProviderSettings {
     /// Scopes to ask for. Default `openid email profile`.
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
+    /// Believe the verified email addresses this provider asserts: a sign-in whose address
+    /// belongs to an existing account signs in to that account, and new accounts get the
+    /// address. Only for providers that really verify addresses (an institution's own,
+    /// CILogon). Default false: the address is shown on the identity but links nothing;
+    /// when it belongs to an existing account the sign-in is refused with a message telling
+    /// the person to sign in as before and link the provider on the account page.
+    #[serde(default)]
+    pub trust_email: bool,
+}
+
+/// A list, or one string of comma-separated items (what an environment variable holds).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        OneOrMany::Many(items) => items,
+    })
 }
 
 fn default_scopes() -> Vec<String> {
@@ -143,6 +209,10 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: "Stoa <no-reply@stoa.localhost>".into(),
             oidc_providers: Vec::new(),
+            trusted_proxies: Vec::new(),
+            proxy_header: ProxyHeader::XForwardedFor,
+            rate_limit_per_minute: 30,
+            oidc_metadata_ttl_secs: 3600,
         }
     }
 }
@@ -292,9 +362,8 @@ impl Settings {
                 "database_max_connections must be at least 1".into(),
             ));
         }
-        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://"))
-            || url::Url::parse(&self.public_url).is_err()
-        {
+        let public_url = url::Url::parse(&self.public_url);
+        if !public_url.is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
             return Err(ConfigError::Invalid(format!(
                 "public_url must be an http:// or https:// URL (got {:?})",
                 self.public_url
@@ -313,12 +382,28 @@ impl Settings {
                     redact_url(url)
                 )));
             }
+        } else if self.is_https() {
+            // Without SMTP, sign-in and invitation links go to the log: whoever reads the
+            // logs could sign in as anyone. Acceptable on a developer's machine only.
+            return Err(ConfigError::Invalid(format!(
+                "smtp_url is not set, but public_url ({}) is https://: without SMTP, sign-in \
+                 and invitation links are written to the log, which is for local development \
+                 only. Set smtp_url (STOA_SMTP_URL or STOA_SMTP_URL_FILE), e.g. \
+                 smtp://user:password@mail.example.org:587?tls=required",
+                self.public_url
+            )));
         } else {
             warnings.push(
                 "smtp_url is not set: sign-in links are written to the server log instead of being \
                  mailed (development only)"
                     .into(),
             );
+        }
+        self.trusted_proxy_nets()?;
+        if self.rate_limit_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "rate_limit_per_minute must be at least 1".into(),
+            ));
         }
         if self.session_idle_timeout_mins == 0 || self.session_absolute_timeout_hours == 0 {
             return Err(ConfigError::Invalid(
@@ -383,7 +468,26 @@ impl Settings {
 
     /// True when Stoa is reached over https (secure cookies, HSTS).
     pub fn is_https(&self) -> bool {
-        self.public_url.starts_with("https://")
+        url::Url::parse(&self.public_url).is_ok_and(|u| u.scheme() == "https")
+    }
+
+    /// [`Settings::trusted_proxies`] parsed; a plain address is a one-address block.
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "trusted_proxies: {entry:?} is not an IP address or CIDR block \
+                             (like 10.0.0.0/8 or 2001:db8::/32)"
+                        ))
+                    })
+            })
+            .collect()
     }
 
     /// The database URL with any password replaced, safe to print.
@@ -506,6 +610,60 @@ mod tests {
         let err = Settings::load_from(Some(&file), env(&[])).unwrap_err();
         assert!(err.to_string().contains("lisen"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn edge_settings_parse_and_are_checked() {
+        let loaded = Settings::load_from(
+            None,
+            env(&[
+                (
+                    "STOA_TRUSTED_PROXIES",
+                    "10.0.0.0/8, 127.0.0.1,2001:db8::/32",
+                ),
+                ("STOA_PROXY_HEADER", "forwarded"),
+                ("STOA_RATE_LIMIT_PER_MINUTE", "100"),
+                ("STOA_OIDC_METADATA_TTL_SECS", "60"),
+            ]),
+        )
+        .unwrap();
+        let s = &loaded.settings;
+        assert_eq!(s.trusted_proxy_nets().unwrap().len(), 3);
+        assert_eq!(s.proxy_header, ProxyHeader::Forwarded);
+        assert_eq!(
+            (s.rate_limit_per_minute, s.oidc_metadata_ttl_secs),
+            (100, 60)
+        );
+        assert!(
+            !loaded.warnings.iter().any(|w| w.contains("STOA_")),
+            "the new variables are known: {:?}",
+            loaded.warnings
+        );
+        let err =
+            Settings::load_from(None, env(&[("STOA_TRUSTED_PROXIES", "10.0.0.0/33")])).unwrap_err();
+        assert!(err.to_string().contains("trusted_proxies"), "{err}");
+        let err =
+            Settings::load_from(None, env(&[("STOA_RATE_LIMIT_PER_MINUTE", "0")])).unwrap_err();
+        assert!(err.to_string().contains("rate_limit_per_minute"), "{err}");
+        let dir = std::env::temp_dir().join(format!("stoa-proxies-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("stoa.toml");
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.1\", \"fd00::/8\"]\n").unwrap();
+        let loaded = Settings::load_from(Some(&file), env(&[])).unwrap();
+        assert_eq!(loaded.settings.trusted_proxy_nets().unwrap().len(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let defaults = Settings::default();
+        assert!(defaults.trusted_proxies.is_empty());
+        assert_eq!(defaults.proxy_header, ProxyHeader::XForwardedFor);
+    }
+
+    #[test]
+    fn https_needs_smtp() {
+        let https = ("STOA_PUBLIC_URL", "https://stoa.example.org");
+        let err = Settings::load_from(None, env(&[https])).unwrap_err();
+        assert!(err.to_string().contains("smtp_url is not set"), "{err}");
+        let ok = Settings::load_from(None, env(&[https, ("STOA_SMTP_URL", "smtp://relay:25")]));
+        assert!(ok.is_ok());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod join_requests;
 pub mod memberships;
 mod pool;
+pub mod rate_limits;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;

@@ -44,6 +44,10 @@ pub fn test_settings(database_url: &str) -> Settings {
         site_root: workspace_root().join("target/site"),
         log_format: LogFormat::Pretty,
         shutdown_timeout_secs: 5,
+        // Tests move the clock by days (invitation expiry, membership ends) between requests
+        // of one signed-in person; sessions idle out only in the test about that, which sets
+        // the production default again.
+        session_idle_timeout_mins: 30 * 24 * 60,
         ..Settings::default()
     }
 }
@@ -64,8 +68,31 @@ async fn configure_peers(settings: &mut Settings) {
             client_secret: Some(SecretString::from(secret)),
             client_secret_file: None,
             scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            // The test provider reports verified addresses it derives from the login.
+            trust_email: true,
         }];
     }
+}
+
+/// Another OpenID provider on the test peer, with its own keys and request counters (so a
+/// test can count or rotate without disturbing tests running beside it). Its issuer URL.
+pub async fn new_issuer() -> String {
+    let peer = std::env::var("STOA_TEST_OIDC_ISSUER").expect("the OpenID provider peer runs");
+    let res = reqwest::Client::new()
+        .post(format!("{peer}/_test/issuers"))
+        .send()
+        .await
+        .expect("OP reachable");
+    assert_eq!(res.status(), 201);
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["issuer"].as_str().unwrap().to_owned()
+}
+
+/// An extra sign-in provider for [`TestApp::spawn_with_providers`].
+pub struct ExtraProvider {
+    pub id: &'static str,
+    pub issuer: String,
+    pub trust_email: bool,
 }
 
 /// Registers a client with the OpenID provider (Dynamic Client Registration).
@@ -320,6 +347,16 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], adjusting the settings first.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_with_providers(backend, &[], adjust).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with more sign-in providers (registered with this
+    /// app's callback) after the test provider.
+    pub async fn spawn_with_providers(
+        backend: Backend,
+        extra: &[ExtraProvider],
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         capture_logs();
         let test_db = TestDb::new(backend).await;
         let mut settings = test_settings(&test_db.url);
@@ -333,8 +370,69 @@ impl TestApp {
         settings.listen = SocketAddr::from(([127, 0, 0, 1], port));
         settings.public_url = format!("http://{}", settings.listen);
         configure_peers(&mut settings).await;
+        for p in extra {
+            let (client_id, secret) = register_client(&p.issuer, &settings.public_url).await;
+            settings.oidc_providers.push(OidcProviderSettings {
+                id: p.id.into(),
+                display_name: format!("Provider {}", p.id),
+                issuer_url: p.issuer.clone(),
+                client_id,
+                client_secret: Some(SecretString::from(secret)),
+                client_secret_file: None,
+                scopes: vec!["openid".into(), "email".into(), "profile".into()],
+                trust_email: p.trust_email,
+            });
+        }
         adjust(&mut settings);
         let clock = stoa_db::Clock::default();
+        let (addr, tx, server) = start_server(&settings, &clock).await;
+        let db = startup::connect(&settings).await.expect("second handle");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        TestApp {
+            addr,
+            client,
+            db,
+            backend,
+            clock,
+            database_url: test_db.url.clone(),
+            settings: settings.clone(),
+            shutdown: Some(tx),
+            server: Some(server),
+            _test_db: test_db,
+        }
+    }
+
+    /// Stops this Stoa and starts a new one (a new `Application`) on the same database,
+    /// address and clock, as a restart or a deploy would.
+    pub async fn restart(&mut self) {
+        let _ = self.shutdown.take().expect("running").send(());
+        self.server
+            .take()
+            .expect("running")
+            .await
+            .expect("server task")
+            .expect("a clean stop");
+        let (addr, tx, server) = start_server(&self.settings, &self.clock).await;
+        assert_eq!(addr, self.addr, "the same address");
+        self.shutdown = Some(tx);
+        self.server = Some(server);
+    }
+}
+
+/// Starts an `Application` with `settings` on the server runtime.
+async fn start_server(
+    settings: &Settings,
+    clock: &stoa_db::Clock,
+) -> (
+    SocketAddr,
+    oneshot::Sender<()>,
+    JoinHandle<anyhow::Result<()>>,
+) {
+    {
         let (tx, rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = oneshot::channel::<SocketAddr>();
         // Everything the server owns (listener, pools) is created on the server runtime:
@@ -356,26 +454,11 @@ impl TestApp {
             }
         });
         let addr = ready_rx.await.expect("the test server started");
-        let db = startup::connect(&settings).await.expect("second handle");
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .expect("client");
-        TestApp {
-            addr,
-            client,
-            db,
-            backend,
-            clock,
-            database_url: test_db.url.clone(),
-            settings: settings.clone(),
-            shutdown: Some(tx),
-            server: Some(server),
-            _test_db: test_db,
-        }
+        (addr, tx, server)
     }
+}
 
+impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
