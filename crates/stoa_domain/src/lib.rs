@@ -9,10 +9,13 @@
 //! web layer's server functions gather the context, call one service and map the error.
 
 pub mod access;
+pub mod accounts;
 pub mod audit;
+pub mod audit_log;
 pub mod communities;
 mod error;
 pub mod institutions;
+pub mod join_requests;
 pub mod members;
 
 pub use error::DomainError;
