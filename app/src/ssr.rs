@@ -78,6 +78,8 @@ pub fn ctx() -> Result<Ctx, AppError> {
         }),
         now: auth.clock().now(),
         public_url: auth.public_url().to_owned(),
+        limits: use_context::<stoa_domain::Limits>()
+            .ok_or_else(|| internal("the limits are missing from the context"))?,
     })
 }
 

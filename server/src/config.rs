@@ -29,6 +29,7 @@ const KEYS: &[&str] = &[
     "session_absolute_timeout_hours",
     "smtp_url",
     "mail_from",
+    "communities_per_account_per_day",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
@@ -93,6 +94,9 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     /// Sender of Stoa's mail. Default `Stoa <no-reply@stoa.localhost>`.
     pub mail_from: String,
+    /// New communities one account may sign up in any 24 hours; more are refused with a
+    /// message (so Stoa cannot be used to mint communities for sending invitations). Default 3.
+    pub communities_per_account_per_day: u32,
     /// OpenID Connect providers people can sign in with, in the order shown (config file
     /// only: `[[oidc_providers]]`). Secrets: `STOA_OIDC_<ID>_CLIENT_SECRET`, or
     /// `client_secret_file`.
@@ -142,6 +146,7 @@ impl Default for Settings {
             session_absolute_timeout_hours: 30 * 24,
             smtp_url: None,
             mail_from: "Stoa <no-reply@stoa.localhost>".into(),
+            communities_per_account_per_day: 3,
             oidc_providers: Vec::new(),
         }
     }
@@ -320,6 +325,11 @@ impl Settings {
                     .into(),
             );
         }
+        if self.communities_per_account_per_day == 0 {
+            return Err(ConfigError::Invalid(
+                "communities_per_account_per_day must be at least 1".into(),
+            ));
+        }
         if self.session_idle_timeout_mins == 0 || self.session_absolute_timeout_hours == 0 {
             return Err(ConfigError::Invalid(
                 "session timeouts must be at least 1".into(),
@@ -372,6 +382,13 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The limits the domain services enforce.
+    pub fn limits(&self) -> stoa_domain::Limits {
+        stoa_domain::Limits {
+            communities_per_day: self.communities_per_account_per_day,
+        }
     }
 
     /// `scheme://host[:port]` of [`Settings::public_url`], for same-origin checks.
@@ -474,6 +491,22 @@ mod tests {
         assert!(err.to_string().contains("listen"), "{err}");
         let err = Settings::load_from(None, env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("database_url"), "{err}");
+        let err = Settings::load_from(None, env(&[("STOA_COMMUNITIES_PER_ACCOUNT_PER_DAY", "0")]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("communities_per_account_per_day"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn community_cap_is_configurable() {
+        let default = Settings::load_from(None, env(&[])).unwrap().settings;
+        assert_eq!(default.limits().communities_per_day, 3);
+        let set = Settings::load_from(None, env(&[("STOA_COMMUNITIES_PER_ACCOUNT_PER_DAY", "7")]))
+            .unwrap();
+        assert!(set.warnings.iter().all(|w| !w.contains("COMMUNITIES")));
+        assert_eq!(set.settings.limits().communities_per_day, 7);
     }
 
     #[test]

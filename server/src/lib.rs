@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod config;
 pub mod health;
+pub mod logos;
 pub mod middleware;
 pub mod seed;
 pub mod startup;

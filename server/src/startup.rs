@@ -255,12 +255,19 @@ pub fn router(settings: &Settings, db: Db, auth: Auth) -> Router {
         auth,
     };
     let routes = generate_route_list(App);
+    let limits = settings.limits();
+    let logos = crate::logos::LogoState {
+        db: state.db.clone(),
+        auth: state.auth.clone(),
+        limits: limits.clone(),
+    };
     let context = {
         let db = state.db.clone();
         let auth = state.auth.clone();
         move || {
             provide_context(db.clone());
             provide_context(auth.clone());
+            provide_context(limits.clone());
             // The middleware chose this response's nonce and request id; hand them to the
             // render so the hydration scripts carry the nonce the CSP header names.
             if let Some(parts) = use_context::<axum::http::request::Parts>() {
@@ -292,6 +299,7 @@ pub fn router(settings: &Settings, db: Db, auth: Auth) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(crate::auth::routes::router(state.auth.clone()))
+        .merge(crate::logos::router(logos))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

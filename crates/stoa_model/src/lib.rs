@@ -6,6 +6,7 @@ pub mod account;
 pub mod audit;
 pub mod community;
 pub mod join_requests;
+pub mod logo;
 pub mod members;
 pub mod policy;
 #[cfg(feature = "sqlx")]

@@ -55,7 +55,6 @@ fn community_form<'a>(
         ("description", "A community for tests."),
         ("field", "Testing"),
         ("website", ""),
-        ("logo_url", ""),
         ("join_policy", join_policy),
         ("institution", ""),
         ("legal_name", ""),
@@ -856,7 +855,6 @@ on_both!(
             ("description", "New words"),
             ("field", "Testing"),
             ("website", "https://alice.example.org"),
-            ("logo_url", ""),
             ("join_policy", "request"),
         ];
         assert_eq!(
