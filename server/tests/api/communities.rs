@@ -200,8 +200,8 @@ on_both!(
         let (status, body) = app.call(&owner.client, "community/create", &bad_site).await;
         assert_eq!((status, field_of(&body)), (422, "website"));
         let mut new_institution = community_form("ok-lab", "Fine", "invite");
-        new_institution[7] = ("institution", "new");
-        new_institution[9] = ("country", "XX");
+        new_institution[6] = ("institution", "new");
+        new_institution[8] = ("country", "XX");
         let (status, body) = app
             .call(&owner.client, "community/create", &new_institution)
             .await;
