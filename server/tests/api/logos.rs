@@ -530,3 +530,27 @@ on_both!(new_communities_per_account_are_capped_per_day, |app| {
     assert_eq!(status, 422);
     assert!(!exists("cap-seven").await);
 });
+
+on_both!(sign_ups_at_the_same_moment_respect_the_cap, |app| {
+    require_peers();
+    let ada = person(&app, "cap-race").await;
+    // Eight sign-ups at once by one person: each counts the sign-ups committed before it
+    // (the account is locked for the count), so exactly three get through.
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (client, url) = (ada.client.clone(), app.url("/api/community/create"));
+        calls.spawn(async move {
+            let slug = format!("race-{i}");
+            let res = client.post(url).form(&sign_up(&slug)).send().await.unwrap();
+            res.status().as_u16()
+        });
+    }
+    let mut statuses = calls.join_all().await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 200, 200, 422, 422, 422, 422, 422]);
+    let mut conn = app.db.read().await.unwrap();
+    let made = stoa_db::communities::search(conn.conn(), "race-", 50, 0)
+        .await
+        .unwrap();
+    assert_eq!(made.total, 3);
+});
