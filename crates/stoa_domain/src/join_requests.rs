@@ -101,3 +101,34 @@ pub fn decision_mail(
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stoa_db::communities::CommunityId;
+
+    #[test]
+    fn the_mail_says_what_was_decided_and_links_on_approval() {
+        let c = Community {
+            id: CommunityId(1),
+            slug: stoa_model::Slug::parse("ocean-lab").unwrap(),
+            name: "Ocean Lab".into(),
+            description: String::new(),
+            field: String::new(),
+            website: None,
+            logo_url: None,
+            institution_id: None,
+            join_policy: stoa_model::JoinPolicy::Request,
+            created_at: crate::start_of(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
+        };
+        let url = "https://stoa.example";
+        let (subject, body) = decision_mail(url, &c, "Ada", JoinRequestStatus::Approved);
+        assert_eq!(subject, "Welcome to Ocean Lab");
+        assert!(body.contains("was approved"));
+        assert!(body.contains("https://stoa.example/communities/ocean-lab\n"));
+        let (subject, body) = decision_mail(url, &c, "Ada", JoinRequestStatus::Denied);
+        assert_eq!(subject, "Your request to join Ocean Lab");
+        assert!(body.contains("did not approve"));
+        assert!(!body.contains(url), "no link for a denied request");
+    }
+}
