@@ -311,7 +311,7 @@ fn LogoForms(slug: String, logo: Option<String>) -> impl IntoView {
     let upload = format!("/communities/{slug}/logo");
     let remove = format!("/communities/{slug}/logo/remove");
     view! {
-        <section id="logo" class="mt-10 max-w-xl space-y-3" aria-labelledby="logo-heading">
+        <section id="logo-settings" class="mt-10 max-w-xl space-y-3" aria-labelledby="logo-heading">
             <h3 id="logo-heading" class="text-base font-semibold">"Logo"</h3>
             {logo.clone().map(|src| view! { <img src=src alt="The current logo" width="48" height="48" class="h-12 w-12 rounded object-cover" /> })}
             <form method="post" action=upload enctype="multipart/form-data" class="space-y-2" data-testid="logo-form">
