@@ -171,6 +171,10 @@ async fn run(
                 "shutdown_timeout_secs    = {}",
                 settings.shutdown_timeout_secs
             );
+            println!(
+                "communities_per_account_per_day = {}",
+                settings.communities_per_account_per_day
+            );
             for warning in &warnings {
                 println!("warning: {warning}");
             }

@@ -401,7 +401,7 @@ pub fn JoinRequestsPage() -> impl IntoView {
                             let (slug_a, slug_b) = (slug.clone(), slug.clone());
                             view! {
                                 <tr class="border-t border-slate-200 align-top dark:border-slate-800">
-                                    <td class="py-2">{r.name}<br /><span class="text-xs text-slate-600 dark:text-slate-400">{r.email.map(String::from).unwrap_or_default()}</span></td>
+                                    <td class="py-2">{r.name}<br /><span class="text-xs text-slate-600 dark:text-slate-400">{r.email.unwrap_or_default()}</span></td>
                                     <td class="py-2 whitespace-pre-line">{r.message}</td>
                                     <td class="py-2">{r.created_on}</td>
                                     <td class="py-2">

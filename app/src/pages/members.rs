@@ -69,7 +69,7 @@ pub fn MembersPage() -> impl IntoView {
                             let form_id = format!("member-{}", row.account_id);
                             view! {
                                 <tr class="border-t border-slate-200 dark:border-slate-800" data-member=row.name.clone()>
-                                    <td class="py-2">{row.name.clone()}<br /><span class="text-xs text-slate-600 dark:text-slate-400">{row.email.clone().map(String::from).unwrap_or_default()}</span></td>
+                                    <td class="py-2">{row.name.clone()}<br /><span class="text-xs text-slate-600 dark:text-slate-400">{row.email.clone().unwrap_or_default()}</span></td>
                                     {if manageable {
                                         view! {
                                             <td class="py-2">

@@ -16,7 +16,7 @@ pub async fn list(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<Vec<JoinR
         .map(|r| JoinRequestRow {
             id: r.id,
             name: r.name,
-            email: r.email,
+            email: r.email.map(String::from),
             message: r.message,
             created_on: date_of(r.created_at),
         })

@@ -50,7 +50,7 @@ pub async fn list(
             .map(|m| MemberRow {
                 account_id: m.account_id.0,
                 name: m.name,
-                email: m.email,
+                email: m.email.map(String::from),
                 role: m.role,
                 ends_on: m.ends_at.map(date_of),
                 since: date_of(m.created_at),

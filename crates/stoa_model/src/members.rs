@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Email, Role};
+use crate::Role;
 
 /// Members per page.
 pub const MEMBERS_PER_PAGE: u32 = 50;
@@ -15,7 +15,9 @@ pub struct MemberRow {
     /// Name.
     pub name: String,
     /// Address.
-    pub email: Option<Email>,
+    // Text on the wire, not `Email`: deserialising an `Email` checks it again, and an
+    // address stored before a rule was tightened must not make the page fail to load.
+    pub email: Option<String>,
     /// Role.
     pub role: Role,
     /// End date (YYYY-MM-DD).

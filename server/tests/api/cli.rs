@@ -322,3 +322,18 @@ async fn seed_demo_and_scale_on_both_engines() {
         db.close().await;
     }
 }
+
+#[test]
+fn check_config_prints_the_community_cap() {
+    let out = stoa(
+        &["check-config"],
+        &[("STOA_COMMUNITIES_PER_ACCOUNT_PER_DAY", "5")],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("communities_per_account_per_day = 5"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("ignoring unknown"), "{stdout}");
+}
