@@ -96,7 +96,7 @@ pub struct Settings {
     pub mail_from: String,
     /// New communities one account may sign up in any 24 hours; more are refused with a
     /// message (so Stoa cannot be used to mint communities for sending invitations). Default 3.
-    pub communities_per_account_per_day: u32,
+    pub communities_per_account_per_day: i64,
     /// OpenID Connect providers people can sign in with, in the order shown (config file
     /// only: `[[oidc_providers]]`). Secrets: `STOA_OIDC_<ID>_CLIENT_SECRET`, or
     /// `client_secret_file`.
@@ -325,7 +325,7 @@ impl Settings {
                     .into(),
             );
         }
-        if self.communities_per_account_per_day == 0 {
+        if self.communities_per_account_per_day < 1 {
             return Err(ConfigError::Invalid(
                 "communities_per_account_per_day must be at least 1".into(),
             ));
@@ -384,10 +384,10 @@ impl Settings {
         Ok(())
     }
 
-    /// The limits the domain services enforce.
-    pub fn limits(&self) -> stoa_domain::Limits {
-        stoa_domain::Limits {
-            communities_per_day: self.communities_per_account_per_day,
+    /// The abuse limits handed to the domain services.
+    pub fn limits(&self) -> stoa_domain::limits::Limits {
+        stoa_domain::limits::Limits {
+            communities_per_account_per_day: self.communities_per_account_per_day,
         }
     }
 
@@ -502,11 +502,11 @@ mod tests {
     #[test]
     fn community_cap_is_configurable() {
         let default = Settings::load_from(None, env(&[])).unwrap().settings;
-        assert_eq!(default.limits().communities_per_day, 3);
+        assert_eq!(default.limits().communities_per_account_per_day, 3);
         let set = Settings::load_from(None, env(&[("STOA_COMMUNITIES_PER_ACCOUNT_PER_DAY", "7")]))
             .unwrap();
         assert!(set.warnings.iter().all(|w| !w.contains("COMMUNITIES")));
-        assert_eq!(set.settings.limits().communities_per_day, 7);
+        assert_eq!(set.settings.limits().communities_per_account_per_day, 7);
     }
 
     #[test]

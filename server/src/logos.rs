@@ -16,7 +16,8 @@ use axum::routing::{get, post};
 use stoa_app::auth::CurrentUser;
 use stoa_auth::Auth;
 use stoa_db::Db;
-use stoa_domain::{Caller, Ctx, DomainError, Limits};
+use stoa_domain::limits::Limits;
+use stoa_domain::{Caller, Ctx, DomainError};
 use stoa_model::Slug;
 use stoa_model::logo::MAX_LOGO_BYTES;
 
@@ -62,7 +63,7 @@ impl LogoState {
             }),
             now: self.auth.clock().now(),
             public_url: self.auth.public_url().to_owned(),
-            limits: self.limits.clone(),
+            limits: self.limits,
         }
     }
 }

@@ -255,19 +255,19 @@ pub fn router(settings: &Settings, db: Db, auth: Auth) -> Router {
         auth,
     };
     let routes = generate_route_list(App);
-    let limits = settings.limits();
     let logos = crate::logos::LogoState {
         db: state.db.clone(),
         auth: state.auth.clone(),
-        limits: limits.clone(),
+        limits: settings.limits(),
     };
     let context = {
         let db = state.db.clone();
         let auth = state.auth.clone();
+        let limits = settings.limits();
         move || {
             provide_context(db.clone());
             provide_context(auth.clone());
-            provide_context(limits.clone());
+            provide_context(limits);
             // The middleware chose this response's nonce and request id; hand them to the
             // render so the hydration scripts carry the nonce the CSP header names.
             if let Some(parts) = use_context::<axum::http::request::Parts>() {

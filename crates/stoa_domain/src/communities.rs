@@ -189,15 +189,15 @@ pub async fn create(
     Ok(slug)
 }
 
-/// Refuses a sign-up when `account` has signed up [`crate::Limits::communities_per_day`]
+/// Refuses a sign-up when `account` has signed up
+/// [`crate::limits::Limits::communities_per_account_per_day`]
 /// communities in the last 24 hours (a rolling window: no burst at midnight). The account is
 /// locked first, so two sign-ups at the same moment are counted one after the other.
 async fn within_daily_cap(ctx: &Ctx, tx: &mut WriteTx, account: AccountId) -> Result<()> {
     communities::lock_creator(tx.conn(), account).await?;
     let since = ctx.now - chrono::TimeDelta::hours(24);
     let made = communities::created_since(tx.conn(), account, since).await?;
-    let cap = ctx.limits.communities_per_day;
-    if made >= i64::from(cap) {
+    if made >= ctx.limits.communities_per_account_per_day {
         return Err(DomainError::invalid(
             "form",
             format!(

@@ -16,12 +16,11 @@ pub mod communities;
 mod error;
 pub mod institutions;
 pub mod join_requests;
-mod limits;
+pub mod limits;
 pub mod logos;
 pub mod members;
 
 pub use error::DomainError;
-pub use limits::Limits;
 pub use stoa_model as model;
 
 use stoa_db::Timestamp;
@@ -54,8 +53,8 @@ pub struct Ctx {
     pub now: Timestamp,
     /// Stoa's public base URL (no trailing slash), for links in mail.
     pub public_url: String,
-    /// The operator's limits.
-    pub limits: Limits,
+    /// The operator's abuse limits.
+    pub limits: limits::Limits,
 }
 
 impl Ctx {

@@ -1,16 +1,21 @@
-//! Limits that keep Stoa from being used for abuse, set by the operator (configuration).
+//! Abuse limits, set by the operator (`server/src/config.rs`) and handed to every service in
+//! [`crate::Ctx::limits`]. Counting happens in the database, in the transaction of the change
+//! that uses the allowance, so the limits hold with any number of Stoa processes on one
+//! PostgreSQL database.
 
-/// The operator's limits, given to every service in [`crate::Ctx`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The operator's limits. [`Limits::default`] is what Stoa ships with; each number says why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// New communities one account may sign up in any 24 hours (`communities_per_account_per_day`).
-    pub communities_per_day: u32,
+    /// New communities one account may sign up in any 24 hours (a rolling window). A lab,
+    /// a course and a workshop in one day is generous; more is what someone minting
+    /// communities to send invitations from would need.
+    pub communities_per_account_per_day: i64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            communities_per_day: 3,
+        Limits {
+            communities_per_account_per_day: 3,
         }
     }
 }
