@@ -73,7 +73,9 @@ pub async fn pending(
 }
 
 /// Decides a pending request (`status`: approved or denied) and returns it; `None` when it
-/// is not pending (decided already, or not of this community).
+/// was decided already; [`DbError::NotFound`] when `community` has no request `id` (another
+/// community's request is as unknown here as one that does not exist: a 404, not "decided
+/// already").
 pub async fn decide(
     mut conn: Conn<'_>,
     community: CommunityId,
@@ -87,7 +89,15 @@ pub async fn decide(
     let rows = on!(conn.reborrow(), c => sqlx::query(SQL).bind(id).bind(community).bind(status).bind(now).bind(by)
         .execute(c).await.map(|r| r.rows_affected()))?;
     if rows == 0 {
-        return Ok(None);
+        const EXISTS: &str =
+            "SELECT COUNT(*) FROM join_requests WHERE id = $1 AND community_id = $2";
+        let n: i64 =
+            on!(conn, c => sqlx::query_scalar(EXISTS).bind(id).bind(community).fetch_one(c).await)?;
+        return if n == 0 {
+            Err(DbError::NotFound)
+        } else {
+            Ok(None)
+        };
     }
     let sql = format!(
         "SELECT {COLUMNS} FROM join_requests r JOIN accounts a ON a.id = r.account_id WHERE r.id = $1"

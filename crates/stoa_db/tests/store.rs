@@ -725,6 +725,14 @@ on_both!(one_pending_join_request_per_person, |db| {
         .is_none(),
         "decided once"
     );
+    // Another community's request is unknown here, whatever its state.
+    let elsewhere = communities::insert(tx.conn(), &community("elsewhere", "Elsewhere"), now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        join_requests::decide(tx.conn(), elsewhere, id, false, owner, now).await,
+        Err(DbError::NotFound)
+    ));
     join_requests::create(tx.conn(), c, asker, "after a decision, again", now)
         .await
         .unwrap();

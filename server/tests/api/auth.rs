@@ -425,13 +425,25 @@ on_both!(magic_links_are_validated_and_rate_limited, |app| {
         stoa_auth::LINKS_PER_ADDRESS,
         "the refused request stored nothing"
     );
-    // Per requester too: other addresses from the same client.
-    let mut limited = false;
-    for i in 0..stoa_auth::LINKS_PER_REQUESTER {
-        let res = request_link(&app, &browser, &unique_email(&format!("r{i}"))).await;
-        limited |= location(&res).starts_with("/signin?error=rate_limited");
+    // Per requester too: other addresses from the same client. The links above count (they
+    // came from this client): exactly LINKS_PER_REQUESTER are sent in the window, the next
+    // is refused.
+    for n in stoa_auth::LINKS_PER_ADDRESS + 1..=stoa_auth::LINKS_PER_REQUESTER {
+        let res = request_link(&app, &browser, &unique_email(&format!("r{n}"))).await;
+        assert_eq!(
+            location(&res),
+            "/signin/email-sent",
+            "link {n} of {} from this client",
+            stoa_auth::LINKS_PER_REQUESTER
+        );
     }
-    assert!(limited, "one client cannot ask for unlimited links");
+    let res = request_link(&app, &browser, &unique_email("one-too-many")).await;
+    assert!(
+        location(&res).starts_with("/signin?error=rate_limited"),
+        "link {} from one client is refused: {}",
+        stoa_auth::LINKS_PER_REQUESTER + 1,
+        location(&res)
+    );
     // The window passes.
     app.clock.advance(chrono::TimeDelta::minutes(16));
     assert_eq!(
@@ -734,3 +746,29 @@ on_both!(
         assert_eq!(location(&res), "/signin?next=/account");
     }
 );
+
+/// Issue 8: an SMTP refusal on the sign-in path was logged with the server's answer, which
+/// quotes the recipient (`AuthError::log_detail` of `Mail`, logged by `log_failure` in
+/// server/src/auth/routes.rs). The person is told, and the log holds no address.
+#[tokio::test]
+#[ignore = "fails until the sign-in path redacts SMTP errors as the worker does (issue 8, owned by the sign-in fixes); un-ignore with that fix"]
+async fn a_refused_sign_in_mail_is_logged_without_the_address() {
+    let smtp = crate::helpers::smtp_refusing_recipients().await;
+    let app = TestApp::spawn_with(stoa_db::Backend::Sqlite, |settings| {
+        settings.smtp_url = Some(secrecy::SecretString::from(smtp));
+    })
+    .await;
+    let email = unique_email("refused");
+    let res = request_link(&app, &browser(), &email).await;
+    assert!(
+        location(&res).starts_with("/signin?error=mail_failed"),
+        "{}",
+        location(&res)
+    );
+    let log = crate::helpers::captured_log();
+    assert!(
+        log.contains("sending a sign-in link failed"),
+        "the failure is logged"
+    );
+    assert!(!log.contains(&email), "the recipient is not");
+}

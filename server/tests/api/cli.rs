@@ -18,9 +18,14 @@ pub(crate) fn stoa(args: &[&str], env: &[(&str, &str)]) -> std::process::Output 
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.current_dir(std::env::temp_dir())
+    let out = cmd
+        .current_dir(std::env::temp_dir())
         .output()
-        .expect("run stoa")
+        .expect("run stoa");
+    // Its log (stderr) joins the run's logs for the log-hygiene scan; stdout is what the
+    // command prints for the operator, not a log.
+    crate::helpers::save_process_log(&out.stderr);
+    out
 }
 
 #[test]
@@ -150,9 +155,10 @@ fn serve(database_url: &str) -> Served {
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
+            crate::helpers::save_process_log(line.as_bytes());
+            // Read to the end even when the test stopped listening: the last lines (the
+            // shutdown) belong in the saved log too.
+            let _ = tx.send(line);
         }
     });
     let deadline = Instant::now() + Duration::from_secs(30);
