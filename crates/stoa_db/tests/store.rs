@@ -730,7 +730,15 @@ on_both!(one_pending_join_request_per_person, |db| {
         .await
         .unwrap();
     assert!(matches!(
-        join_requests::decide(tx.conn(), elsewhere, id, false, owner, now).await,
+        join_requests::decide(
+            tx.conn(),
+            elsewhere,
+            id,
+            stoa_model::JoinRequestStatus::Denied,
+            owner,
+            now
+        )
+        .await,
         Err(DbError::NotFound)
     ));
     join_requests::create(tx.conn(), c, asker, "after a decision, again", now)
