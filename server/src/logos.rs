@@ -92,7 +92,20 @@ async fn serve(
     .await;
     let logo = match found {
         Ok(logo) => logo,
-        Err(err) => return refusal(err, false, &slug),
+        Err(DomainError::Store(err)) => {
+            tracing::error!(error = %stoa_db::error_chain(&err), "logo request failed");
+            return broken();
+        }
+        // An image request: no logo, no community, or none the caller may see all answer
+        // the same short 404 (the upload form's wording would not fit).
+        Err(_) => {
+            return (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "No such logo.",
+            )
+                .into_response();
+        }
     };
     let etag = format!("\"{}\"", logo.version);
     let cache = if version.v.as_deref() == Some(logo.version.as_str()) {

@@ -224,6 +224,14 @@ on_both!(
         assert_eq!(logo_path(&app, &owner.client, "logo-lab").await, None);
         let res = browser().get(app.url(new_path)).send().await.unwrap();
         assert_eq!(res.status(), 404);
+        assert_eq!(res.text().await.unwrap(), "No such logo.");
+        let res = browser()
+            .get(app.url("/communities/no-such-lab/logo"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+        assert_eq!(res.text().await.unwrap(), "No such logo.");
         assert_eq!(
             logo_audit(&app, "logo-lab").await,
             [
