@@ -96,15 +96,19 @@ pub async fn insert_as(
     Ok(CommunityId(id))
 }
 
-/// How many communities `creator` signed up after `since`. To enforce a cap, call
-/// [`lock_creator`] first in the same write transaction.
+/// When `creator` signed up communities after `since`: the oldest first, at most `limit`.
+/// To enforce a cap, call [`lock_creator`] first in the same write transaction.
 pub async fn created_since(
     conn: Conn<'_>,
     creator: AccountId,
     since: Timestamp,
-) -> Result<i64, DbError> {
-    const SQL: &str = "SELECT COUNT(*) FROM communities WHERE created_by = $1 AND created_at > $2";
-    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(creator).bind(since).fetch_one(c).await)?)
+    limit: i64,
+) -> Result<Vec<Timestamp>, DbError> {
+    const SQL: &str = "SELECT created_at FROM communities WHERE created_by = $1 AND created_at > $2 \
+         ORDER BY created_at LIMIT $3";
+    Ok(
+        on!(conn, c => sqlx::query_scalar(SQL).bind(creator).bind(since).bind(limit).fetch_all(c).await)?,
+    )
 }
 
 /// Locks `creator`'s account row until the transaction ends (PostgreSQL; SQLite's single

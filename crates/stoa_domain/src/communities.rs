@@ -195,18 +195,25 @@ pub async fn create(
 /// locked first, so two sign-ups at the same moment are counted one after the other.
 async fn within_daily_cap(ctx: &Ctx, tx: &mut WriteTx, account: AccountId) -> Result<()> {
     communities::lock_creator(tx.conn(), account).await?;
-    let since = ctx.now - chrono::TimeDelta::hours(24);
-    let made = communities::created_since(tx.conn(), account, since).await?;
-    if made >= ctx.limits.communities_per_account_per_day {
-        return Err(DomainError::invalid(
-            "form",
-            format!(
-                "You have signed up {made} communities in the last 24 hours, the most one \
-                 account may. Please try again tomorrow, or ask Stoa's support if you need more."
-            ),
-        ));
+    let day = chrono::TimeDelta::hours(24);
+    let cap = ctx.limits.communities_per_account_per_day;
+    let made = communities::created_since(tx.conn(), account, ctx.now - day, cap).await?;
+    match made.first() {
+        // The oldest of them leaves the window first; then one more is allowed.
+        Some(oldest) if i64::try_from(made.len()).unwrap_or(i64::MAX) >= cap => {
+            Err(DomainError::invalid("form", over_cap(cap, *oldest + day)))
+        }
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// The refusal of a sign-up over the daily cap: how many, and when the next is possible.
+fn over_cap(cap: i64, next: stoa_db::Timestamp) -> String {
+    let next = next.as_datetime().format("%Y-%m-%d at %H:%M UTC");
+    format!(
+        "You have signed up {cap} communities in the last 24 hours, the most one account may. \
+         You can sign up another from {next}; if you need more, ask Stoa's support."
+    )
 }
 
 /// `Checks` needs a default for a field that failed; a slug has none, so the failed slug is
@@ -417,6 +424,18 @@ mod tests {
         assert_eq!(check_query("a\u{0}b", 1, 20).unwrap_err().fields(), ["q"]);
         assert_eq!(check_query("", 0, 20).unwrap_err().fields(), ["page"]);
         assert_eq!(check_query("", 1, 51).unwrap_err().fields(), ["per_page"]);
+    }
+
+    #[test]
+    fn the_cap_message_says_when_the_next_is_possible() {
+        let next = crate::start_of(chrono::NaiveDate::from_ymd_opt(2027, 3, 4).unwrap())
+            + chrono::TimeDelta::minutes(6 * 60 + 5);
+        assert_eq!(
+            over_cap(3, next),
+            "You have signed up 3 communities in the last 24 hours, the most one account may. \
+             You can sign up another from 2027-03-04 at 06:05 UTC; if you need more, ask Stoa's \
+             support."
+        );
     }
 
     #[test]

@@ -486,9 +486,22 @@ on_both!(new_communities_per_account_are_capped_per_day, |app| {
         body["message"]
             .as_str()
             .unwrap()
-            .contains("signed up 3 communities in the last 24 hours"),
+            .contains("signed up 3 communities in the last 24 hours, the most one account may"),
         "{body}"
     );
+    let first = {
+        let mut conn = app.db.read().await.unwrap();
+        stoa_db::communities::by_slug(conn.conn(), "cap-one")
+            .await
+            .unwrap()
+            .unwrap()
+            .created_at
+    };
+    let next = (first + chrono::TimeDelta::hours(24))
+        .as_datetime()
+        .format("from %Y-%m-%d at %H:%M UTC")
+        .to_string();
+    assert!(body["message"].as_str().unwrap().contains(&next), "{body}");
     let exists = |slug: &'static str| {
         let db = app.db.clone();
         async move {
