@@ -33,6 +33,7 @@ const KEYS: &[&str] = &[
     "proxy_header",
     "rate_limit_per_minute",
     "oidc_metadata_ttl_secs",
+    "communities_per_account_per_day",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
@@ -109,6 +110,9 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     /// Sender of Stoa's mail. Default `Stoa <no-reply@stoa.localhost>`.
     pub mail_from: String,
+    /// New communities one account may sign up in any 24 hours; more are refused with a
+    /// message (so Stoa cannot be used to mint communities for sending invitations). Default 3.
+    pub communities_per_account_per_day: i64,
     /// OpenID Connect providers people can sign in with, in the order shown (config file
     /// only: `[[oidc_providers]]`). Secrets: `STOA_OIDC_<ID>_CLIENT_SECRET`, or
     /// `client_secret_file`.
@@ -208,6 +212,7 @@ impl Default for Settings {
             session_absolute_timeout_hours: 30 * 24,
             smtp_url: None,
             mail_from: "Stoa <no-reply@stoa.localhost>".into(),
+            communities_per_account_per_day: 3,
             oidc_providers: Vec::new(),
             trusted_proxies: Vec::new(),
             proxy_header: ProxyHeader::XForwardedFor,
@@ -405,6 +410,11 @@ impl Settings {
                 "rate_limit_per_minute must be at least 1".into(),
             ));
         }
+        if self.communities_per_account_per_day < 1 {
+            return Err(ConfigError::Invalid(
+                "communities_per_account_per_day must be at least 1".into(),
+            ));
+        }
         if self.session_idle_timeout_mins == 0 || self.session_absolute_timeout_hours == 0 {
             return Err(ConfigError::Invalid(
                 "session timeouts must be at least 1".into(),
@@ -457,6 +467,13 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The abuse limits handed to the domain services.
+    pub fn limits(&self) -> stoa_domain::limits::Limits {
+        stoa_domain::limits::Limits {
+            communities_per_account_per_day: self.communities_per_account_per_day,
+        }
     }
 
     /// `scheme://host[:port]` of [`Settings::public_url`], for same-origin checks.
@@ -578,6 +595,22 @@ mod tests {
         assert!(err.to_string().contains("listen"), "{err}");
         let err = Settings::load_from(None, env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("database_url"), "{err}");
+        let err = Settings::load_from(None, env(&[("STOA_COMMUNITIES_PER_ACCOUNT_PER_DAY", "0")]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("communities_per_account_per_day"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn community_cap_is_configurable() {
+        let default = Settings::load_from(None, env(&[])).unwrap().settings;
+        assert_eq!(default.limits().communities_per_account_per_day, 3);
+        let set = Settings::load_from(None, env(&[("STOA_COMMUNITIES_PER_ACCOUNT_PER_DAY", "7")]))
+            .unwrap();
+        assert!(set.warnings.iter().all(|w| !w.contains("COMMUNITIES")));
+        assert_eq!(set.settings.limits().communities_per_account_per_day, 7);
     }
 
     #[test]

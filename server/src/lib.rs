@@ -7,6 +7,7 @@ pub mod body_limit;
 pub mod client_ip;
 pub mod config;
 pub mod health;
+pub mod logos;
 pub mod middleware;
 pub mod rate_limit;
 pub mod seed;

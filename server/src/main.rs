@@ -184,6 +184,10 @@ async fn run(
                 "oidc_metadata_ttl_secs   = {}",
                 settings.oidc_metadata_ttl_secs
             );
+            println!(
+                "communities_per_account_per_day = {}",
+                settings.communities_per_account_per_day
+            );
             for warning in &warnings {
                 println!("warning: {warning}");
             }

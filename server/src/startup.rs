@@ -273,12 +273,19 @@ pub fn router(
         auth,
     };
     let routes = generate_route_list(App);
+    let logos = crate::logos::LogoState {
+        db: state.db.clone(),
+        auth: state.auth.clone(),
+        limits: settings.limits(),
+    };
     let context = {
         let db = state.db.clone();
         let auth = state.auth.clone();
+        let limits = settings.limits();
         move || {
             provide_context(db.clone());
             provide_context(auth.clone());
+            provide_context(limits);
             // The middleware chose this response's nonce and request id; hand them to the
             // render so the hydration scripts carry the nonce the CSP header names.
             if let Some(parts) = use_context::<axum::http::request::Parts>() {
@@ -316,6 +323,7 @@ pub fn router(
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(crate::auth::routes::router(state.auth.clone(), &limiter))
+        .merge(crate::logos::router(logos))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

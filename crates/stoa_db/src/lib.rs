@@ -10,6 +10,7 @@ pub mod institutions;
 pub mod invitations;
 pub mod jobs;
 pub mod join_requests;
+pub mod logos;
 pub mod memberships;
 mod pool;
 pub mod rate_limits;

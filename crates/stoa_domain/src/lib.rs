@@ -9,10 +9,15 @@
 //! web layer's server functions gather the context, call one service and map the error.
 
 pub mod access;
+pub mod accounts;
 pub mod audit;
+pub mod audit_log;
 pub mod communities;
 mod error;
 pub mod institutions;
+pub mod join_requests;
+pub mod limits;
+pub mod logos;
 pub mod members;
 
 pub use error::DomainError;
@@ -48,6 +53,8 @@ pub struct Ctx {
     pub now: Timestamp,
     /// Stoa's public base URL (no trailing slash), for links in mail.
     pub public_url: String,
+    /// The operator's abuse limits.
+    pub limits: limits::Limits,
 }
 
 impl Ctx {

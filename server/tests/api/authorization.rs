@@ -72,6 +72,16 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("institutions/remove_admin", Action::UpdateInstitution, Scope::Institution, &[200]),
 ];
 
+/// Routes outside the server functions and pages (the logo upload is a plain multipart form
+/// POST so it works without JavaScript): method and path, the action, its scope, and the
+/// statuses that mean "allowed".
+#[rustfmt::skip]
+const ROUTES: &[(&str, &str, Action, Scope, &[u16])] = &[
+    ("GET", "/communities/:slug/logo", Action::ViewCommunityPage, Scope::Community, &[200]),
+    ("POST", "/communities/:slug/logo", Action::UpdateCommunity, Scope::Community, &[303]),
+    ("POST", "/communities/:slug/logo/remove", Action::UpdateCommunity, Scope::Community, &[303]),
+];
+
 /// Every page: its route, the action that governs it, its scope. Pages answer 200, a 303 to
 /// sign in, 403 or 404.
 #[rustfmt::skip]
@@ -181,6 +191,30 @@ async fn community(app: &TestApp, slug: &'static str, owner: AccountId) -> Commu
         .unwrap();
     tx.commit().await.unwrap();
     id
+}
+
+/// A 1×1 GIF.
+const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+
+/// Gives `community` a logo (as its owner would have).
+async fn set_logo(app: &TestApp, community: CommunityId) {
+    let mut tx = app.db.begin().await.unwrap();
+    let logo = stoa_db::logos::NewLogo {
+        content_type: stoa_model::logo::LogoType::Gif,
+        bytes: GIF,
+        version: "0123456789abcdef",
+        width: 1,
+        height: 1,
+    };
+    let owner = memberships::search(tx.conn(), community, "", 1, 0)
+        .await
+        .unwrap()
+        .items[0]
+        .account_id;
+    stoa_db::logos::set(tx.conn(), community, &logo, owner, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }
 
 async fn account(app: &TestApp, name: &str) -> AccountId {
@@ -354,7 +388,6 @@ async fn form(
             ("description", String::new()),
             ("field", String::new()),
             ("website", String::new()),
-            ("logo_url", String::new()),
             ("join_policy", "invite".into()),
             ("institution", String::new()),
             ("legal_name", String::new()),
@@ -406,7 +439,6 @@ async fn form(
             ("description", String::new()),
             ("field", String::new()),
             ("website", String::new()),
-            ("logo_url", String::new()),
             ("join_policy", "request".into()),
         ],
         "members/list" => vec![s(), ("query", String::new()), ("page", "1".into())],
@@ -553,6 +585,59 @@ on_both!(
                         failures.push(format!(
                             "page {path} as {who}: {status}, expected {expected} ({decision:?})"
                         ));
+                    }
+                }
+            }
+        }
+        for &(method, route, action, scope, ok) in ROUTES {
+            for who in WHO {
+                for own in [true, false] {
+                    reset(&app, &fx).await;
+                    // Each probe finds a logo in place (GET and remove need one).
+                    for c in [fx.own.0, fx.other.0] {
+                        set_logo(&app, c).await;
+                    }
+                    let path = route.replace(":slug", if own { fx.own.1 } else { fx.other.1 });
+                    let url = app.url(&path);
+                    let client = fx.client(who);
+                    let request = match (method, path.ends_with("/logo")) {
+                        ("GET", _) => client.get(url),
+                        (_, true) => {
+                            let boundary = "authz-boundary";
+                            let mut body = format!(
+                                "--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; \
+                                 filename=\"l.gif\"\r\nContent-Type: image/gif\r\n\r\n"
+                            )
+                            .into_bytes();
+                            body.extend_from_slice(GIF);
+                            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+                            client
+                                .post(url)
+                                .header(
+                                    "content-type",
+                                    format!("multipart/form-data; boundary={boundary}"),
+                                )
+                                .body(body)
+                        }
+                        _ => client.post(url),
+                    };
+                    let status = request
+                        .header("origin", &app.settings.public_url)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16();
+                    calls += 1;
+                    let decision = decide(&actor(who, scope, own), action);
+                    let expected: &[u16] = match decision {
+                        Decision::Allow => ok,
+                        Decision::SignIn => &[401],
+                        Decision::NotFound => &[404],
+                        Decision::Forbidden => &[403],
+                    };
+                    if !expected.contains(&status) {
+                        failures.push(format!("{method} {path} as {who}: {status}, expected {expected:?} ({decision:?})"));
                     }
                 }
             }

@@ -478,3 +478,18 @@ async fn smtp_errors_on_the_sign_in_path_are_logged_without_the_address() {
         );
     }
 }
+
+#[test]
+fn check_config_prints_the_community_cap() {
+    let out = stoa(
+        &["check-config"],
+        &[("STOA_COMMUNITIES_PER_ACCOUNT_PER_DAY", "5")],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("communities_per_account_per_day = 5"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("ignoring unknown"), "{stdout}");
+}

@@ -8,5 +8,6 @@ mod authorization;
 mod cli;
 mod communities;
 mod health;
+mod logos;
 mod pages;
 mod security;

@@ -133,8 +133,9 @@ fn script_urls(html: &str) -> Vec<String> {
 // cards and the community page link the website; the community frame (every community page
 // and tab) shows the logo. A control community with https URLs proves each page really
 // renders them, so the check of the hostile one cannot pass on a page that shows none.
-// The logo part: once logos are uploads served by Stoa, the logo is no longer a URL anyone
-// types, and the control's `<img src="https://…">` below moves to the uploaded logo's path.
+// Logos are uploads served by Stoa: the control community has one (its page shows it from
+// Stoa's path), and the old `logo_url` column, still filled here, is never rendered at all,
+// not even an https one (a third-party image host would see every visitor).
 on_both!(user_urls_become_links_and_images_only_when_http, |app| {
     let mut tx = app.db.begin().await.unwrap();
     for (slug, website, logo) in [
@@ -166,12 +167,36 @@ on_both!(user_urls_become_links_and_images_only_when_http, |app| {
             .await
             .unwrap();
     }
+    let safe = communities::by_slug(tx.conn(), "safe")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+    let logo = stoa_db::logos::NewLogo {
+        content_type: stoa_model::logo::LogoType::Gif,
+        bytes: gif,
+        version: "00112233aabbccdd",
+        width: 1,
+        height: 1,
+    };
+    let nobody = stoa_db::accounts::create(tx.conn(), "Uploader", None, Timestamp::now())
+        .await
+        .unwrap();
+    stoa_db::logos::set(tx.conn(), safe, &logo, nobody, Timestamp::now())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
+    let uploaded = "src=\"/communities/safe/logo?v=00112233aabbccdd\"";
 
     let (_, body) = html(&app, "/communities/safe").await;
     assert!(
-        body.contains("src=\"https://safe.example/logo.png\""),
+        body.contains(uploaded),
         "the community page shows the logo: {body}"
+    );
+    assert!(
+        !body.contains("safe.example/logo.png"),
+        "a third-party logo URL is never rendered: {body}"
     );
     assert!(
         body.contains("href=\"https://safe.example/home\""),
@@ -224,10 +249,10 @@ on_both!(user_urls_become_links_and_images_only_when_http, |app| {
     assert_eq!(res.status(), 200);
     let body = res.text().await.unwrap();
     assert!(
-        body.contains("src=\"https://safe.example/logo.png\"")
-            && body.contains("value=\"https://safe.example/home\""),
+        body.contains(uploaded) && body.contains("value=\"https://safe.example/home\""),
         "the settings page shows the logo and the website field: {body}"
     );
+    assert!(!body.contains("safe.example/logo.png"), "{body}");
     for slug in ["hostile", "shouting", "inline"] {
         let res = owner
             .client
