@@ -26,6 +26,12 @@ pub fn require_user() -> Result<crate::auth::CurrentUser, AppError> {
     current_user().ok_or(AppError::Unauthorized)
 }
 
+/// The operator's abuse limits (from the server's configuration).
+pub fn limits() -> Result<stoa_domain::limits::Limits, AppError> {
+    use_context::<stoa_domain::limits::Limits>()
+        .ok_or_else(|| internal("the limits are missing from the context"))
+}
+
 /// The sign-in service.
 pub fn auth() -> Result<stoa_auth::Auth, AppError> {
     use_context::<stoa_auth::Auth>()
@@ -78,6 +84,7 @@ pub fn ctx() -> Result<Ctx, AppError> {
         }),
         now: auth.clock().now(),
         public_url: auth.public_url().to_owned(),
+        limits: limits()?,
     })
 }
 

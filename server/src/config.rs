@@ -29,6 +29,10 @@ const KEYS: &[&str] = &[
     "session_absolute_timeout_hours",
     "smtp_url",
     "mail_from",
+    "mail_per_community_per_day",
+    "mail_per_account_per_day",
+    "mail_per_day",
+    "invitation_resend_cooldown_mins",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
@@ -97,6 +101,21 @@ pub struct Settings {
     /// only: `[[oidc_providers]]`). Secrets: `STOA_OIDC_<ID>_CLIENT_SECRET`, or
     /// `client_secret_file`.
     pub oidc_providers: Vec<OidcProviderSettings>,
+    /// Invitation mail one community may have sent per UTC day, resends included; staff can
+    /// raise it for one community (`/staff/communities`). Default 500: one full paste, a
+    /// large course, a day. `STOA_MAIL_PER_COMMUNITY_PER_DAY`.
+    pub mail_per_community_per_day: i64,
+    /// Invitation mail one account may have sent per UTC day across every community and
+    /// institution it manages, so that making more communities does not make more mail
+    /// (never below the limit of the community the mail is for). Default 1000.
+    /// `STOA_MAIL_PER_ACCOUNT_PER_DAY`.
+    pub mail_per_account_per_day: i64,
+    /// Invitation mail all of Stoa may send per UTC day: size it to the SMTP relay's quota.
+    /// Sign-in links and notices are not counted. Default 10000. `STOA_MAIL_PER_DAY`.
+    pub mail_per_day: i64,
+    /// Minutes before the same invitation may be sent again. Default 10.
+    /// `STOA_INVITATION_RESEND_COOLDOWN_MINS`.
+    pub invitation_resend_cooldown_mins: i64,
 }
 
 /// One OpenID Connect provider.
@@ -128,6 +147,7 @@ fn default_scopes() -> Vec<String> {
 
 impl Default for Settings {
     fn default() -> Self {
+        let defaults = stoa_domain::limits::Limits::default();
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             database_url: SecretString::from("sqlite://data/stoa.db"),
@@ -143,6 +163,10 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: "Stoa <no-reply@stoa.localhost>".into(),
             oidc_providers: Vec::new(),
+            mail_per_community_per_day: defaults.mail_per_community_per_day,
+            mail_per_account_per_day: defaults.mail_per_account_per_day,
+            mail_per_day: defaults.mail_per_day,
+            invitation_resend_cooldown_mins: defaults.resend_cooldown.num_minutes(),
         }
     }
 }
@@ -320,6 +344,26 @@ impl Settings {
                     .into(),
             );
         }
+        for (key, value) in [
+            (
+                "mail_per_community_per_day",
+                self.mail_per_community_per_day,
+            ),
+            ("mail_per_account_per_day", self.mail_per_account_per_day),
+            ("mail_per_day", self.mail_per_day),
+        ] {
+            if !(1..=1_000_000_000).contains(&value) {
+                return Err(ConfigError::Invalid(format!(
+                    "{key} must be between 1 and 1000000000 (got {value})"
+                )));
+            }
+        }
+        if !(0..=7 * 24 * 60).contains(&self.invitation_resend_cooldown_mins) {
+            return Err(ConfigError::Invalid(format!(
+                "invitation_resend_cooldown_mins must be between 0 and 10080 (got {})",
+                self.invitation_resend_cooldown_mins
+            )));
+        }
         if self.session_idle_timeout_mins == 0 || self.session_absolute_timeout_hours == 0 {
             return Err(ConfigError::Invalid(
                 "session timeouts must be at least 1".into(),
@@ -379,6 +423,16 @@ impl Settings {
         url::Url::parse(&self.public_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_else(|_| self.public_url.trim_end_matches('/').to_owned())
+    }
+
+    /// The abuse limits handed to the domain services.
+    pub fn limits(&self) -> stoa_domain::limits::Limits {
+        stoa_domain::limits::Limits {
+            mail_per_community_per_day: self.mail_per_community_per_day,
+            mail_per_account_per_day: self.mail_per_account_per_day,
+            mail_per_day: self.mail_per_day,
+            resend_cooldown: chrono::TimeDelta::minutes(self.invitation_resend_cooldown_mins),
+        }
     }
 
     /// True when Stoa is reached over https (secure cookies, HSTS).

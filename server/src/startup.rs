@@ -258,9 +258,11 @@ pub fn router(settings: &Settings, db: Db, auth: Auth) -> Router {
     let context = {
         let db = state.db.clone();
         let auth = state.auth.clone();
+        let limits = settings.limits();
         move || {
             provide_context(db.clone());
             provide_context(auth.clone());
+            provide_context(limits);
             // The middleware chose this response's nonce and request id; hand them to the
             // render so the hydration scripts carry the nonce the CSP header names.
             if let Some(parts) = use_context::<axum::http::request::Parts>() {

@@ -13,6 +13,8 @@ pub mod audit;
 pub mod communities;
 mod error;
 pub mod institutions;
+pub mod limits;
+pub mod mail;
 pub mod members;
 
 pub use error::DomainError;
@@ -48,6 +50,8 @@ pub struct Ctx {
     pub now: Timestamp,
     /// Stoa's public base URL (no trailing slash), for links in mail.
     pub public_url: String,
+    /// The operator's abuse limits.
+    pub limits: limits::Limits,
 }
 
 impl Ctx {
