@@ -10,6 +10,7 @@ pub mod institutions;
 pub mod invitations;
 pub mod jobs;
 pub mod join_requests;
+pub mod mail_counts;
 pub mod memberships;
 mod pool;
 #[cfg(feature = "testing")]

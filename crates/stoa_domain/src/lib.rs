@@ -13,9 +13,11 @@ pub mod audit;
 pub mod communities;
 mod error;
 pub mod institutions;
+pub mod invitations;
 pub mod limits;
 pub mod mail;
 pub mod members;
+pub mod quota;
 
 pub use error::DomainError;
 pub use stoa_model as model;

@@ -3,6 +3,8 @@
 //! [`JoinPolicy`]), the authorization [`policy`], and the form checks in [`validate`]. No IO.
 
 pub mod community;
+pub mod institution;
+pub mod invitation;
 pub mod policy;
 #[cfg(feature = "sqlx")]
 mod sqlx_text;
