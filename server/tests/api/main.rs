@@ -8,5 +8,7 @@ mod authorization;
 mod cli;
 mod communities;
 mod health;
+mod institutions;
+mod invitations;
 mod pages;
 mod security;
