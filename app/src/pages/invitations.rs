@@ -222,10 +222,7 @@ fn invitation_body(inv: InvitationView, accept: ServerAction<AcceptInvitation>) 
 
 /// The page for a signed-in person without the invited address: what to do instead.
 fn wrong_account(email: Option<String>) -> AnyView {
-    let to = email.map_or_else(
-        || "the address the invitation was sent to".to_owned(),
-        |e| e,
-    );
+    let to = email.unwrap_or_else(|| "the address the invitation was sent to".to_owned());
     view! {
         <section class="mt-6 max-w-xl" data-testid="invitation-wrong-account">
             <h2 class="text-lg font-semibold">"This invitation is for another email address"</h2>

@@ -302,9 +302,9 @@ async fn invitation_to(
         invited_by: fx.stranger,
         expires_at: app.clock.now() + chrono::TimeDelta::days(7),
     };
-    let id = invitations::create(tx.conn(), &new, app.clock.now())
-        .await
-        .unwrap();
+    // Made an hour ago, so that a resend is past its cooldown.
+    let made = app.clock.now() - chrono::TimeDelta::hours(1);
+    let id = invitations::create(tx.conn(), &new, made).await.unwrap();
     invitations::set_token(
         tx.conn(),
         id,
