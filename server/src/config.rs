@@ -563,6 +563,39 @@ mod tests {
     }
 
     #[test]
+    fn mail_limits_come_from_the_environment_and_are_checked() {
+        let loaded = Settings::load_from(
+            None,
+            env(&[
+                ("STOA_MAIL_PER_COMMUNITY_PER_DAY", "50"),
+                ("STOA_MAIL_PER_ACCOUNT_PER_DAY", "60"),
+                ("STOA_MAIL_PER_DAY", "70"),
+                ("STOA_INVITATION_RESEND_COOLDOWN_MINS", "5"),
+            ]),
+        )
+        .unwrap();
+        assert!(loaded.warnings.iter().all(|w| !w.contains("MAIL")));
+        let limits = loaded.settings.limits();
+        assert_eq!(
+            (
+                limits.mail_per_community_per_day,
+                limits.mail_per_account_per_day,
+                limits.mail_per_day,
+                limits.resend_cooldown.num_minutes()
+            ),
+            (50, 60, 70, 5)
+        );
+        let err = Settings::load_from(None, env(&[("STOA_MAIL_PER_DAY", "0")])).unwrap_err();
+        assert!(err.to_string().contains("mail_per_day"), "{err}");
+        let err = Settings::load_from(None, env(&[("STOA_INVITATION_RESEND_COOLDOWN_MINS", "-1")]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("invitation_resend_cooldown_mins"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn redacts_urls() {
         assert_eq!(redact_url("sqlite://data/stoa.db"), "sqlite://data/stoa.db");
         assert_eq!(

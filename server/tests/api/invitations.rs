@@ -441,3 +441,75 @@ crate::helpers::on_both!(
         assert_eq!(role_of(&app, "bound-lab", forwarded.id).await, None);
     }
 );
+
+// An id from another community or institution, with one's own slug or id, is not found and
+// changes nothing.
+crate::helpers::on_both!(ids_from_elsewhere_are_not_found, |app| {
+    require_peers();
+    let alice = person(&app, "alice").await;
+    let bob = person(&app, "bob").await;
+    create_community(&app, &alice, "alice-lab", "invite").await;
+    create_community(&app, &bob, "bob-lab", "invite").await;
+    let invited = unique_email("bobs");
+    assert_eq!(
+        invite(&app, &bob, "bob-lab", &invited, "member").await.0,
+        200
+    );
+    let id = invitation_id(&app, &bob, "bob-lab", &invited).await;
+    for endpoint in ["invitations/revoke", "invitations/resend"] {
+        let (status, _) = app
+            .call(
+                &alice.client,
+                endpoint,
+                &[("slug", "alice-lab"), ("id", &id)],
+            )
+            .await;
+        assert_eq!(status, 404, "{endpoint}");
+    }
+    let mut institutions = Vec::new();
+    for who in [&alice, &bob] {
+        let (status, id) = app
+            .call(
+                &who.client,
+                "institutions/create",
+                &[
+                    ("legal_name", "Some University"),
+                    ("address", ""),
+                    ("country", "DE"),
+                    ("tax_id", ""),
+                    ("billing_contacts", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200);
+        institutions.push(id.to_string());
+    }
+    let (status, _) = app
+        .call(
+            &bob.client,
+            "institutions/invite_admin",
+            &[("id", &institutions[1]), ("email", &unique_email("adm"))],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, view) = app
+        .call(&bob.client, "institutions/get", &[("id", &institutions[1])])
+        .await;
+    let invitation = view["invitations"][0][0].to_string();
+    let (status, _) = app
+        .call(
+            &alice.client,
+            "institutions/revoke_invitation",
+            &[("id", &institutions[0]), ("invitation", &invitation)],
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, view) = app
+        .call(&bob.client, "institutions/get", &[("id", &institutions[1])])
+        .await;
+    assert_eq!(view["invitations"].as_array().unwrap().len(), 1);
+    let (_, list) = app
+        .call(&bob.client, "invitations/list", &[("slug", "bob-lab")])
+        .await;
+    assert_eq!(list[0]["status"], "sending");
+});
