@@ -182,14 +182,16 @@ fn invitation_body(inv: InvitationView, accept: ServerAction<AcceptInvitation>) 
             _ => wrong_account(None),
         };
     };
-    let (what, place) = match &target {
+    let (what, place, button) = match &target {
         InvitationTarget::Community { slug, name, role } => (
             format!("join {name} as {}", role.label().to_lowercase()),
             format!("/communities/{slug}"),
+            "Accept and join",
         ),
         InvitationTarget::Institution { id, name } => (
             format!("become an admin of {name}"),
             format!("/institutions/{id}"),
+            "Accept and become an admin",
         ),
     };
     let body = match (status, inv.viewer, already_in) {
@@ -202,7 +204,7 @@ fn invitation_body(inv: InvitationView, accept: ServerAction<AcceptInvitation>) 
         (_, Viewer::Invitee, false) => view! {
             <ActionForm action=accept attr:class="mt-6">
                 <input type="hidden" name="reference" value=inv.reference.clone() />
-                <button type="submit" class=PRIMARY>"Accept"</button>
+                <button type="submit" class=PRIMARY>{button}</button>
                 <FormError value=accept.value() />
             </ActionForm>
         }.into_any(),

@@ -235,6 +235,45 @@ async fn mail_limits_hold_at_their_exact_boundaries(app: TestApp) {
             .0,
         200
     );
+    assert_eq!(total_today(&app).await, 1);
+
+    // Institution admin invitations are invitation mail too: counted for the account and
+    // in total (no community).
+    let (status, institution) = app
+        .call(
+            &other.client,
+            "institutions/create",
+            &[
+                ("legal_name", "Limits University"),
+                ("address", ""),
+                ("country", "DE"),
+                ("tax_id", ""),
+                ("billing_contacts", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let institution = institution.to_string();
+    for n in 0..4 {
+        let (status, body) = app
+            .call(
+                &other.client,
+                "institutions/invite_admin",
+                &[("id", &institution), ("email", &unique_email("adm"))],
+            )
+            .await;
+        assert_eq!(status, 200, "invitation {n}: {body}");
+    }
+    let (status, body) = app
+        .call(
+            &other.client,
+            "institutions/invite_admin",
+            &[("id", &institution), ("email", &unique_email("adm"))],
+        )
+        .await;
+    assert_eq!((status, field_of(&body)), (422, "email"));
+    assert!(message(&body).starts_with("You can have 5"), "{body}");
+    assert_eq!(total_today(&app).await, 5);
 }
 
 mod mail_limits_hold_at_their_exact_boundaries {
@@ -331,7 +370,7 @@ crate::helpers::on_both!(
         let html = page.text().await.unwrap();
         assert!(html.contains("invitation-wrong-account"), "{html}");
         assert!(html.contains("This invitation is for another email address"));
-        assert!(!html.contains("Accept</button>"));
+        assert!(!html.contains("Accept and join"));
         let reference = reference_of(&app, &forwarded.client, &token).await;
         let (status, body) = app
             .call(
@@ -432,7 +471,7 @@ crate::helpers::on_both!(
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
         assert!(
-            html.contains("Accept") && html.contains("join Test community as admin"),
+            html.contains("Accept and join") && html.contains("join Test community as admin"),
             "{html}"
         );
         let (status, body) = app
