@@ -189,16 +189,21 @@ pub async fn mark_queued(
     Ok(rows == 1)
 }
 
-/// Whether `account` has the verified address `email`: as its own address, or as the
-/// verified address of one of its sign-in identities.
+/// Whether `account` has the address `email` in a way that proves the mailbox: as the
+/// account's own address (set only from an email link or a provider trusted for email), or
+/// as an email-link identity (using a link proves the mailbox).
+///
+/// The address a provider gives an identity is not enough: a provider not trusted for email
+/// may assert any address, and accepting an invitation with it would hand a forwarded (or
+/// guessed) admin invitation to whoever controls that provider.
 pub async fn account_has_address(
     conn: Conn<'_>,
     account: AccountId,
     email: &Email,
 ) -> Result<bool, DbError> {
     const SQL: &str = "SELECT (SELECT COUNT(*) FROM accounts WHERE id = $1 AND email = $2) \
-         + (SELECT COUNT(*) FROM identities WHERE account_id = $1 AND email = $2)";
-    let n: i64 =
-        on!(conn, c => sqlx::query_scalar(SQL).bind(account).bind(email).fetch_one(c).await)?;
+         + (SELECT COUNT(*) FROM identities WHERE account_id = $1 AND issuer = $3 AND subject = $2)";
+    let n: i64 = on!(conn, c => sqlx::query_scalar(SQL).bind(account).bind(email)
+        .bind(crate::accounts::EMAIL_ISSUER).fetch_one(c).await)?;
     Ok(n > 0)
 }

@@ -565,3 +565,70 @@ crate::helpers::on_both!(ids_from_elsewhere_are_not_found, |app| {
         .await;
     assert_eq!(list[0]["status"], "sending");
 });
+
+/// Links an identity to `account` directly in the store.
+async fn add_identity(app: &TestApp, account: i64, issuer: &str, subject: &str, email: &str) {
+    let mut tx = app.db.begin().await.unwrap();
+    let identity = stoa_db::accounts::NewIdentity {
+        issuer,
+        subject,
+        provider: "test",
+        email: Some(email),
+    };
+    stoa_db::accounts::add_identity(
+        tx.conn(),
+        stoa_db::accounts::AccountId(account),
+        &identity,
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+// The address a provider put on an identity does not prove the mailbox (a provider not
+// trusted for email may assert any address); an email-link identity does.
+crate::helpers::on_both!(only_a_proven_address_accepts_an_invitation, |app| {
+    require_peers();
+    let owner = person(&app, "owner").await;
+    create_community(&app, &owner, "proof-lab", "invite").await;
+    let holder = person(&app, "holder").await;
+    let invited = unique_email("second");
+    add_identity(&app, holder.id, "https://idp.example", "sub-1", &invited).await;
+    assert_eq!(
+        invite(&app, &owner, "proof-lab", &invited, "admin").await.0,
+        200
+    );
+    let token = invitation_token(&mail_to(&app, &invited, "Invitation to join", 0).await);
+    let reference = reference_of(&app, &holder.client, &token).await;
+    let (status, body) = app
+        .call(
+            &holder.client,
+            "invitations/accept",
+            &[("reference", &reference)],
+        )
+        .await;
+    assert_eq!((status, field_of(&body)), (422, "reference"), "{body}");
+    assert_eq!(role_of(&app, "proof-lab", holder.id).await, None);
+
+    add_identity(
+        &app,
+        holder.id,
+        stoa_db::accounts::EMAIL_ISSUER,
+        &invited,
+        &invited,
+    )
+    .await;
+    let (status, body) = app
+        .call(
+            &holder.client,
+            "invitations/accept",
+            &[("reference", &reference)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        role_of(&app, "proof-lab", holder.id).await.as_deref(),
+        Some("admin")
+    );
+});
