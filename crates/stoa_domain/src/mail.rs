@@ -6,6 +6,10 @@
 use stoa_db::Timestamp;
 use stoa_model::Role;
 
+// Invitation subjects are fixed: the community or institution name is chosen by whoever
+// invites, and a subject line of their choosing would make Stoa a carrier for their message.
+// The name is in the body, quoted as the name the community gave itself.
+
 /// A mail ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
@@ -27,9 +31,10 @@ pub fn invitation(
     expires_at: Timestamp,
 ) -> Mail {
     Mail {
-        subject: format!("Invitation to join {community} on Stoa"),
+        subject: "Invitation to join a community on Stoa".to_owned(),
         body: format!(
-            "Hello,\n\n{inviter} invites you to join {community} on Stoa as {role}.\n\n\
+            "Hello,\n\n{inviter} invites you to join the community “{community}” on Stoa as \
+             {role}.\n\n\
              Accept the invitation here:\n\n{link}\n\n\
              The invitation is for {to}: sign in with this address (an email link to it works, \
              and creates your account if you have none). The link works once, until {} UTC. \
@@ -49,9 +54,10 @@ pub fn institution_invitation(
     expires_at: Timestamp,
 ) -> Mail {
     Mail {
-        subject: format!("Invitation to administer {institution} on Stoa"),
+        subject: "Invitation to administer an institution on Stoa".to_owned(),
         body: format!(
-            "Hello,\n\n{inviter} invites you to become an admin of {institution} on Stoa: \
+            "Hello,\n\n{inviter} invites you to become an admin of the institution \
+             “{institution}” on Stoa: \
              admins manage its details and see the billing of the communities it pays for.\n\n\
              Accept the invitation here:\n\n{link}\n\n\
              The invitation is for {to}: sign in with this address (an email link to it works, \
@@ -136,6 +142,8 @@ mod tests {
             at,
         );
         assert!(mail.body.contains("for ada@example.org"));
+        assert_eq!(mail.subject, "Invitation to join a community on Stoa");
+        assert!(mail.body.contains("the community “Ocean Lab”"));
         assert!(mail.body.contains("as admin"));
         assert!(mail.body.contains("1 January 1970 00:00"));
     }

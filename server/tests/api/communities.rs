@@ -313,7 +313,13 @@ on_both!(
         let (status, body) = invite(&app, &owner, "inv-lab", &invitee_email, "admin").await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body[0]["outcome"], "invited");
-        let mail = mail_to(&app, &invitee_email, "Invitation to join Test community", 0).await;
+        let mail = mail_to(
+            &app,
+            &invitee_email,
+            "Invitation to join a community on Stoa",
+            0,
+        )
+        .await;
         assert!(mail.contains("as admin"), "{mail}");
         let token = invitation_token(&mail);
         {

@@ -64,7 +64,7 @@ on_both!(institution_admins_are_invited_whatever_the_address, |app| {
     let mail = mail_to(
         &app,
         &known.email,
-        "Invitation to administer University of Invitations",
+        "Invitation to administer an institution on Stoa",
         0,
     )
     .await;
