@@ -201,6 +201,11 @@ async fn mail_limits_hold_at_their_exact_boundaries(app: TestApp) {
         message(&body).starts_with("Stoa has reached its limit"),
         "{body}"
     );
+    assert_eq!(
+        pending_jobs(&app).await,
+        3,
+        "only the 3 that fitted are queued"
+    );
 
     // Counted on mail actually sent: one revoked before the worker ran is never sent and no
     // longer counts, so one more fits.
