@@ -39,4 +39,7 @@ if [ "$want_test" = 1 ]; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "$pkg" >/dev/null
     else sudo apt-get update -qq && sudo apt-get install -y -qq "$pkg" >/dev/null; fi
   done
+  # PostgreSQL for the integration and browser tests: installed, started, or given a test
+  # role, as needed (scripts/test.sh asks again and uses the answer).
+  scripts/postgres.sh >/dev/null
 fi

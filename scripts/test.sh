@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests (SQLite and PostgreSQL), then the browser
-# tests. Expects `make build` to have run (the Makefile's `test` target does it).
+# tests, then the log-hygiene scan of every server log the suite produced. Expects `make
+# build` to have run (the Makefile's `test` target does it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pg_url=${STOA_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-if ! pg_isready -q -d "$pg_url" 2>/dev/null; then
-  if [ "$(id -u)" = 0 ] && [ -d /etc/postgresql ] && command -v pg_ctlcluster >/dev/null; then
-    echo "==> starting PostgreSQL"
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
-    for _ in $(seq 50); do pg_isready -q -d "$pg_url" && break; sleep 0.2; done
-  fi
-fi
-if ! pg_isready -q -d "$pg_url" 2>/dev/null; then
-  echo "PostgreSQL is not reachable at $pg_url: start it or set STOA_TEST_POSTGRES_URL (see README)." >&2
-  exit 1
-fi
+# The set-up scripts' own tests (simulated fresh machine, two peer runs at once).
+scripts/test-scripts.sh >/dev/null
 
-echo "==> starting the test peers (OpenID provider, mail catcher)"
-eval "$(scripts/peers.sh start)"
+# PostgreSQL: the server named by STOA_TEST_POSTGRES_URL, or the local one, installed,
+# started and given a test role when missing (scripts/postgres.sh explains the choices).
+# Assigned first, then eval'd: `eval "$(…)"` would ignore a failure of the script.
+pg_env=$(scripts/postgres.sh)
+eval "$pg_env"
+
+# This run's log folder: every server the tests start writes its whole log here, checked
+# at the end. One folder per run, so a run (or a warm CI cache) never sees another's logs.
+export STOA_TEST_LOG_DIR="$PWD/target/test-logs/$(date -u +%Y%m%dT%H%M%SZ)-$$"
+mkdir -p "$STOA_TEST_LOG_DIR"
+# Runs older than a week go.
+find target/test-logs -mindepth 1 -maxdepth 1 -type d -mtime +7 -exec rm -rf {} + 2>/dev/null || true
+
+echo "==> starting the test peers (OpenID provider, mail catcher) on free ports"
+peers_env=$(scripts/peers.sh start)
+eval "$peers_env"
 trap 'scripts/peers.sh stop' EXIT
+echo "$peers_env" | sed 's/^export /    /'
 
 echo "==> Rust tests (unit, store and integration; SQLite and PostgreSQL)"
 # One test at a time: each integration test starts a whole Stoa server, and Leptos keeps
@@ -30,3 +36,11 @@ cargo test --workspace --exclude stoa_frontend -- --test-threads=1
 
 echo "==> browser tests (Playwright + Chromium)"
 node --test --test-concurrency=1 end2end/tests/
+
+echo "==> log hygiene: no address, token, session id or secret in any server log of this run"
+# Every mail maildev received: the tokens in their links are what the logs must not hold.
+node -e 'fetch(process.argv[1]).then((r) => r.text()).then((t) => process.stdout.write(t))' \
+  "$STOA_TEST_MAILDEV_URL/api/email" >"$STOA_TEST_LOG_DIR/mail.json"
+STOA_TEST_LOG_EXPECT=api,cli,e2e \
+  cargo test -p stoa_server --test log_hygiene -- --ignored --test-threads=1
+echo "    logs of this run: $STOA_TEST_LOG_DIR"

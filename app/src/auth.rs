@@ -30,6 +30,10 @@ pub fn sign_in_error_message(code: &str) -> Option<&'static str> {
         "denied" => "Sign-in was cancelled at the provider.",
         "failed" => "The sign-in provider could not confirm who you are. Please try again.",
         "identity_taken" => "That identity is already linked to another Stoa account.",
+        "email_in_use" => {
+            "A Stoa account with this email address exists already. Sign in with an email link \
+             (or as you did before), then link this provider on your account page."
+        }
         "internal" => "Something went wrong on our side. Please try again.",
         _ => return None,
     })

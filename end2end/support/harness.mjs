@@ -1,6 +1,6 @@
 // Starts the real stoa server and a Chromium for one test file.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,24 @@ async function freePort() {
       srv.close(() => resolvePort(port));
     });
   });
+}
+
+/**
+ * The run's log folder (`STOA_TEST_LOG_DIR`, set by scripts/test.sh; else
+ * target/test-logs/adhoc). Every `stoa` these tests start logs there in full, and the secrets
+ * the harness hands it are listed there, for the log-hygiene scan after the suite
+ * (server/tests/log_hygiene.rs).
+ */
+function logDir() {
+  const dir = process.env.STOA_TEST_LOG_DIR || join(root, 'target', 'test-logs', 'adhoc');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+let started = 0;
+
+/** Records a value the logs must never contain. */
+function rememberSecret(value) {
+  if (value) appendFileSync(join(logDir(), `secrets-e2e-${process.pid}.txt`), `${value}\n`);
 }
 
 /** The test peers' addresses (set by `scripts/peers.sh start`, which `make test` runs). */
@@ -61,9 +79,12 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
     });
     if (reg.status !== 201) throw new Error(`client registration failed: ${reg.status}`);
     const client = await reg.json();
+    rememberSecret(client.client_secret);
     const config = join(dir, 'stoa.toml');
     writeFileSync(config, `[[oidc_providers]]\nid = "test"\ndisplay_name = "Test University"\n`
-      + `issuer_url = "${issuer}"\nclient_id = "${client.client_id}"\n`);
+      + `issuer_url = "${issuer}"\nclient_id = "${client.client_id}"\n`
+      // The test provider reports verified addresses it derives from the login.
+      + 'trust_email = true\n');
     Object.assign(extra, { STOA_CONFIG: config, STOA_OIDC_TEST_CLIENT_SECRET: client.client_secret, STOA_SMTP_URL: smtp });
   }
   const env = {
@@ -75,16 +96,31 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
     STOA_SITE_ROOT: join(root, 'target', 'site'),
     STOA_LOG_FORMAT: 'json',
     STOA_SHUTDOWN_TIMEOUT_SECS: '5',
+    // Everything Stoa's own crates log, for the log-hygiene scan (the tests read only the
+    // startup line).
+    // Same filter as the in-process test servers (server/tests/api/helpers.rs).
+    STOA_LOG_FILTER: 'debug,stoa_server=trace,stoa_app=trace,stoa_auth=trace,stoa_db=trace,'
+      + 'hyper=info,hyper_util=info,h2=info,rustls=info',
   };
-  execFileSync(bin, ['seed', '--demo'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  delete env.RUST_LOG; // it would override STOA_LOG_FILTER
+  const logFile = join(logDir(), `e2e-${process.pid}-${++started}.log`);
+  const seeded = spawnSync(bin, ['seed', '--demo'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  appendFileSync(logFile, seeded.stderr ?? '');
+  if (seeded.status !== 0) throw new Error(`stoa seed --demo failed (${seeded.status ?? seeded.error}):\n${seeded.stderr}`);
   const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const logs = [];
+  child.stderr.on('data', (chunk) => appendFileSync(logFile, chunk));
   const url = await new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`stoa did not start in 20 s:\n${logs.join('')}`)), 20_000);
     child.stderr.setEncoding('utf8');
+    // Chunks end anywhere, also inside a line (the debug-level log is long): only whole
+    // lines are parsed.
+    let partial = '';
     child.stderr.on('data', (chunk) => {
       logs.push(chunk);
-      for (const line of chunk.split('\n')) {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      for (const line of lines) {
         if (!line.startsWith('{')) continue;
         const event = JSON.parse(line);
         if (event.address) {
@@ -109,12 +145,33 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
 
 /** Launches headless Chromium with the flags this sandbox needs. */
 export async function launchBrowser() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: chromiumPath(),
     headless: process.env.E2E_HEADED !== '1',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+  // Every cookie the browser held (Stoa's session ids among them) is a value the logs must
+  // not contain: listed for the log-hygiene scan when a context or the browser closes.
+  const rememberCookies = async (context) => {
+    for (const cookie of await context.cookies().catch(() => [])) rememberSecret(cookie.value);
+  };
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => {
+    const context = await newContext(...args);
+    const close = context.close.bind(context);
+    context.close = async (...a) => {
+      await rememberCookies(context);
+      return close(...a);
+    };
+    return context;
+  };
+  const closeBrowser = browser.close.bind(browser);
+  browser.close = async (...a) => {
+    for (const context of browser.contexts()) await rememberCookies(context);
+    return closeBrowser(...a);
+  };
+  return browser;
 }
 
 /**

@@ -25,6 +25,12 @@ async function mailTo(to, subject) {
   throw new Error(`no mail "${subject}" arrived`);
 }
 
+/** A 1×1 PNG. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGMAAQAABQABDQottAAAAABJRU5ErkJggg==',
+  'base64',
+);
+
 const hydrated = (page) => page.waitForSelector('[data-hydrated="true"]', { timeout: 15_000 });
 
 for (const database of ['sqlite', 'postgres']) {
@@ -74,6 +80,39 @@ async function scenario(stoa) {
   assert.equal(await owner.getByTestId('my-role').innerText(), 'owner');
   await owner.getByTestId('member-count').waitFor();
   assert.equal(await owner.getByTestId('member-count').innerText(), '1');
+
+  // A logo is uploaded to Stoa (a plain form: it works with JavaScript and without) and
+  // shown from Stoa's origin; a file that is not an image is refused with the reason.
+  await owner.getByRole('link', { name: 'Settings' }).click();
+  await owner.getByRole('heading', { name: 'Logo' }).waitFor();
+  await owner.setInputFiles('#logo', { name: 'logo.png', mimeType: 'image/png', buffer: PNG });
+  await owner.getByRole('button', { name: 'Upload logo' }).click();
+  await owner.waitForURL(`${stoa.url}/communities/${slug}/settings`);
+  await hydrated(owner);
+  const logoSrc = await owner.getByTestId('community-logo').getAttribute('src');
+  assert.match(logoSrc, new RegExp(`^/communities/${slug}/logo\\?v=[0-9a-f]{16}$`));
+  assert.equal(await owner.getByTestId('community-logo').evaluate((img) => img.naturalWidth), 1);
+  const noScriptContext = await browser.newContext({
+    javaScriptEnabled: false,
+    storageState: await ownerContext.storageState(),
+  });
+  const noScript = await noScriptContext.newPage();
+  await noScript.goto(`${stoa.url}/communities/${slug}/settings`);
+  await noScript.setInputFiles('#logo', {
+    name: 'logo.png', mimeType: 'image/png', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'),
+  });
+  await noScript.getByRole('button', { name: 'Upload logo' }).click();
+  await noScript.getByRole('heading', { name: 'The logo was not changed' }).waitFor();
+  assert.match(await noScript.locator('[data-error-for="logo"]').innerText(), /not a PNG, JPEG, WebP or GIF image/);
+  await noScript.getByRole('link', { name: 'Back to the settings' }).click();
+  await noScript.getByRole('button', { name: 'Remove the logo' }).click();
+  await noScript.waitForURL(`${stoa.url}/communities/${slug}/settings`);
+  assert.equal(await noScript.getByTestId('community-logo').count(), 0);
+  await noScript.setInputFiles('#logo', { name: 'logo.png', mimeType: 'image/png', buffer: PNG });
+  await noScript.getByRole('button', { name: 'Upload logo' }).click();
+  await noScript.waitForURL(`${stoa.url}/communities/${slug}/settings`);
+  assert.equal(await noScript.getByTestId('community-logo').getAttribute('src'), logoSrc);
+  await noScriptContext.close();
 
   // Invite by email.
   await owner.getByRole('link', { name: 'Invitations' }).click();

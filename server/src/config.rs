@@ -33,6 +33,11 @@ const KEYS: &[&str] = &[
     "mail_per_account_per_day",
     "mail_per_day",
     "invitation_resend_cooldown_mins",
+    "trusted_proxies",
+    "proxy_header",
+    "rate_limit_per_minute",
+    "oidc_metadata_ttl_secs",
+    "communities_per_account_per_day",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
@@ -56,6 +61,18 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per event (production log pipelines).
     Json,
+}
+
+/// Which header a trusted reverse proxy records the client address in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, …` (nginx, HAProxy, Traefik, Caddy, most load
+    /// balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
 }
 
 /// Stoa's configuration. Defaults suit a developer laptop.
@@ -97,6 +114,9 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     /// Sender of Stoa's mail. Default `Stoa <no-reply@stoa.localhost>`.
     pub mail_from: String,
+    /// New communities one account may sign up in any 24 hours; more are refused with a
+    /// message (so Stoa cannot be used to mint communities for sending invitations). Default 3.
+    pub communities_per_account_per_day: i64,
     /// OpenID Connect providers people can sign in with, in the order shown (config file
     /// only: `[[oidc_providers]]`). Secrets: `STOA_OIDC_<ID>_CLIENT_SECRET`, or
     /// `client_secret_file`.
@@ -116,6 +136,29 @@ pub struct Settings {
     /// Minutes before the same invitation may be sent again. Default 10.
     /// `STOA_INVITATION_RESEND_COOLDOWN_MINS`.
     pub invitation_resend_cooldown_mins: i64,
+    /// Reverse proxies (addresses or CIDR blocks, e.g. `["10.0.0.0/8", "127.0.0.1"]`) whose
+    /// [`Settings::proxy_header`] is believed. The client address (rate limits) is the
+    /// TCP peer's, unless the peer is listed here: then it is the rightmost address in the
+    /// header that is not a listed proxy. Default empty: headers are ignored, so nobody can
+    /// claim another address by sending one. In the file an array; in the environment a
+    /// comma-separated list, `STOA_TRUSTED_PROXIES="10.0.0.0/8, 127.0.0.1"`.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// The header the trusted proxies write: `x-forwarded-for` (default) or `forwarded`.
+    /// Only the one the proxy sets (appends to) is safe; a header it passes through
+    /// untouched is whatever the client wrote.
+    pub proxy_header: ProxyHeader,
+    /// Requests per minute one client (an IPv4 address or an IPv6 /64) may make to each
+    /// class of unauthenticated endpoint (starting a sign-in, finishing one), counted in
+    /// the database so the limit holds across processes. Over it: 429 with `Retry-After`.
+    /// Default 30. Raise it when many people share one address (a campus NAT without
+    /// [`Settings::trusted_proxies`]).
+    pub rate_limit_per_minute: u32,
+    /// How long the providers' discovery documents and keys are reused before they are
+    /// fetched again. An ID token signed with a key Stoa has not seen fetches the keys
+    /// anew at once (at most once a minute), so rotation does not wait for this. Default
+    /// 3600.
+    pub oidc_metadata_ttl_secs: u64,
 }
 
 /// One OpenID Connect provider.
@@ -139,6 +182,33 @@ pub struct OidcProviderSettings {
     /// Scopes to ask for. Default `openid email profile`.
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
+    /// Believe the verified email addresses this provider asserts: a sign-in whose address
+    /// belongs to an existing account signs in to that account, and new accounts get the
+    /// address. Only for providers that really verify addresses (an institution's own,
+    /// CILogon). Default false: the address is shown on the identity but links nothing;
+    /// when it belongs to an existing account the sign-in is refused with a message telling
+    /// the person to sign in as before and link the provider on the account page.
+    #[serde(default)]
+    pub trust_email: bool,
+}
+
+/// A list, or one string of comma-separated items (what an environment variable holds).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        OneOrMany::Many(items) => items,
+    })
 }
 
 fn default_scopes() -> Vec<String> {
@@ -162,11 +232,16 @@ impl Default for Settings {
             session_absolute_timeout_hours: 30 * 24,
             smtp_url: None,
             mail_from: "Stoa <no-reply@stoa.localhost>".into(),
+            communities_per_account_per_day: 3,
             oidc_providers: Vec::new(),
             mail_per_community_per_day: defaults.mail_per_community_per_day,
             mail_per_account_per_day: defaults.mail_per_account_per_day,
             mail_per_day: defaults.mail_per_day,
             invitation_resend_cooldown_mins: defaults.resend_cooldown.num_minutes(),
+            trusted_proxies: Vec::new(),
+            proxy_header: ProxyHeader::XForwardedFor,
+            rate_limit_per_minute: 30,
+            oidc_metadata_ttl_secs: 3600,
         }
     }
 }
@@ -316,9 +391,8 @@ impl Settings {
                 "database_max_connections must be at least 1".into(),
             ));
         }
-        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://"))
-            || url::Url::parse(&self.public_url).is_err()
-        {
+        let public_url = url::Url::parse(&self.public_url);
+        if !public_url.is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
             return Err(ConfigError::Invalid(format!(
                 "public_url must be an http:// or https:// URL (got {:?})",
                 self.public_url
@@ -337,6 +411,16 @@ impl Settings {
                     redact_url(url)
                 )));
             }
+        } else if self.is_https() {
+            // Without SMTP, sign-in and invitation links go to the log: whoever reads the
+            // logs could sign in as anyone. Acceptable on a developer's machine only.
+            return Err(ConfigError::Invalid(format!(
+                "smtp_url is not set, but public_url ({}) is https://: without SMTP, sign-in \
+                 and invitation links are written to the log, which is for local development \
+                 only. Set smtp_url (STOA_SMTP_URL or STOA_SMTP_URL_FILE), e.g. \
+                 smtp://user:password@mail.example.org:587?tls=required",
+                self.public_url
+            )));
         } else {
             warnings.push(
                 "smtp_url is not set: sign-in links are written to the server log instead of being \
@@ -363,6 +447,17 @@ impl Settings {
                 "invitation_resend_cooldown_mins must be between 0 and 10080 (got {})",
                 self.invitation_resend_cooldown_mins
             )));
+        }
+        self.trusted_proxy_nets()?;
+        if self.rate_limit_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "rate_limit_per_minute must be at least 1".into(),
+            ));
+        }
+        if self.communities_per_account_per_day < 1 {
+            return Err(ConfigError::Invalid(
+                "communities_per_account_per_day must be at least 1".into(),
+            ));
         }
         if self.session_idle_timeout_mins == 0 || self.session_absolute_timeout_hours == 0 {
             return Err(ConfigError::Invalid(
@@ -432,12 +527,32 @@ impl Settings {
             mail_per_account_per_day: self.mail_per_account_per_day,
             mail_per_day: self.mail_per_day,
             resend_cooldown: chrono::TimeDelta::minutes(self.invitation_resend_cooldown_mins),
+            communities_per_account_per_day: self.communities_per_account_per_day,
         }
     }
 
     /// True when Stoa is reached over https (secure cookies, HSTS).
     pub fn is_https(&self) -> bool {
-        self.public_url.starts_with("https://")
+        url::Url::parse(&self.public_url).is_ok_and(|u| u.scheme() == "https")
+    }
+
+    /// [`Settings::trusted_proxies`] parsed; a plain address is a one-address block.
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "trusted_proxies: {entry:?} is not an IP address or CIDR block \
+                             (like 10.0.0.0/8 or 2001:db8::/32)"
+                        ))
+                    })
+            })
+            .collect()
     }
 
     /// The database URL with any password replaced, safe to print.
@@ -528,6 +643,22 @@ mod tests {
         assert!(err.to_string().contains("listen"), "{err}");
         let err = Settings::load_from(None, env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("database_url"), "{err}");
+        let err = Settings::load_from(None, env(&[("STOA_COMMUNITIES_PER_ACCOUNT_PER_DAY", "0")]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("communities_per_account_per_day"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn community_cap_is_configurable() {
+        let default = Settings::load_from(None, env(&[])).unwrap().settings;
+        assert_eq!(default.limits().communities_per_account_per_day, 3);
+        let set = Settings::load_from(None, env(&[("STOA_COMMUNITIES_PER_ACCOUNT_PER_DAY", "7")]))
+            .unwrap();
+        assert!(set.warnings.iter().all(|w| !w.contains("COMMUNITIES")));
+        assert_eq!(set.settings.limits().communities_per_account_per_day, 7);
     }
 
     #[test]
@@ -593,6 +724,60 @@ mod tests {
             err.to_string().contains("invitation_resend_cooldown_mins"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn edge_settings_parse_and_are_checked() {
+        let loaded = Settings::load_from(
+            None,
+            env(&[
+                (
+                    "STOA_TRUSTED_PROXIES",
+                    "10.0.0.0/8, 127.0.0.1,2001:db8::/32",
+                ),
+                ("STOA_PROXY_HEADER", "forwarded"),
+                ("STOA_RATE_LIMIT_PER_MINUTE", "100"),
+                ("STOA_OIDC_METADATA_TTL_SECS", "60"),
+            ]),
+        )
+        .unwrap();
+        let s = &loaded.settings;
+        assert_eq!(s.trusted_proxy_nets().unwrap().len(), 3);
+        assert_eq!(s.proxy_header, ProxyHeader::Forwarded);
+        assert_eq!(
+            (s.rate_limit_per_minute, s.oidc_metadata_ttl_secs),
+            (100, 60)
+        );
+        assert!(
+            !loaded.warnings.iter().any(|w| w.contains("STOA_")),
+            "the new variables are known: {:?}",
+            loaded.warnings
+        );
+        let err =
+            Settings::load_from(None, env(&[("STOA_TRUSTED_PROXIES", "10.0.0.0/33")])).unwrap_err();
+        assert!(err.to_string().contains("trusted_proxies"), "{err}");
+        let err =
+            Settings::load_from(None, env(&[("STOA_RATE_LIMIT_PER_MINUTE", "0")])).unwrap_err();
+        assert!(err.to_string().contains("rate_limit_per_minute"), "{err}");
+        let dir = std::env::temp_dir().join(format!("stoa-proxies-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("stoa.toml");
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.1\", \"fd00::/8\"]\n").unwrap();
+        let loaded = Settings::load_from(Some(&file), env(&[])).unwrap();
+        assert_eq!(loaded.settings.trusted_proxy_nets().unwrap().len(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let defaults = Settings::default();
+        assert!(defaults.trusted_proxies.is_empty());
+        assert_eq!(defaults.proxy_header, ProxyHeader::XForwardedFor);
+    }
+
+    #[test]
+    fn https_needs_smtp() {
+        let https = ("STOA_PUBLIC_URL", "https://stoa.example.org");
+        let err = Settings::load_from(None, env(&[https])).unwrap_err();
+        assert!(err.to_string().contains("smtp_url is not set"), "{err}");
+        let ok = Settings::load_from(None, env(&[https, ("STOA_SMTP_URL", "smtp://relay:25")]));
+        assert!(ok.is_ok());
     }
 
     #[test]

@@ -9,8 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-
-use crate::startup::AppState;
+use stoa_db::Db;
 
 /// How long the readiness check waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -21,11 +20,13 @@ pub async fn healthz() -> Response {
 }
 
 /// 200 when the database answers and its migrations match this binary; 503 otherwise.
-pub async fn readyz(State(state): State<AppState>) -> Response {
-    let backend = state.db.backend();
+/// Takes only the store (`State<Db>`, through the app state's `FromRef`), so this module
+/// does not depend on the router that mounts it.
+pub async fn readyz(State(db): State<Db>) -> Response {
+    let backend = db.backend();
     let check = async {
-        state.db.ping().await?;
-        state.db.migration_status().await
+        db.ping().await?;
+        db.migration_status().await
     };
     let (status, body) = match tokio::time::timeout(READY_TIMEOUT, check).await {
         Ok(Ok(migrations)) if migrations.is_current() => (

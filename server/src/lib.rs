@@ -3,9 +3,13 @@
 //! in-process on `127.0.0.1:0`.
 
 pub mod auth;
+pub mod body_limit;
+pub mod client_ip;
 pub mod config;
 pub mod health;
+pub mod logos;
 pub mod middleware;
+pub mod rate_limit;
 pub mod seed;
 pub mod startup;
 pub mod telemetry;

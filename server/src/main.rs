@@ -171,6 +171,23 @@ async fn run(
                 "shutdown_timeout_secs    = {}",
                 settings.shutdown_timeout_secs
             );
+            println!(
+                "trusted_proxies          = {}",
+                settings.trusted_proxies.join(", ")
+            );
+            println!("proxy_header             = {:?}", settings.proxy_header);
+            println!(
+                "rate_limit_per_minute    = {}",
+                settings.rate_limit_per_minute
+            );
+            println!(
+                "oidc_metadata_ttl_secs   = {}",
+                settings.oidc_metadata_ttl_secs
+            );
+            println!(
+                "communities_per_account_per_day = {}",
+                settings.communities_per_account_per_day
+            );
             for warning in &warnings {
                 println!("warning: {warning}");
             }

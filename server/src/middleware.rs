@@ -1,12 +1,18 @@
 //! The response policy every request goes through: request id, CSP nonce, security headers,
 //! and error pages that show the request id without internals.
+//!
+//! The request id and the static headers come from tower-http layers (see [`layers`] and
+//! `startup::router`); what stays hand-written is what differs per response: the CSP with
+//! this response's nonce, and the error page.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use axum::middleware::Next;
 use base64::Engine;
 use rand::RngCore;
+use stoa_app::escape_html;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The id of this request, also sent back as `x-request-id` and recorded on every log line.
 #[derive(Debug, Clone)]
@@ -34,19 +40,53 @@ pub struct PolicyConfig {
 /// Header carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// Gives the request an id and a nonce, then sets the security headers on the response and
-/// renders the error page where asked. An id sent by the client is ignored: ids are ours, so
-/// logs cannot be forged or made to collide.
+/// First of the request-id layers (then tower-http's `SetRequestIdLayer` with a UUID and
+/// `PropagateRequestIdLayer`, see `startup::router`): drops an id the client sent. Ids are
+/// ours, so logs cannot be forged or made to collide; `SetRequestId` keeps an existing one.
+pub async fn drop_client_request_id(mut req: Request) -> Request {
+    req.headers_mut().remove(REQUEST_ID_HEADER);
+    req
+}
+
+/// Headers every response carries, whatever made it (handlers, timeouts, panics).
+pub fn static_header_layers(hsts: bool) -> [SetResponseHeaderLayer<Option<HeaderValue>>; 5] {
+    let set = |name: HeaderName, value: Option<&'static str>| {
+        SetResponseHeaderLayer::overriding(name, value.map(HeaderValue::from_static))
+    };
+    [
+        set(header::X_CONTENT_TYPE_OPTIONS, Some("nosniff")),
+        set(
+            header::REFERRER_POLICY,
+            Some("strict-origin-when-cross-origin"),
+        ),
+        set(header::X_FRAME_OPTIONS, Some("DENY")),
+        set(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            Some("same-origin"),
+        ),
+        // `None` leaves the header out (plain http: HSTS would be ignored, or pin a test
+        // host to https).
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts.then_some("max-age=31536000"),
+        ),
+    ]
+}
+
+/// Gives the request its nonce (and the id the request-id layer set, as an extension for
+/// the render), then sets the CSP on HTML responses and renders the error page where asked.
 pub async fn response_policy(
     State(config): State<PolicyConfig>,
     mut req: Request,
     next: Next,
 ) -> Response<Body> {
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
     let nonce = new_nonce();
-    let id_value = HeaderValue::from_str(&id).expect("a UUID is a valid header value");
-    req.headers_mut()
-        .insert(REQUEST_ID_HEADER, id_value.clone());
     req.extensions_mut().insert(RequestId(id.clone()));
     req.extensions_mut().insert(CspNonce(nonce.clone()));
 
@@ -63,30 +103,9 @@ pub async fn response_policy(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let headers = res.headers_mut();
-    headers.insert(REQUEST_ID_HEADER, id_value);
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
-    if config.hsts {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        );
-    }
     if is_html {
         let csp = content_security_policy(&nonce, &config.form_action_origins);
-        headers.insert(
+        res.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_str(&csp).expect("the policy is ASCII"),
         );
@@ -106,7 +125,7 @@ pub fn content_security_policy(nonce: &str, form_action_origins: &[String]) -> S
     }
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' https: data:; font-src 'self'; connect-src 'self'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
 }
@@ -137,8 +156,22 @@ pub fn error_page(status: StatusCode, request_id: &str) -> Response<Body> {
             "An error on our side stopped this page. It has been logged.",
         ),
     };
+    message_page(status, title, text, request_id)
+}
+
+/// A standalone HTML page for `status` with a title and a message (both escaped).
+pub fn message_page(
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    request_id: &str,
+) -> Response<Body> {
     let code = status.as_u16();
-    let id = escape_html(request_id);
+    let (title, text, id) = (
+        escape_html(title),
+        escape_html(text),
+        escape_html(request_id),
+    );
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -148,7 +181,7 @@ pub fn error_page(status: StatusCode, request_id: &str) -> Response<Body> {
          <main id=\"main\" class=\"mx-auto max-w-xl px-4 py-16\">\
          <p class=\"text-sm font-semibold text-teal-700\">{code}</p>\
          <h1 class=\"mt-2 text-3xl font-bold\">{title}</h1>\
-         <p class=\"mt-4\">{text}</p>\
+         <p class=\"mt-4\" data-testid=\"error-message\">{text}</p>\
          <p class=\"mt-4 text-sm\">If it keeps happening, contact support and quote request id \
          <code data-testid=\"request-id\">{id}</code>.</p>\
          <p class=\"mt-6\"><a class=\"underline\" href=\"/\">Back to the home page</a></p>\
@@ -160,22 +193,6 @@ pub fn error_page(status: StatusCode, request_id: &str) -> Response<Body> {
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::from(body))
         .expect("static parts are valid")
-}
-
-/// Escapes the five HTML-significant characters.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
-    out
 }
 
 /// Turns a panic in a handler into a logged 500 with the error page.
@@ -211,14 +228,6 @@ mod tests {
         assert!(
             a.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
-    }
-
-    #[test]
-    fn escapes_html() {
-        assert_eq!(
-            escape_html("<script>\"x\"&'y'</script>"),
-            "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;"
         );
     }
 }

@@ -21,16 +21,20 @@ use stoa_db::{Clock, Db, PoolSettings};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::auth::csrf::CsrfConfig;
+use crate::client_ip::ProxyConfig;
 use crate::config::Settings;
 use crate::health;
 use crate::middleware::{
-    CspNonce, PolicyConfig, REQUEST_ID_HEADER, RequestId, panic_response, response_policy,
+    CspNonce, PolicyConfig, REQUEST_ID_HEADER, RequestId, drop_client_request_id, panic_response,
+    response_policy, static_header_layers,
 };
+use crate::rate_limit::RateLimiter;
 
 /// What handlers can reach.
 #[derive(Clone, FromRef)]
@@ -87,7 +91,8 @@ impl Application {
             auth.mailer().clone(),
             &settings.public_url,
         );
-        let router = router(settings, db.clone(), auth);
+        let limiter = RateLimiter::new(db.clone(), clock.clone(), settings.rate_limit_per_minute);
+        let router = router(settings, db.clone(), auth, limiter)?;
         Ok(Self {
             listener,
             router,
@@ -174,6 +179,7 @@ pub fn build_auth(settings: &Settings, db: Db, clock: Clock) -> anyhow::Result<A
                 .clone()
                 .unwrap_or_else(|| SecretString::from("")),
             scopes: p.scopes.clone(),
+            trust_email: p.trust_email,
         })
         .collect();
     let auth_settings = AuthSettings {
@@ -181,6 +187,10 @@ pub fn build_auth(settings: &Settings, db: Db, clock: Clock) -> anyhow::Result<A
         session_absolute: chrono::TimeDelta::hours(
             i64::try_from(settings.session_absolute_timeout_hours).unwrap_or(i64::MAX / 3600),
         ),
+        session_idle: chrono::TimeDelta::minutes(
+            i64::try_from(settings.session_idle_timeout_mins).unwrap_or(i64::MAX / 60),
+        ),
+        oidc_metadata_ttl: Duration::from_secs(settings.oidc_metadata_ttl_secs),
     };
     Auth::new(db, clock, mailer, providers, auth_settings)
         .map_err(|e| anyhow::anyhow!("sign-in: {}", e.log_detail()))
@@ -215,6 +225,9 @@ async fn housekeeping(db: Db, clock: Clock) {
         };
         if let Err(err) = purged.await {
             tracing::warn!(error = %stoa_db::error_chain(&err), "cannot purge expired sign-in state");
+        }
+        if let Err(err) = RateLimiter::purge(&db, &clock).await {
+            tracing::warn!(error = %stoa_db::error_chain(&err), "cannot purge old rate-limit counters");
         }
     }
 }
@@ -252,13 +265,23 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 }
 
 /// The whole HTTP application.
-pub fn router(settings: &Settings, db: Db, auth: Auth) -> Router {
+pub fn router(
+    settings: &Settings,
+    db: Db,
+    auth: Auth,
+    limiter: RateLimiter,
+) -> anyhow::Result<Router> {
     let state = AppState {
         leptos_options: leptos_options(settings),
         db,
         auth,
     };
     let routes = generate_route_list(App);
+    let logos = crate::logos::LogoState {
+        db: state.db.clone(),
+        auth: state.auth.clone(),
+        limits: settings.limits(),
+    };
     let context = {
         let db = state.db.clone();
         let auth = state.auth.clone();
@@ -293,11 +316,18 @@ pub fn router(settings: &Settings, db: Db, auth: Auth) -> Router {
     };
     let sessions = crate::auth::session::layer(&state.db, settings);
     let auth = state.auth.clone();
+    let proxies = ProxyConfig {
+        trusted: settings.trusted_proxy_nets()?.into(),
+        header: settings.proxy_header,
+    };
+    let body_limits = std::sync::Arc::new(crate::body_limit::limits());
+    let request_id = axum::http::HeaderName::from_static(REQUEST_ID_HEADER);
 
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .merge(crate::auth::routes::router(state.auth.clone()))
+        .merge(crate::auth::routes::router(state.auth.clone(), &limiter))
+        .merge(crate::logos::router(logos))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -308,15 +338,39 @@ pub fn router(settings: &Settings, db: Db, auth: Auth) -> Router {
         .with_state(state)
         // Each `layer` wraps what is above it, so the last one is outermost: the policy sees
         // every response, including those the inner layers make up (timeouts, panics), and
-        // CSRF refuses a cross-site request before any session is loaded.
+        // CSRF refuses a cross-site request before any session is loaded or body read.
         .layer(axum::middleware::from_fn_with_state(
             auth,
             crate::auth::current_user,
         ))
         .layer(sessions)
+        // Body limits are decided per route in `body_limit::limits`; axum's blanket 2 MB
+        // default for extractors would otherwise cap a route given more.
+        .layer(axum::middleware::from_fn_with_state(
+            body_limits,
+            crate::body_limit::limit_body,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(
             csrf,
             crate::auth::csrf::csrf,
+        ))
+        // Unauthenticated pages and server functions that Leptos mounts (the others have
+        // the limiter as a route layer, in `auth::routes`): the sign-in link page and the
+        // server function it checks the link with.
+        .layer(axum::middleware::from_fn_with_state(
+            limiter.paths(&[
+                ("/signin/link", crate::auth::routes::SIGN_IN_FINISH),
+                (
+                    "/api/account/check_link",
+                    crate::auth::routes::SIGN_IN_FINISH,
+                ),
+            ]),
+            crate::rate_limit::limit_paths,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            proxies,
+            crate::client_ip::client_ip,
         ))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -340,9 +394,16 @@ pub fn router(settings: &Settings, db: Db, auth: Auth) -> Router {
                 .on_failure(()),
         )
         .layer(axum::middleware::from_fn_with_state(
-            policy,
+            policy.clone(),
             response_policy,
-        ))
+        ));
+    for layer in static_header_layers(policy.hsts) {
+        router = router.layer(layer);
+    }
+    Ok(router
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_client_request_id)))
 }
 
 /// The span every log line of a request is recorded in. The path only: query strings can

@@ -98,7 +98,7 @@ impl Worker {
                     let retry_at = (job.attempts < MAX_ATTEMPTS)
                         .then(|| now + TimeDelta::minutes(1i64 << job.attempts.clamp(0, 10)));
                     // SMTP errors quote the server's answer, which may name the recipient.
-                    let error = redact_addresses(&format!("{err:#}"));
+                    let error = stoa_auth::mail::redact_addresses(&format!("{err:#}"));
                     tracing::warn!(
                         job.id = job.id,
                         job.kind = job.kind,
@@ -289,35 +289,5 @@ impl Worker {
         }
         tx.commit().await?;
         Ok((noticed.len(), ended.len()))
-    }
-}
-
-/// Replaces every word that looks like an email address with `<address>`: errors are logged
-/// and stored, addresses must not be.
-fn redact_addresses(text: &str) -> String {
-    text.split_inclusive(char::is_whitespace)
-        .map(|word| {
-            let bare = word.trim_end();
-            if bare.contains('@') {
-                format!("<address>{}", &word[bare.len()..])
-            } else {
-                word.to_owned()
-            }
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn addresses_are_redacted_from_errors() {
-        assert_eq!(
-            super::redact_addresses("550 5.1.1 <ada@example.org>: Recipient rejected\nnext"),
-            "550 5.1.1 <address> Recipient rejected\nnext"
-        );
-        assert_eq!(
-            super::redact_addresses("connection refused"),
-            "connection refused"
-        );
     }
 }

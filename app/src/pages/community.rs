@@ -54,7 +54,7 @@ pub fn CommunityFrame(children: Children) -> impl IntoView {
                     view! {
                         <Title text=c.name.clone() />
                         <header class="flex items-center gap-4">
-                            {c.logo_url.clone().filter(|u| u.starts_with("https://")).map(|src| view! { <img src=src alt="" class="h-12 w-12 rounded object-cover" /> })}
+                            {c.logo.clone().map(|src| view! { <img src=src alt="" width="48" height="48" class="h-12 w-12 rounded object-cover" data-testid="community-logo" /> })}
                             <div>
                                 <h1 class="text-2xl font-bold tracking-tight" data-testid="community-name">{c.name.clone()}</h1>
                                 <p class="text-sm text-slate-600 dark:text-slate-400">
@@ -203,12 +203,6 @@ where
             <FieldError value field="website" />
         </div>
         <div>
-            <label for="logo_url" class=LABEL>"Logo URL"</label>
-            <input id="logo_url" name="logo_url" type="url" maxlength="300" class=INPUT placeholder="https://…/logo.png" value=get(|c| c.logo_url.clone().unwrap_or_default()) />
-            <p class=HINT>"An https address of a square image."</p>
-            <FieldError value field="logo_url" />
-        </div>
-        <div>
             <label for="join_policy" class=LABEL>"How people join"</label>
             <select id="join_policy" name="join_policy" class=INPUT>
                 {JoinPolicy::ALL.iter().map(|p| view! { <option value=p.as_str() selected=policy == *p>{p.label()}</option> }).collect_view()}
@@ -224,7 +218,6 @@ const COMMUNITY_FIELDS: &[&str] = &[
     "description",
     "field",
     "website",
-    "logo_url",
     "join_policy",
     "institution",
     "legal_name",
@@ -293,6 +286,8 @@ pub fn CommunitySettingsPage() -> impl IntoView {
     view! {
         {guarded(community, move |c: CommunityView| {
             let slug = c.slug.to_string();
+            let logo = c.logo.clone();
+            let logo_slug = slug.clone();
             view! {
                 <h2 class="text-lg font-semibold">"Settings"</h2>
                 <ActionForm action=update attr:class="mt-4 max-w-xl space-y-4">
@@ -302,8 +297,35 @@ pub fn CommunitySettingsPage() -> impl IntoView {
                     <Saved value text="Saved." />
                     <FormError value fields=COMMUNITY_FIELDS />
                 </ActionForm>
+                <LogoForms slug=logo_slug logo />
             }.into_any()
         })}
+    }
+}
+
+/// The logo: upload (or replace) and remove. Plain multipart forms posted to the server's
+/// logo routes, so they work with and without JavaScript; the server answers with a redirect
+/// back here, or with a page that says why the logo was refused.
+#[component]
+fn LogoForms(slug: String, logo: Option<String>) -> impl IntoView {
+    let upload = format!("/communities/{slug}/logo");
+    let remove = format!("/communities/{slug}/logo/remove");
+    view! {
+        <section id="logo-settings" class="mt-10 max-w-xl space-y-3" aria-labelledby="logo-heading">
+            <h3 id="logo-heading" class="text-base font-semibold">"Logo"</h3>
+            {logo.clone().map(|src| view! { <img src=src alt="The current logo" width="48" height="48" class="h-12 w-12 rounded object-cover" /> })}
+            <form method="post" action=upload enctype="multipart/form-data" class="space-y-2" data-testid="logo-form">
+                <label for="logo" class=LABEL>{if logo.is_some() { "Replace the logo" } else { "Upload a logo" }}</label>
+                <input id="logo" name="logo" type="file" required accept="image/png,image/jpeg,image/webp,image/gif" class=INPUT />
+                <p class=HINT>"A square PNG, JPEG, WebP or GIF image, at most 256 KiB and 1024×1024 pixels. It is served from Stoa, so no other site learns who visits."</p>
+                <button type="submit" class=BUTTON>"Upload logo"</button>
+            </form>
+            {logo.map(|_| view! {
+                <form method="post" action=remove>
+                    <button type="submit" class=BUTTON>"Remove the logo"</button>
+                </form>
+            })}
+        </section>
     }
 }
 

@@ -20,7 +20,6 @@ pub async fn create_community(
     description: String,
     field: String,
     website: String,
-    logo_url: String,
     join_policy: String,
     institution: String,
     legal_name: String,
@@ -32,7 +31,6 @@ pub async fn create_community(
             description,
             field,
             website,
-            logo_url,
             join_policy,
         };
         let paying = InstitutionChoice {
@@ -75,7 +73,6 @@ pub async fn update_community(
     description: String,
     field: String,
     website: String,
-    logo_url: String,
     join_policy: String,
 ) -> Result<(), AppError> {
     crate::ssr::write(async |ctx, tx| {
@@ -84,7 +81,6 @@ pub async fn update_community(
             description,
             field,
             website,
-            logo_url,
             join_policy,
         };
         stoa_domain::communities::update(ctx, tx, &slug, &form).await

@@ -1,5 +1,6 @@
-//! Server functions, one module per resource. Each is thin: check the policy (through
-//! `crate::access`), validate, call `stoa_db`, record the audit entry, map the error.
+//! Server functions, one module per resource. Each is thin: it gathers its arguments, calls
+//! one domain service (`stoa_domain`, which checks the policy, validates, writes and records
+//! the audit entry) through `crate::ssr::read` or `crate::ssr::write`, and maps the error.
 
 pub mod account;
 pub mod audit;

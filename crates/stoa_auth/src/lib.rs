@@ -22,10 +22,20 @@ pub use oidc::{Oidc, ProviderConfig};
 pub const MAGIC_LINK_TTL: TimeDelta = TimeDelta::minutes(15);
 /// How long someone has to finish signing in at a provider.
 pub const OIDC_ATTEMPT_TTL: TimeDelta = TimeDelta::minutes(10);
-/// Links per address per [`RATE_WINDOW`].
-pub const LINKS_PER_ADDRESS: i64 = 3;
-/// Links per requester (client address) per [`RATE_WINDOW`].
-pub const LINKS_PER_REQUESTER: i64 = 10;
+/// Links for one address asked for by one client per [`RATE_WINDOW`]. Counted per pair, so a
+/// stranger asking for someone's links uses up the stranger's allowance, not the person's.
+pub const LINKS_PER_ADDRESS_AND_CLIENT: i64 = 3;
+/// Links one client (an IPv4 address or an IPv6 /64) may ask for, for any addresses, per
+/// [`RATE_WINDOW`]: one client cannot make Stoa mail many people.
+pub const LINKS_PER_CLIENT: i64 = 10;
+/// Links for one address, from all clients together, per [`RATE_WINDOW`]. Generous on
+/// purpose: it exists only so that many clients together (a botnet, or one attacker with
+/// many IPv6 networks) cannot make Stoa flood one mailbox, which would also ruin Stoa's
+/// standing with mail providers. Reaching it takes requests from at least
+/// `LINKS_PER_ADDRESS / LINKS_PER_ADDRESS_AND_CLIENT` (7) distinct networks within the
+/// window, and it lifts when the window passes; a stranger with one network cannot lock
+/// anybody out.
+pub const LINKS_PER_ADDRESS: i64 = 20;
 /// The rate-limit window.
 pub const RATE_WINDOW: TimeDelta = TimeDelta::minutes(15);
 
@@ -54,6 +64,14 @@ pub enum AuthError {
     /// The identity belongs to another account.
     #[error("That identity is already linked to another Stoa account.")]
     IdentityTaken,
+    /// A provider that is not trusted for email addresses asserted the address of an
+    /// existing account: signing in would hand that account to whoever controls the
+    /// provider's claim, so the person proves the address first and links explicitly.
+    #[error(
+        "A Stoa account with this email address exists already. Sign in with an email link \
+         (or as you did before), then link this provider on your account page."
+    )]
+    EmailInUse,
     /// Configuration is unusable.
     #[error("Sign-in is misconfigured.")]
     Config(String),
@@ -70,7 +88,8 @@ impl AuthError {
     pub fn log_detail(&self) -> String {
         match self {
             AuthError::Provider(detail) | AuthError::Config(detail) => detail.clone(),
-            AuthError::Mail(e) => stoa_db::error_chain(e),
+            // SMTP errors quote the recipient.
+            AuthError::Mail(e) => mail::redact_addresses(&stoa_db::error_chain(e)),
             AuthError::Db(e) => stoa_db::error_chain(e),
             other => format!("{other:?}"),
         }
@@ -101,6 +120,10 @@ pub struct AuthSettings {
     pub public_url: String,
     /// Sessions older than this are signed out however active.
     pub session_absolute: TimeDelta,
+    /// Sessions not seen for this long are signed out.
+    pub session_idle: TimeDelta,
+    /// How long providers' discovery metadata and keys are reused.
+    pub oidc_metadata_ttl: std::time::Duration,
 }
 
 /// The sign-in service. Cheap to clone.
@@ -131,7 +154,7 @@ impl Auth {
             "{}/auth/callback",
             settings.public_url.trim_end_matches('/')
         );
-        let oidc = Oidc::new(providers, &callback)?;
+        let oidc = Oidc::new(providers, &callback, settings.oidc_metadata_ttl)?;
         Ok(Auth {
             inner: Arc::new(Inner {
                 db,
@@ -247,8 +270,15 @@ impl Auth {
             provider: &attempt.provider,
             email: verified.email.as_deref(),
         };
+        // `verified.email` is only set when the token says the address is verified.
+        let email_trusted = provider.trust_email;
         let account = self
-            .sign_in_identity(&identity, &verified.name, attempt.link_account_id)
+            .sign_in_identity(
+                &identity,
+                &verified.name,
+                email_trusted,
+                attempt.link_account_id,
+            )
             .await?;
         Ok(SignedIn {
             account,
@@ -257,10 +287,18 @@ impl Auth {
     }
 
     /// Finds or creates the account for an identity (or links it to `link_to`).
+    ///
+    /// `email_trusted`: the identity's (verified) address may be believed, so it links to an
+    /// account with that address and becomes a new account's address. True for email links
+    /// (using one proves the mailbox) and for providers configured with `trust_email`. An
+    /// untrusted provider's address is kept on the identity only: it never selects an
+    /// account, and a new account gets no address, so a provider that asserts addresses
+    /// it did not check cannot be used to take over, or pre-claim, someone's account.
     async fn sign_in_identity(
         &self,
         identity: &NewIdentity<'_>,
         name: &str,
+        email_trusted: bool,
         link_to: Option<AccountId>,
     ) -> Result<Account, AuthError> {
         let now = self.inner.clock.now();
@@ -282,14 +320,20 @@ impl Auth {
                 target
             }
             (None, None) => {
-                // A verified address already on an account means the same person: link.
                 let by_email = match identity.email {
                     Some(email) => accounts::find_by_email(conn.reborrow(), email).await?,
                     None => None,
                 };
                 let id = match by_email {
-                    Some(account) => account.id,
-                    None => accounts::create(conn.reborrow(), name, identity.email, now).await?,
+                    // A trusted, verified address already on an account: the same person.
+                    Some(account) if email_trusted => account.id,
+                    // Refused rather than a second account with the same person's address:
+                    // the person signs in as before and links this provider explicitly.
+                    Some(_) => return Err(AuthError::EmailInUse),
+                    None => {
+                        let email = identity.email.filter(|_| email_trusted);
+                        accounts::create(conn.reborrow(), name, email, now).await?
+                    }
                 };
                 accounts::add_identity(conn.reborrow(), id, identity, now).await?;
                 id
@@ -300,8 +344,10 @@ impl Auth {
         Ok(account)
     }
 
-    /// Sends a single-use sign-in link to `email`. `requester` identifies the client
-    /// (its address) for rate limiting; only its hash is stored.
+    /// Sends a single-use sign-in link to `email`. `requester` identifies the client (its
+    /// rate-limit key: the IPv4 address or IPv6 /64) for rate limiting; only its hash is
+    /// stored. Limits: per (address, client), per client, and a generous one per address
+    /// (see the constants).
     pub async fn request_magic_link(
         &self,
         email: &str,
@@ -315,9 +361,12 @@ impl Auth {
         let token_hash = hash_token(&token);
         let next = safe_next(next);
         let mut tx = self.inner.db.begin().await?;
-        let (by_email, by_requester) =
+        let recent =
             auth_db::recent_magic_links(tx.conn(), &email, &requester, now - RATE_WINDOW).await?;
-        if by_email >= LINKS_PER_ADDRESS || by_requester >= LINKS_PER_REQUESTER {
+        if recent.pair >= LINKS_PER_ADDRESS_AND_CLIENT
+            || recent.requester >= LINKS_PER_CLIENT
+            || recent.email >= LINKS_PER_ADDRESS
+        {
             return Err(AuthError::RateLimited);
         }
         let link = NewMagicLink {
@@ -379,20 +428,25 @@ impl Auth {
             email: Some(&email),
         };
         let name = email.split('@').next().unwrap_or(&email).to_owned();
-        let account = self.sign_in_identity(&identity, &name, None).await?;
+        // Using the link proves the mailbox: the address is trusted.
+        let account = self.sign_in_identity(&identity, &name, true, None).await?;
         Ok(SignedIn { account, next })
     }
 
     /// The account a session belongs to, if the session is still valid: the account exists,
-    /// was not signed out everywhere since, and the session is younger than the absolute
-    /// lifetime.
+    /// was not signed out everywhere since, the session is younger than the absolute
+    /// lifetime and was last seen within the idle timeout.
     pub async fn session_account(
         &self,
         account: AccountId,
         epoch: i64,
         signed_in_at: Timestamp,
+        last_seen_at: Timestamp,
     ) -> Result<Option<Account>, AuthError> {
-        if signed_in_at + self.inner.settings.session_absolute <= self.inner.clock.now() {
+        let now = self.inner.clock.now();
+        if signed_in_at + self.inner.settings.session_absolute <= now
+            || last_seen_at + self.inner.settings.session_idle <= now
+        {
             return Ok(None);
         }
         let mut conn = self.inner.db.read().await?;

@@ -87,3 +87,35 @@ impl Mailer {
         }
     }
 }
+
+/// Replaces every word that looks like an email address with `<address>`. SMTP errors quote
+/// the recipient (`550 5.1.1 <ada@example.org>: Recipient rejected`), and errors are logged
+/// and stored, addresses must not be. The one redaction used for every mail error: sign-in
+/// links here and the background worker's mail.
+pub fn redact_addresses(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let bare = word.trim_end();
+            if bare.contains('@') {
+                format!("<address>{}", &word[bare.len()..])
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn addresses_are_redacted_from_errors() {
+        assert_eq!(
+            super::redact_addresses("550 5.1.1 <ada@example.org>: Recipient rejected\nnext"),
+            "550 5.1.1 <address> Recipient rejected\nnext"
+        );
+        assert_eq!(
+            super::redact_addresses("connection refused"),
+            "connection refused"
+        );
+    }
+}

@@ -1,10 +1,14 @@
 //! OpenID Connect relying party: authorization code flow with PKCE.
 
-use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use openidconnect::core::{CoreClient, CoreJsonWebKeySet, CoreProviderMetadata, CoreResponseType};
 use openidconnect::{
-    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope,
+    AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
+    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -36,6 +40,10 @@ pub struct ProviderConfig {
     pub client_secret: SecretString,
     /// Scopes, `openid` included.
     pub scopes: Vec<String>,
+    /// Whether a verified email this provider asserts may link to an existing account with
+    /// that address (and be recorded as the account's address). Only for providers that
+    /// really verify addresses; off by default.
+    pub trust_email: bool,
 }
 
 /// What the provider vouched for.
@@ -58,10 +66,8 @@ pub fn verify_id_token(
     verifier: &openidconnect::core::CoreIdTokenVerifier<'_>,
     id_token: &openidconnect::core::CoreIdToken,
     nonce: &str,
-) -> Result<VerifiedIdentity, String> {
-    let claims = id_token
-        .claims(verifier, &Nonce::new(nonce.to_owned()))
-        .map_err(|e| stoa_db::error_chain(&e))?;
+) -> Result<VerifiedIdentity, ClaimsVerificationError> {
+    let claims = id_token.claims(verifier, &Nonce::new(nonce.to_owned()))?;
     let email = claims
         .email()
         .filter(|_| claims.email_verified() == Some(true))
@@ -93,17 +99,39 @@ pub struct Begin {
     pub pkce_verifier: String,
 }
 
-/// The providers, with an HTTP client that never follows redirects (SSRF).
+/// How often, at most, a provider's keys are fetched again because an ID token named a key
+/// the cached set does not have. Rotation needs one refetch; the limit stops forged tokens
+/// with made-up key ids from turning Stoa into a tool for hammering the provider.
+pub const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The providers, with an HTTP client that never follows redirects (SSRF), and their
+/// discovered metadata (keys included), cached per provider.
 #[derive(Debug, Clone)]
 pub struct Oidc {
     providers: Vec<ProviderConfig>,
     redirect_url: RedirectUrl,
     http: openidconnect::reqwest::Client,
+    metadata_ttl: Duration,
+    cache: Arc<Mutex<HashMap<String, Cached>>>,
+}
+
+/// A provider's metadata and keys as last fetched.
+#[derive(Debug, Clone)]
+struct Cached {
+    metadata: CoreProviderMetadata,
+    fetched_at: Instant,
+    /// When the keys were last fetched again for an unknown key id.
+    keys_refetched_at: Option<Instant>,
 }
 
 impl Oidc {
-    /// `redirect_url` is Stoa's callback (`<public_url>/auth/callback`).
-    pub fn new(providers: Vec<ProviderConfig>, redirect_url: &str) -> Result<Oidc, AuthError> {
+    /// `redirect_url` is Stoa's callback (`<public_url>/auth/callback`); discovery metadata
+    /// and keys are reused for `metadata_ttl`.
+    pub fn new(
+        providers: Vec<ProviderConfig>,
+        redirect_url: &str,
+        metadata_ttl: Duration,
+    ) -> Result<Oidc, AuthError> {
         let redirect_url = RedirectUrl::new(redirect_url.to_owned())
             .map_err(|e| AuthError::Config(format!("callback URL: {e}")))?;
         let http = openidconnect::reqwest::Client::builder()
@@ -115,6 +143,8 @@ impl Oidc {
             providers,
             redirect_url,
             http,
+            metadata_ttl,
+            cache: Arc::default(),
         })
     }
 
@@ -131,13 +161,28 @@ impl Oidc {
             .ok_or(AuthError::UnknownProvider)
     }
 
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
+        // A panic while holding the lock cannot leave the map half-written (every write is
+        // one insert), so a poisoned lock is still usable.
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The provider's metadata and keys: from the cache while younger than the TTL, else
+    /// discovered again (two requests: the discovery document and the key set). Without the
+    /// cache every sign-in start, which anyone may trigger, cost the provider two requests.
+    /// Concurrent misses may both discover; that is harmless and only happens once per TTL.
     async fn metadata(&self, provider: &ProviderConfig) -> Result<CoreProviderMetadata, AuthError> {
+        if let Some(cached) = self.cache().get(&provider.id)
+            && cached.fetched_at.elapsed() < self.metadata_ttl
+        {
+            return Ok(cached.metadata.clone());
+        }
         let issuer = IssuerUrl::new(provider.issuer_url.clone())
             .map_err(|e| AuthError::Config(format!("issuer of {}: {e}", provider.id)))?;
-        // Discovered on every flow: providers rotate keys (and a restarted test provider has
-        // new ones), and sign-ins are rare enough that the two requests do not matter. The
-        // crate refuses metadata whose issuer differs from the configured one.
-        CoreProviderMetadata::discover_async(issuer, &self.http)
+        // The crate refuses metadata whose issuer differs from the configured one.
+        let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
             .await
             .map_err(|e| {
                 AuthError::Provider(format!(
@@ -145,26 +190,73 @@ impl Oidc {
                     provider.id,
                     stoa_db::error_chain(&e)
                 ))
-            })
+            })?;
+        self.cache().insert(
+            provider.id.clone(),
+            Cached {
+                metadata: metadata.clone(),
+                fetched_at: Instant::now(),
+                keys_refetched_at: None,
+            },
+        );
+        Ok(metadata)
     }
 
-    /// A client for `provider`, from freshly discovered metadata.
-    async fn client(&self, provider: &ProviderConfig) -> Result<Client, AuthError> {
-        let metadata = self.metadata(provider).await?;
-        Ok(CoreClient::from_provider_metadata(
+    /// Fetches the provider's keys again after an ID token named a key id the cached set
+    /// lacks (the provider rotated its keys), at most once per [`KEY_REFETCH_INTERVAL`].
+    /// `None` when a refetch happened too recently.
+    async fn refetch_keys(
+        &self,
+        provider: &ProviderConfig,
+        metadata: &CoreProviderMetadata,
+    ) -> Result<Option<CoreProviderMetadata>, AuthError> {
+        {
+            let mut cache = self.cache();
+            let Some(cached) = cache.get_mut(&provider.id) else {
+                return Ok(None);
+            };
+            if cached
+                .keys_refetched_at
+                .is_some_and(|at| at.elapsed() < KEY_REFETCH_INTERVAL)
+            {
+                return Ok(None);
+            }
+            // Claimed before the request, so concurrent callers do not all fetch.
+            cached.keys_refetched_at = Some(Instant::now());
+        }
+        let keys = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.http)
+            .await
+            .map_err(|e| {
+                AuthError::Provider(format!(
+                    "fetching the keys of {} failed: {}",
+                    provider.id,
+                    stoa_db::error_chain(&e)
+                ))
+            })?;
+        let refreshed = metadata.clone().set_jwks(keys);
+        if let Some(cached) = self.cache().get_mut(&provider.id) {
+            cached.metadata = refreshed.clone();
+        }
+        tracing::info!(provider = %provider.id, "provider keys fetched again for an unknown key id");
+        Ok(Some(refreshed))
+    }
+
+    /// A client for `provider` from its metadata.
+    fn client(&self, provider: &ProviderConfig, metadata: CoreProviderMetadata) -> Client {
+        CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(provider.client_id.clone()),
             Some(ClientSecret::new(
                 provider.client_secret.expose_secret().to_owned(),
             )),
         )
-        .set_redirect_uri(self.redirect_url.clone()))
+        .set_redirect_uri(self.redirect_url.clone())
     }
 
     /// Builds the authorization request.
     pub async fn begin(&self, provider_id: &str) -> Result<Begin, AuthError> {
         let provider = self.provider(provider_id)?;
-        let client = self.client(provider).await?;
+        let client = self.client(provider, self.metadata(provider).await?);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
             .authorize_url(
@@ -195,7 +287,8 @@ impl Oidc {
         pkce_verifier: &str,
     ) -> Result<VerifiedIdentity, AuthError> {
         let provider = self.provider(provider_id)?;
-        let client = self.client(provider).await?;
+        let metadata = self.metadata(provider).await?;
+        let client = self.client(provider, metadata.clone());
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| {
@@ -213,8 +306,31 @@ impl Oidc {
             })?;
         let id_token = openidconnect::TokenResponse::id_token(&token)
             .ok_or_else(|| AuthError::Provider(format!("{} returned no ID token", provider.id)))?;
-        verify_id_token(&client.id_token_verifier(), id_token, nonce)
-            .map_err(|e| AuthError::Provider(format!("ID token from {} refused: {e}", provider.id)))
+        let refused = |e: ClaimsVerificationError| {
+            AuthError::Provider(format!(
+                "ID token from {} refused: {}",
+                provider.id,
+                stoa_db::error_chain(&e)
+            ))
+        };
+        match verify_id_token(&client.id_token_verifier(), id_token, nonce) {
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => {
+                // Signed with a key the cached set lacks: the provider may have rotated.
+                let Some(refreshed) = self.refetch_keys(provider, &metadata).await? else {
+                    return Err(AuthError::Provider(format!(
+                        "ID token from {} names an unknown key, and its keys were fetched again \
+                         less than {} s ago",
+                        provider.id,
+                        KEY_REFETCH_INTERVAL.as_secs()
+                    )));
+                };
+                let client = self.client(provider, refreshed);
+                verify_id_token(&client.id_token_verifier(), id_token, nonce).map_err(refused)
+            }
+            other => other.map_err(refused),
+        }
     }
 }
 

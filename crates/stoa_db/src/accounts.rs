@@ -157,25 +157,41 @@ pub enum UnlinkOutcome {
 }
 
 /// Removes an identity unless it is the account's last one. Run it in a write transaction.
+///
+/// Counting and deleting in two statements let two concurrent unlinks of an account's last
+/// two identities both see "2" and both delete, leaving no way to sign in. Here the delete
+/// is one conditional statement, and it runs after the account's row is locked: on
+/// PostgreSQL (READ COMMITTED) a statement's subquery reads the snapshot taken when the
+/// statement starts, so without the lock both deletes would still count the other's row.
+/// With it, the second transaction waits for the first to commit and its statement then
+/// counts one identity. SQLite's single writer serialises the two anyway.
 pub async fn unlink_identity(
     mut conn: Conn<'_>,
     account: AccountId,
     identity_id: i64,
 ) -> Result<UnlinkOutcome, DbError> {
-    const COUNT: &str = "SELECT COUNT(*) FROM identities WHERE account_id = $1";
-    const DELETE: &str = "DELETE FROM identities WHERE id = $1 AND account_id = $2";
-    let count: i64 =
-        on!(conn.reborrow(), c => sqlx::query_scalar(COUNT).bind(account).fetch_one(c).await)?;
-    let owned: Option<i64> = on!(conn.reborrow(), c => sqlx::query_scalar("SELECT id FROM identities WHERE id = $1 AND account_id = $2")
+    const LOCK: &str = "UPDATE accounts SET session_epoch = session_epoch WHERE id = $1";
+    const DELETE: &str = "DELETE FROM identities WHERE id = $1 AND account_id = $2 \
+         AND (SELECT COUNT(*) FROM identities WHERE account_id = $2) > 1";
+    const OWNED: &str = "SELECT id FROM identities WHERE id = $1 AND account_id = $2";
+    on!(conn.reborrow(), c => sqlx::query(LOCK).bind(account).execute(c).await.map(|_| ()))?;
+    let removed = on!(conn.reborrow(), c => sqlx::query(DELETE)
+        .bind(identity_id)
+        .bind(account)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if removed == 1 {
+        return Ok(UnlinkOutcome::Removed);
+    }
+    // Nothing deleted: tell "not yours" from "your last one".
+    let owned: Option<i64> = on!(conn, c => sqlx::query_scalar(OWNED)
         .bind(identity_id).bind(account).fetch_optional(c).await)?;
-    if owned.is_none() {
-        return Ok(UnlinkOutcome::NotFound);
-    }
-    if count <= 1 {
-        return Ok(UnlinkOutcome::LastIdentity);
-    }
-    on!(conn, c => sqlx::query(DELETE).bind(identity_id).bind(account).execute(c).await.map(|_| ()))?;
-    Ok(UnlinkOutcome::Removed)
+    Ok(if owned.is_some() {
+        UnlinkOutcome::LastIdentity
+    } else {
+        UnlinkOutcome::NotFound
+    })
 }
 
 /// Sets the display name.

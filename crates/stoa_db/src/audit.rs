@@ -1,5 +1,7 @@
 //! The audit log: append-only (database triggers refuse UPDATE and DELETE on both engines).
 
+use stoa_model::Slug;
+
 use crate::accounts::AccountId;
 use crate::communities::{CommunityId, like_pattern};
 use crate::{Conn, DbError, Timestamp, on};
@@ -35,7 +37,7 @@ pub struct Record {
     /// Who (name at the time).
     pub actor_name: String,
     /// Community concerned, by slug (if it still exists).
-    pub community_slug: Option<String>,
+    pub community_slug: Option<Slug>,
     /// Institution concerned.
     pub institution_id: Option<i64>,
     /// Action name.

@@ -100,18 +100,36 @@ pub async fn insert_magic_link(conn: Conn<'_>, link: &NewMagicLink<'_>) -> Resul
     Ok(())
 }
 
-/// How many links were requested for `email` and by `requester` since `since`.
+/// Recent sign-in link requests, for the rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecentLinks {
+    /// For this address from this requester.
+    pub pair: i64,
+    /// By this requester, for any address.
+    pub requester: i64,
+    /// For this address, from anyone.
+    pub email: i64,
+}
+
+/// How many links were requested since `since`: for `email` by `requester`, by
+/// `requester` for any address, and for `email` by anyone.
 pub async fn recent_magic_links(
     mut conn: Conn<'_>,
     email: &str,
     requester: &str,
     since: Timestamp,
-) -> Result<(i64, i64), DbError> {
+) -> Result<RecentLinks, DbError> {
+    let pair = on!(conn.reborrow(), c => sqlx::query_scalar("SELECT COUNT(*) FROM magic_links WHERE email = $1 AND requester = $2 AND created_at > $3")
+        .bind(email).bind(requester).bind(since).fetch_one(c).await)?;
     let by_email = on!(conn.reborrow(), c => sqlx::query_scalar("SELECT COUNT(*) FROM magic_links WHERE email = $1 AND created_at > $2")
         .bind(email).bind(since).fetch_one(c).await)?;
     let by_requester = on!(conn, c => sqlx::query_scalar("SELECT COUNT(*) FROM magic_links WHERE requester = $1 AND created_at > $2")
         .bind(requester).bind(since).fetch_one(c).await)?;
-    Ok((by_email, by_requester))
+    Ok(RecentLinks {
+        pair,
+        requester: by_requester,
+        email: by_email,
+    })
 }
 
 /// Marks the link used and returns `(email, next_path)`, if it exists, is unused and has

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use stoa_model::{JoinPolicy, Slug};
 
+use crate::accounts::AccountId;
 use crate::{Conn, DbError, Page, Timestamp, on};
 
 /// Primary key of a community.
@@ -65,9 +66,20 @@ pub async fn insert(
     new: &NewCommunity<'_>,
     now: Timestamp,
 ) -> Result<CommunityId, DbError> {
+    insert_as(conn, new, None, now).await
+}
+
+/// Inserts a community signed up by `creator` (counted by [`created_since`]);
+/// [`DbError::Conflict`] when the slug is taken.
+pub async fn insert_as(
+    conn: Conn<'_>,
+    new: &NewCommunity<'_>,
+    creator: Option<AccountId>,
+    now: Timestamp,
+) -> Result<CommunityId, DbError> {
     const SQL: &str = "INSERT INTO communities (slug, name, description, field, website, logo_url, \
-         institution_id, join_policy, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id";
+         institution_id, join_policy, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
     let id = on!(conn, c => sqlx::query_scalar(SQL)
         .bind(new.slug)
         .bind(new.name)
@@ -77,10 +89,39 @@ pub async fn insert(
         .bind(new.logo_url)
         .bind(new.institution_id)
         .bind(new.join_policy)
+        .bind(creator)
         .bind(now)
         .fetch_one(c)
         .await)?;
     Ok(CommunityId(id))
+}
+
+/// When `creator` signed up communities after `since`: the oldest first, at most `limit`.
+/// To enforce a cap, call [`lock_creator`] first in the same write transaction.
+pub async fn created_since(
+    conn: Conn<'_>,
+    creator: AccountId,
+    since: Timestamp,
+    limit: i64,
+) -> Result<Vec<Timestamp>, DbError> {
+    const SQL: &str = "SELECT created_at FROM communities WHERE created_by = $1 AND created_at > $2 \
+         ORDER BY created_at LIMIT $3";
+    Ok(
+        on!(conn, c => sqlx::query_scalar(SQL).bind(creator).bind(since).bind(limit).fetch_all(c).await)?,
+    )
+}
+
+/// Locks `creator`'s account row until the transaction ends (PostgreSQL; SQLite's single
+/// writer serialises already), so two sign-ups by one person at the same moment cannot both
+/// see "one more is allowed".
+pub async fn lock_creator(conn: Conn<'_>, creator: AccountId) -> Result<(), DbError> {
+    if let Conn::Postgres(c) = conn {
+        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+            .bind(creator)
+            .fetch_optional(c)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The community with this id.

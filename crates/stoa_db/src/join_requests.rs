@@ -1,5 +1,7 @@
 //! Requests to join a community that takes them.
 
+use stoa_model::{Email, JoinRequestStatus};
+
 use crate::accounts::AccountId;
 use crate::communities::CommunityId;
 use crate::{Conn, DbError, Timestamp, on};
@@ -16,11 +18,11 @@ pub struct JoinRequest {
     /// Their display name.
     pub name: String,
     /// Their address, if known.
-    pub email: Option<String>,
+    pub email: Option<Email>,
     /// What they wrote.
     pub message: String,
-    /// `pending`, `approved` or `denied`.
-    pub status: String,
+    /// Where it stands.
+    pub status: JoinRequestStatus,
     /// When.
     pub created_at: Timestamp,
 }
@@ -70,23 +72,32 @@ pub async fn pending(
     Ok(on!(conn, c => sqlx::query_as(&sql).bind(community).bind(limit).fetch_all(c).await)?)
 }
 
-/// Decides a pending request and returns it; `None` when it is not pending (decided
-/// already, or not of this community).
+/// Decides a pending request (`status`: approved or denied) and returns it; `None` when it
+/// was decided already; [`DbError::NotFound`] when `community` has no request `id` (another
+/// community's request is as unknown here as one that does not exist: a 404, not "decided
+/// already").
 pub async fn decide(
     mut conn: Conn<'_>,
     community: CommunityId,
     id: i64,
-    approve: bool,
+    status: JoinRequestStatus,
     by: AccountId,
     now: Timestamp,
 ) -> Result<Option<JoinRequest>, DbError> {
     const SQL: &str = "UPDATE join_requests SET status = $3, decided_at = $4, decided_by = $5 \
          WHERE id = $1 AND community_id = $2 AND status = 'pending'";
-    let status = if approve { "approved" } else { "denied" };
     let rows = on!(conn.reborrow(), c => sqlx::query(SQL).bind(id).bind(community).bind(status).bind(now).bind(by)
         .execute(c).await.map(|r| r.rows_affected()))?;
     if rows == 0 {
-        return Ok(None);
+        const EXISTS: &str =
+            "SELECT COUNT(*) FROM join_requests WHERE id = $1 AND community_id = $2";
+        let n: i64 =
+            on!(conn, c => sqlx::query_scalar(EXISTS).bind(id).bind(community).fetch_one(c).await)?;
+        return if n == 0 {
+            Err(DbError::NotFound)
+        } else {
+            Ok(None)
+        };
     }
     let sql = format!(
         "SELECT {COLUMNS} FROM join_requests r JOIN accounts a ON a.id = r.account_id WHERE r.id = $1"

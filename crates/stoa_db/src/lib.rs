@@ -10,9 +10,11 @@ pub mod institutions;
 pub mod invitations;
 pub mod jobs;
 pub mod join_requests;
+pub mod logos;
 pub mod mail_counts;
 pub mod memberships;
 mod pool;
+pub mod rate_limits;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;

@@ -3,7 +3,7 @@
 //! Roles are [`Role`]s, stored as text (`owner`, `admin`, `billing`, `member`; a CHECK
 //! constraint keeps them honest).
 
-use stoa_model::{Role, Slug};
+use stoa_model::{Email, Role, Slug};
 
 use crate::accounts::AccountId;
 use crate::communities::{CommunityId, like_pattern};
@@ -17,7 +17,7 @@ pub struct Member {
     /// Display name.
     pub name: String,
     /// Verified address, if any.
-    pub email: Option<String>,
+    pub email: Option<Email>,
     /// Role.
     pub role: Role,
     /// When the membership ends by itself, if ever.

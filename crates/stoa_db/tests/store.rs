@@ -702,18 +702,48 @@ on_both!(one_pending_join_request_per_person, |db| {
     ));
     drop(tx);
     let mut tx = db.begin().await.unwrap();
-    let decided = join_requests::decide(tx.conn(), c, id, true, owner, now)
+    let decided = join_requests::decide(
+        tx.conn(),
+        c,
+        id,
+        stoa_model::JoinRequestStatus::Approved,
+        owner,
+        now,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(decided.status, stoa_model::JoinRequestStatus::Approved);
+    assert!(
+        join_requests::decide(
+            tx.conn(),
+            c,
+            id,
+            stoa_model::JoinRequestStatus::Denied,
+            owner,
+            now
+        )
         .await
         .unwrap()
-        .unwrap();
-    assert_eq!(decided.status, "approved");
-    assert!(
-        join_requests::decide(tx.conn(), c, id, false, owner, now)
-            .await
-            .unwrap()
-            .is_none(),
+        .is_none(),
         "decided once"
     );
+    // Another community's request is unknown here, whatever its state.
+    let elsewhere = communities::insert(tx.conn(), &community("elsewhere", "Elsewhere"), now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        join_requests::decide(
+            tx.conn(),
+            elsewhere,
+            id,
+            stoa_model::JoinRequestStatus::Denied,
+            owner,
+            now
+        )
+        .await,
+        Err(DbError::NotFound)
+    ));
     join_requests::create(tx.conn(), c, asker, "after a decision, again", now)
         .await
         .unwrap();

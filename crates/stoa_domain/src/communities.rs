@@ -1,13 +1,15 @@
 //! Communities: the directory, sign-up, the community page and home, settings, leaving and
 //! asking to join; one's own communities; the staff list.
 
+use stoa_db::accounts::AccountId;
 use stoa_db::communities::{self, NewCommunity};
-use stoa_db::{Conn, DbError, WriteTx, institutions, join_requests, memberships};
+use stoa_db::{Conn, DbError, WriteTx, institutions, join_requests, logos, memberships};
 use stoa_model::community::{
     CommunityForm, CommunityHome, CommunityPage, CommunitySummary, CommunityView, Dashboard,
     InstitutionChoice, MAX_PER_PAGE, MAX_QUERY_CHARS, MyCommunityRow, Paged, StaffCommunityPage,
     StaffCommunityRow,
 };
+use stoa_model::logo::logo_path;
 use stoa_model::validate::{self, Checks};
 use stoa_model::{Action, Invalid, JoinPolicy, Role, Slug};
 
@@ -85,7 +87,6 @@ struct Fields {
     description: String,
     field: String,
     website: Option<String>,
-    logo_url: Option<String>,
     join_policy: JoinPolicy,
 }
 
@@ -97,7 +98,6 @@ impl Fields {
             description: checks.take(validate::text("description", &form.description, 2000)),
             field: checks.take(validate::line("field", "a field", &form.field, 0, 80)),
             website: checks.take(validate::url("website", &form.website, false)),
-            logo_url: checks.take(validate::url("logo_url", &form.logo_url, true)),
             join_policy: checks.take(
                 JoinPolicy::parse(policy)
                     .ok_or_else(|| Invalid::field("join_policy", "Choose how people join.")),
@@ -105,14 +105,21 @@ impl Fields {
         }
     }
 
-    fn as_new<'a>(&'a self, slug: &'a Slug, institution_id: Option<i64>) -> NewCommunity<'a> {
+    /// `logo_url` is the column of the third-party logo URLs that uploads replaced: no longer
+    /// set, kept as it is until it is dropped (expand/contract).
+    fn as_new<'a>(
+        &'a self,
+        slug: &'a Slug,
+        institution_id: Option<i64>,
+        logo_url: Option<&'a str>,
+    ) -> NewCommunity<'a> {
         NewCommunity {
             slug,
             name: &self.name,
             description: &self.description,
             field: &self.field,
             website: self.website.as_deref(),
-            logo_url: self.logo_url.as_deref(),
+            logo_url,
             institution_id,
             join_policy: self.join_policy,
         }
@@ -128,6 +135,7 @@ pub async fn create(
     paying: &InstitutionChoice,
 ) -> Result<Slug> {
     let me = access::signed_in(ctx, Action::CreateCommunity)?;
+    within_daily_cap(ctx, tx, me.id).await?;
     let mut checks = Checks::default();
     let slug = checks
         .take(Slug::parse(slug).map(Some))
@@ -152,7 +160,8 @@ pub async fn create(
         }
         None => crate::institutions::one_of_mine(tx.conn(), &paying.institution, me.id).await?,
     };
-    let id = match communities::insert(tx.conn(), &f.as_new(&slug, institution_id), ctx.now).await {
+    let new = f.as_new(&slug, institution_id, None);
+    let id = match communities::insert_as(tx.conn(), &new, Some(me.id), ctx.now).await {
         Err(DbError::Conflict) => {
             return Err(DomainError::invalid(
                 "slug",
@@ -165,7 +174,7 @@ pub async fn create(
     let community = communities::by_id(tx.conn(), id).await?;
     let state = serde_json::json!({
         "slug": slug, "name": f.name, "field": f.field, "website": f.website,
-        "logo_url": f.logo_url, "join_policy": f.join_policy, "institution_id": institution_id,
+        "join_policy": f.join_policy, "institution_id": institution_id,
     });
     Audit::by(me, "community.created", &f.name)
         .community(&community)
@@ -178,6 +187,33 @@ pub async fn create(
         .record(tx.conn(), ctx.now)
         .await?;
     Ok(slug)
+}
+
+/// Refuses a sign-up when `account` has signed up
+/// [`crate::limits::Limits::communities_per_account_per_day`]
+/// communities in the last 24 hours (a rolling window: no burst at midnight). The account is
+/// locked first, so two sign-ups at the same moment are counted one after the other.
+async fn within_daily_cap(ctx: &Ctx, tx: &mut WriteTx, account: AccountId) -> Result<()> {
+    communities::lock_creator(tx.conn(), account).await?;
+    let day = chrono::TimeDelta::hours(24);
+    let cap = ctx.limits.communities_per_account_per_day;
+    let made = communities::created_since(tx.conn(), account, ctx.now - day, cap).await?;
+    match made.first() {
+        // The oldest of them leaves the window first; then one more is allowed.
+        Some(oldest) if i64::try_from(made.len()).unwrap_or(i64::MAX) >= cap => {
+            Err(DomainError::invalid("form", over_cap(cap, *oldest + day)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The refusal of a sign-up over the daily cap: how many, and when the next is possible.
+fn over_cap(cap: i64, next: stoa_db::Timestamp) -> String {
+    let next = next.as_datetime().format("%Y-%m-%d at %H:%M UTC");
+    format!(
+        "You have signed up {cap} communities in the last 24 hours, the most one account may. \
+         You can sign up another from {next}; if you need more, ask Stoa's support."
+    )
 }
 
 /// `Checks` needs a default for a field that failed; a slug has none, so the failed slug is
@@ -198,12 +234,14 @@ pub async fn settings(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<Commu
     view_of(ctx, conn, &access).await
 }
 
-async fn view_of(ctx: &Ctx, conn: Conn<'_>, access: &CommunityAccess) -> Result<CommunityView> {
+async fn view_of(ctx: &Ctx, mut conn: Conn<'_>, access: &CommunityAccess) -> Result<CommunityView> {
     let c = &access.community;
     let request_pending = match &ctx.caller {
-        Some(me) if access.role.is_none() => join_requests::pending_of(conn, c.id, me.id)
-            .await?
-            .is_some(),
+        Some(me) if access.role.is_none() => {
+            join_requests::pending_of(conn.reborrow(), c.id, me.id)
+                .await?
+                .is_some()
+        }
         _ => false,
     };
     Ok(CommunityView {
@@ -212,7 +250,9 @@ async fn view_of(ctx: &Ctx, conn: Conn<'_>, access: &CommunityAccess) -> Result<
         description: c.description.clone(),
         field: c.field.clone(),
         website: c.website.clone(),
-        logo_url: c.logo_url.clone(),
+        logo: logos::info(conn.reborrow(), c.id)
+            .await?
+            .map(|l| logo_path(&c.slug, &l.version)),
         join_policy: c.join_policy,
         joined: c.created_at.as_datetime().format("%B %Y").to_string(),
         signed_in: ctx.caller.is_some(),
@@ -255,19 +295,13 @@ pub async fn update(ctx: &Ctx, tx: &mut WriteTx, slug: &str, form: &CommunityFor
     let f = Fields::check(form, &mut checks);
     checks.finish()?;
     let c = &access.community;
-    communities::update(
-        tx.conn(),
-        c.id,
-        &f.as_new(&c.slug, c.institution_id),
-        ctx.now,
-    )
-    .await?;
+    let new = f.as_new(&c.slug, c.institution_id, c.logo_url.as_deref());
+    communities::update(tx.conn(), c.id, &new, ctx.now).await?;
     let changes = Changes::default()
         .field("name", &c.name, &f.name)
         .field("description", &c.description, &f.description)
         .field("field", &c.field, &f.field)
         .field("website", &c.website, &f.website)
-        .field("logo_url", &c.logo_url, &f.logo_url)
         .field("join_policy", &c.join_policy, &f.join_policy);
     if !changes.is_empty() {
         access
@@ -390,6 +424,18 @@ mod tests {
         assert_eq!(check_query("a\u{0}b", 1, 20).unwrap_err().fields(), ["q"]);
         assert_eq!(check_query("", 0, 20).unwrap_err().fields(), ["page"]);
         assert_eq!(check_query("", 1, 51).unwrap_err().fields(), ["per_page"]);
+    }
+
+    #[test]
+    fn the_cap_message_says_when_the_next_is_possible() {
+        let next = crate::start_of(chrono::NaiveDate::from_ymd_opt(2027, 3, 4).unwrap())
+            + chrono::TimeDelta::minutes(6 * 60 + 5);
+        assert_eq!(
+            over_cap(3, next),
+            "You have signed up 3 communities in the last 24 hours, the most one account may. \
+             You can sign up another from 2027-03-04 at 06:05 UTC; if you need more, ask Stoa's \
+             support."
+        );
     }
 
     #[test]

@@ -9,12 +9,16 @@
 //! web layer's server functions gather the context, call one service and map the error.
 
 pub mod access;
+pub mod accounts;
 pub mod audit;
+pub mod audit_log;
 pub mod communities;
 mod error;
 pub mod institutions;
 pub mod invitations;
+pub mod join_requests;
 pub mod limits;
+pub mod logos;
 pub mod mail;
 pub mod members;
 pub mod quota;

@@ -22,6 +22,10 @@ pub struct Limits {
     pub mail_per_day: i64,
     /// How soon the same invitation may be sent again.
     pub resend_cooldown: TimeDelta,
+    /// New communities one account may sign up in any 24 hours (a rolling window). A lab,
+    /// a course and a workshop in one day is generous; more is what someone minting
+    /// communities to send invitations from would need.
+    pub communities_per_account_per_day: i64,
 }
 
 impl Default for Limits {
@@ -31,6 +35,7 @@ impl Default for Limits {
             mail_per_account_per_day: 1000,
             mail_per_day: 10_000,
             resend_cooldown: TimeDelta::minutes(10),
+            communities_per_account_per_day: 3,
         }
     }
 }

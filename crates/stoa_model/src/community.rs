@@ -56,8 +56,8 @@ pub struct CommunityView {
     pub field: String,
     /// Website.
     pub website: Option<String>,
-    /// Logo (https).
-    pub logo_url: Option<String>,
+    /// The path of the community's uploaded logo on Stoa's origin, if it has one.
+    pub logo: Option<String>,
     /// How people join.
     pub join_policy: JoinPolicy,
     /// Month it joined.
@@ -143,8 +143,6 @@ pub struct CommunityForm {
     pub field: String,
     /// Website.
     pub website: String,
-    /// Logo URL.
-    pub logo_url: String,
     /// Join policy (`invite` or `request`).
     pub join_policy: String,
 }

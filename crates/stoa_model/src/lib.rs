@@ -2,9 +2,14 @@
 //! browser): the newtypes that are valid by construction ([`Slug`], [`Email`], [`Role`],
 //! [`JoinPolicy`]), the authorization [`policy`], and the form checks in [`validate`]. No IO.
 
+pub mod account;
+pub mod audit;
 pub mod community;
 pub mod institution;
 pub mod invitation;
+pub mod join_requests;
+pub mod logo;
+pub mod members;
 pub mod policy;
 #[cfg(feature = "sqlx")]
 mod sqlx_text;
@@ -14,6 +19,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use join_requests::JoinRequestStatus;
 pub use policy::{Action, Actor, Decision, Role, Rule, decide};
 
 /// One field's validation message.

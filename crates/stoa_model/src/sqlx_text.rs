@@ -4,7 +4,8 @@
 use sqlx::error::BoxDynError;
 use sqlx::{Decode, Encode, Postgres, Sqlite, Type};
 
-use crate::{Email, JoinPolicy, Role, Slug};
+use crate::logo::LogoType;
+use crate::{Email, JoinPolicy, JoinRequestStatus, Role, Slug};
 
 macro_rules! text_type {
     ($ty:ty, |$s:ident| $parse:expr) => {
@@ -59,6 +60,8 @@ macro_rules! text_type {
 
 text_type!(Role, |s| Role::parse(s));
 text_type!(JoinPolicy, |s| JoinPolicy::parse(s));
+text_type!(JoinRequestStatus, |s| JoinRequestStatus::parse(s));
+text_type!(LogoType, |s| LogoType::parse(s));
 // Stored slugs and addresses were checked when they were written; they are not checked again
 // on the way out, so a rule tightened later (a newly reserved word) never makes an existing
 // row unreadable.

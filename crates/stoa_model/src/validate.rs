@@ -225,6 +225,22 @@ pub fn country(value: &str) -> Result<String, Invalid> {
     }
 }
 
+/// A person's display name: trimmed, 1–[`crate::account::MAX_NAME_CHARS`] characters, no
+/// control characters (stored as typed, rendered as text).
+pub fn name(value: &str) -> Result<String, Invalid> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(invalid("name", "Enter a name."));
+    }
+    if value.chars().count() > crate::account::MAX_NAME_CHARS {
+        return Err(invalid("name", "Names are limited to 100 characters."));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(invalid("name", "Names cannot contain control characters."));
+    }
+    Ok(value.to_owned())
+}
+
 /// A date `YYYY-MM-DD` (what `<input type=date>` sends), or empty for none.
 pub fn date(field: &str, value: &str) -> Result<Option<chrono::NaiveDate>, Invalid> {
     let value = value.trim();
@@ -263,6 +279,20 @@ mod tests {
         one.take(country("XX"));
         assert_eq!(one.finish().unwrap_err().fields(), ["country"]);
         assert!(Checks::default().finish().is_ok());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(name("  Ada Lovelace ").unwrap(), "Ada Lovelace");
+        assert_eq!(field_of(name("   ")), "name");
+        assert_eq!(field_of(name(&"x".repeat(101))), "name");
+        assert!(name(&"x".repeat(100)).is_ok());
+        assert_eq!(field_of(name("a\u{7}b")), "name");
+        assert_eq!(
+            name("<script>").unwrap(),
+            "<script>",
+            "stored as typed, rendered as text"
+        );
     }
 
     #[test]

@@ -16,16 +16,25 @@ use self::session::AuthSession;
 
 /// Resolves the signed-in person once per request and puts [`CurrentUser`] in the request
 /// extensions for handlers and pages. A session that is no longer valid (signed out
-/// everywhere, too old, account gone) is ended here.
+/// everywhere, too old, unused too long, account gone) is ended here; a valid one has its
+/// last-seen time refreshed (at most hourly, see `session::LAST_SEEN_REFRESH`).
 pub async fn current_user(State(auth): State<Auth>, mut req: Request, next: Next) -> Response {
     if let Some(session) = req.extensions().get::<Session>().cloned() {
         let session = AuthSession(session);
         match session.auth().await {
             Ok(Some(stored)) => match auth
-                .session_account(stored.account_id, stored.epoch, stored.signed_in_at)
+                .session_account(
+                    stored.account_id,
+                    stored.epoch,
+                    stored.signed_in_at,
+                    stored.last_seen(),
+                )
                 .await
             {
                 Ok(Some(account)) => {
+                    if let Err(err) = session.touch(&stored, auth.clock().now()).await {
+                        tracing::warn!(error = %err, "cannot record the session's last use");
+                    }
                     req.extensions_mut().insert(CurrentUser {
                         id: account.id.0,
                         name: account.name,

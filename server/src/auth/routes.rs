@@ -1,11 +1,10 @@
 //! `/auth/*`: plain HTTP form posts and redirects, so signing in works without JavaScript.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use stoa_app::auth::CurrentUser;
 use stoa_auth::{Auth, AuthError, SignedIn};
@@ -13,14 +12,35 @@ use stoa_db::accounts::AccountId;
 use tower_sessions::Session;
 
 use super::session::AuthSession;
+use crate::client_ip::ClientIp;
+use crate::rate_limit::RateLimiter;
 
-/// The routes, to merge into the app router.
-pub fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> {
+/// Rate-limit class of the endpoints that start a sign-in (they store state, call a
+/// provider or send mail).
+pub const SIGN_IN_START: &str = "sign_in_start";
+/// Rate-limit class of the endpoints that finish one (they consume a code or a link).
+pub const SIGN_IN_FINISH: &str = "sign_in_finish";
+
+/// The routes, to merge into the app router. Everything here that answers anonymous people
+/// is behind the rate limiter.
+pub fn router<S: Clone + Send + Sync + 'static>(auth: Auth, limiter: &RateLimiter) -> Router<S> {
     Router::new()
-        .route("/auth/oidc/{provider}", post(begin_oidc))
-        .route("/auth/callback", get(oidc_callback))
-        .route("/auth/email", post(request_link))
-        .route("/auth/email/verify", post(use_link))
+        .route(
+            "/auth/oidc/{provider}",
+            post(begin_oidc).layer(limiter.layer(SIGN_IN_START)),
+        )
+        .route(
+            "/auth/callback",
+            get(oidc_callback).layer(limiter.layer(SIGN_IN_FINISH)),
+        )
+        .route(
+            "/auth/email",
+            post(request_link).layer(limiter.layer(SIGN_IN_START)),
+        )
+        .route(
+            "/auth/email/verify",
+            post(use_link).layer(limiter.layer(SIGN_IN_FINISH)),
+        )
         .route("/auth/signout", post(sign_out))
         .route("/auth/signout-everywhere", post(sign_out_everywhere))
         .with_state(auth)
@@ -32,7 +52,7 @@ fn back_to_sign_in(code: &str, next: Option<&str>) -> Response {
     let next = if next == "/" {
         String::new()
     } else {
-        format!("&next={}", urlencode(&next))
+        format!("&next={}", utf8_percent_encode(&next, NON_ALPHANUMERIC))
     };
     Redirect::to(&format!("/signin?error={code}{next}")).into_response()
 }
@@ -45,6 +65,7 @@ fn error_code(err: &AuthError) -> &'static str {
         AuthError::LinkInvalid => "link_invalid",
         AuthError::AttemptInvalid | AuthError::Provider(_) => "failed",
         AuthError::IdentityTaken => "identity_taken",
+        AuthError::EmailInUse => "email_in_use",
         AuthError::Mail(_) => "mail_failed",
         AuthError::Config(_) | AuthError::Db(_) => "internal",
     }
@@ -169,11 +190,12 @@ struct LinkRequest {
 
 async fn request_link(
     State(auth): State<Auth>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    client: Option<Extension<ClientIp>>,
     Form(form): Form<LinkRequest>,
 ) -> Response {
-    let requester = peer
-        .map(|Extension(ConnectInfo(addr))| addr.ip().to_string())
+    // The client as the trusted proxies report it (see `client_ip`), per IPv6 /64.
+    let requester = client
+        .map(|Extension(ip)| ip.rate_key())
         .unwrap_or_default();
     match auth
         .request_magic_link(&form.email, form.next.as_deref(), &requester)
@@ -230,8 +252,4 @@ async fn sign_out_everywhere(
     }
     tracing::info!(account.id = user.id, "signed out everywhere");
     Redirect::to("/signin?notice=signed_out_everywhere").into_response()
-}
-
-fn urlencode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }

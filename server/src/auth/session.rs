@@ -95,6 +95,12 @@ pub fn layer(db: &Db, settings: &Settings) -> SessionManagerLayer<Store> {
         .with_expiry(Expiry::OnInactivity(idle))
 }
 
+/// How stale the recorded last-seen time may get before a request refreshes it. The idle
+/// timeout slides only when the session is saved, and tower-sessions saves only changed
+/// sessions: without a refresh an active person was signed out one idle timeout after
+/// signing in. Refreshing at most hourly keeps that to one session write an hour per person.
+pub const LAST_SEEN_REFRESH: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
 /// What a signed-in session holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionAuth {
@@ -104,6 +110,17 @@ pub struct SessionAuth {
     pub epoch: i64,
     /// When (for the absolute timeout).
     pub signed_in_at: Timestamp,
+    /// When a request last used it, to within [`LAST_SEEN_REFRESH`] (for the idle timeout).
+    /// Absent in sessions made before it existed: then the sign-in time.
+    #[serde(default)]
+    pub last_seen_at: Option<Timestamp>,
+}
+
+impl SessionAuth {
+    /// When the session was last seen.
+    pub fn last_seen(&self) -> Timestamp {
+        self.last_seen_at.unwrap_or(self.signed_in_at)
+    }
 }
 
 const AUTH_KEY: &str = "auth";
@@ -134,9 +151,26 @@ impl AuthSession {
                     account_id: account,
                     epoch,
                     signed_in_at: now,
+                    last_seen_at: Some(now),
                 },
             )
             .await
+    }
+
+    /// Records that the session is in use at `now` if the recorded time is older than
+    /// [`LAST_SEEN_REFRESH`]; the change makes tower-sessions save the session, which also
+    /// slides its expiry and the cookie's.
+    pub async fn touch(
+        &self,
+        stored: &SessionAuth,
+        now: Timestamp,
+    ) -> Result<(), tower_sessions::session::Error> {
+        if stored.last_seen() + LAST_SEEN_REFRESH > now {
+            return Ok(());
+        }
+        let mut updated = stored.clone();
+        updated.last_seen_at = Some(now);
+        self.0.insert(AUTH_KEY, updated).await
     }
 
     /// Remembers the state of a provider sign-in this browser started.

@@ -75,6 +75,16 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("institutions/remove_admin", Action::UpdateInstitution, Scope::Institution, &[200]),
 ];
 
+/// Routes outside the server functions and pages (the logo upload is a plain multipart form
+/// POST so it works without JavaScript): method and path, the action, its scope, and the
+/// statuses that mean "allowed".
+#[rustfmt::skip]
+const ROUTES: &[(&str, &str, Action, Scope, &[u16])] = &[
+    ("GET", "/communities/:slug/logo", Action::ViewCommunityPage, Scope::Community, &[200]),
+    ("POST", "/communities/:slug/logo", Action::UpdateCommunity, Scope::Community, &[303]),
+    ("POST", "/communities/:slug/logo/remove", Action::UpdateCommunity, Scope::Community, &[303]),
+];
+
 /// Every page: its route, the action that governs it, its scope. Pages answer 200, a 303 to
 /// sign in, 403 or 404.
 #[rustfmt::skip]
@@ -186,6 +196,30 @@ async fn community(app: &TestApp, slug: &'static str, owner: AccountId) -> Commu
     id
 }
 
+/// A 1×1 GIF.
+const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+
+/// Gives `community` a logo (as its owner would have).
+async fn set_logo(app: &TestApp, community: CommunityId) {
+    let mut tx = app.db.begin().await.unwrap();
+    let logo = stoa_db::logos::NewLogo {
+        content_type: stoa_model::logo::LogoType::Gif,
+        bytes: GIF,
+        version: "0123456789abcdef",
+        width: 1,
+        height: 1,
+    };
+    let owner = memberships::search(tx.conn(), community, "", 1, 0)
+        .await
+        .unwrap()
+        .items[0]
+        .account_id;
+    stoa_db::logos::set(tx.conn(), community, &logo, owner, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 async fn account(app: &TestApp, name: &str) -> AccountId {
     let mut tx = app.db.begin().await.unwrap();
     let email = format!("{}@example.org", name.to_lowercase().replace(' ', "."));
@@ -292,6 +326,7 @@ async fn invitation_to(
     email: &str,
 ) -> (i64, String) {
     let token = fx.fresh("token-");
+    crate::helpers::remember_secret(&token);
     let email = stoa_model::Email::parse(email).unwrap();
     let mut tx = app.db.begin().await.unwrap();
     let new = invitations::NewInvitation {
@@ -367,7 +402,6 @@ async fn form(
             ("description", String::new()),
             ("field", String::new()),
             ("website", String::new()),
-            ("logo_url", String::new()),
             ("join_policy", "invite".into()),
             ("institution", String::new()),
             ("legal_name", String::new()),
@@ -448,7 +482,6 @@ async fn form(
             ("description", String::new()),
             ("field", String::new()),
             ("website", String::new()),
-            ("logo_url", String::new()),
             ("join_policy", "request".into()),
         ],
         "members/list" => vec![s(), ("query", String::new()), ("page", "1".into())],
@@ -599,6 +632,59 @@ on_both!(
                 }
             }
         }
+        for &(method, route, action, scope, ok) in ROUTES {
+            for who in WHO {
+                for own in [true, false] {
+                    reset(&app, &fx).await;
+                    // Each probe finds a logo in place (GET and remove need one).
+                    for c in [fx.own.0, fx.other.0] {
+                        set_logo(&app, c).await;
+                    }
+                    let path = route.replace(":slug", if own { fx.own.1 } else { fx.other.1 });
+                    let url = app.url(&path);
+                    let client = fx.client(who);
+                    let request = match (method, path.ends_with("/logo")) {
+                        ("GET", _) => client.get(url),
+                        (_, true) => {
+                            let boundary = "authz-boundary";
+                            let mut body = format!(
+                                "--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; \
+                                 filename=\"l.gif\"\r\nContent-Type: image/gif\r\n\r\n"
+                            )
+                            .into_bytes();
+                            body.extend_from_slice(GIF);
+                            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+                            client
+                                .post(url)
+                                .header(
+                                    "content-type",
+                                    format!("multipart/form-data; boundary={boundary}"),
+                                )
+                                .body(body)
+                        }
+                        _ => client.post(url),
+                    };
+                    let status = request
+                        .header("origin", &app.settings.public_url)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16();
+                    calls += 1;
+                    let decision = decide(&actor(who, scope, own), action);
+                    let expected: &[u16] = match decision {
+                        Decision::Allow => ok,
+                        Decision::SignIn => &[401],
+                        Decision::NotFound => &[404],
+                        Decision::Forbidden => &[403],
+                    };
+                    if !expected.contains(&status) {
+                        failures.push(format!("{method} {path} as {who}: {status}, expected {expected:?} ({decision:?})"));
+                    }
+                }
+            }
+        }
         assert!(
             failures.is_empty(),
             "{} of {calls} answers are wrong:\n{}",
@@ -631,5 +717,296 @@ on_both!(
                 "{endpoint}"
             );
         }
+    }
+);
+
+/// Server functions that take the id of something inside a tenant (a member's account, an
+/// invitation, a join request, an institution admin, an identity, a paying institution), so
+/// they must check that it belongs to the tenant beside it: each is probed below with the
+/// caller's own tenant and an id from another one.
+const CROSS_TENANT_PROBES: &[&str] = &[
+    "members/update",
+    "members/remove",
+    "members/transfer",
+    "invitations/revoke",
+    "invitations/resend",
+    "requests/decide",
+    "institutions/remove_admin",
+    "account/unlink",
+    "billing/set_institution",
+    "community/create",
+];
+
+/// Server functions whose id names the tenant itself (an institution): the table above calls
+/// them on another institution.
+const TENANT_IDS: &[&str] = &[
+    "institutions/get",
+    "institutions/update",
+    "institutions/invite_admin",
+    "institutions/revoke_invitation",
+];
+
+/// Every `#[server]` function in app/src/serverfns with a parameter that is an id (`id`,
+/// `…_id`, or `institution`; not `tax_id`, which is text), by endpoint, read from the source.
+fn server_fns_taking_ids() -> BTreeSet<String> {
+    let mut files = vec![];
+    let mut dirs = vec![crate::helpers::workspace_root().join("app/src/serverfns")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    for path in files {
+        let source = std::fs::read_to_string(path).unwrap();
+        for (i, _) in source.match_indices("#[server(") {
+            let rest = &source[i..];
+            let endpoint = rest
+                .split("endpoint = \"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .expect("every server function names its endpoint");
+            let params = rest
+                .split_once("fn ")
+                .and_then(|(_, r)| r.split_once('('))
+                .and_then(|(_, r)| r.split_once(')'))
+                .map(|(p, _)| p)
+                .unwrap();
+            let takes_id = params.split(',').any(|p| {
+                let name = p.split(':').next().unwrap().trim();
+                name == "id" || (name.ends_with("_id") && name != "tax_id") || name == "institution"
+            });
+            if takes_id {
+                found.insert(endpoint.to_owned());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_server_fn_taking_an_id_has_a_cross_tenant_probe() {
+    let probed: BTreeSet<String> = CROSS_TENANT_PROBES
+        .iter()
+        .chain(TENANT_IDS)
+        .map(|s| (*s).to_owned())
+        .collect();
+    assert_eq!(
+        server_fns_taking_ids(),
+        probed,
+        "server functions taking an id without a cross-tenant probe (or stale entries)"
+    );
+}
+
+/// What a cross-tenant probe must leave as it was: the other community's members,
+/// invitation and requests, the other institution's admins, the other person's identities,
+/// the caller's own community's members, and every job and audit entry.
+async fn state(app: &TestApp, fx: &Fixture, b_member: AccountId, b_invitation: i64) -> String {
+    let mut conn = app.db.read().await.unwrap();
+    let (own, other) = (fx.own.0, fx.other.0);
+    let mut s = format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n",
+        memberships::get(conn.conn(), other, b_member)
+            .await
+            .unwrap(),
+        memberships::get(conn.conn(), other, fx.stranger)
+            .await
+            .unwrap(),
+        invitations::get(conn.conn(), other, b_invitation)
+            .await
+            .unwrap(),
+        join_requests::pending(conn.conn(), other, 100)
+            .await
+            .unwrap(),
+        institutions::admins(conn.conn(), fx.other_institution)
+            .await
+            .unwrap(),
+        stoa_db::accounts::identities(conn.conn(), AccountId(fx.people[0].id))
+            .await
+            .unwrap(),
+        memberships::count(conn.conn(), own).await.unwrap(),
+    );
+    for table in [
+        "jobs",
+        "audit_log",
+        "memberships",
+        "institution_admins",
+        "communities",
+    ] {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let n: i64 =
+            stoa_db::on!(conn.conn(), c => sqlx::query_scalar(&sql).fetch_one(c).await).unwrap();
+        s.push_str(&format!("{table}: {n}\n"));
+    }
+    s
+}
+
+on_both!(
+    ids_from_another_tenant_answer_404_and_change_nothing,
+    |app| {
+        require_peers();
+        let fx = arrange(&app).await;
+        reset(&app, &fx).await;
+        // The caller: the owner of their own community (`own-lab`) and admin of their own
+        // institution, so every refusal below is about the id, not about rights.
+        let owner = fx.client("owner");
+        let other = fx.other.0;
+        let b_member = fresh_member(&app, &fx, other).await;
+        let (b_invitation, _) = fresh_invitation(&app, &fx, other).await;
+        let asker = account(&app, "Asker in B").await;
+        let mut tx = app.db.begin().await.unwrap();
+        let b_request = join_requests::create(tx.conn(), other, asker, "", app.clock.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let member_identity = {
+            let mut conn = app.db.read().await.unwrap();
+            stoa_db::accounts::identities(conn.conn(), AccountId(fx.people[0].id))
+                .await
+                .unwrap()[0]
+                .id
+        };
+        let own_slug = fx.own.1.to_owned();
+        let own_institution = fx.own_institution.to_string();
+        // (endpoint, form with B's id, the same form with an id that exists nowhere, expected
+        // status). Choosing who pays is a form field: another's institution is refused like a
+        // wrong choice (422), exactly as one that does not exist.
+        let probe = |endpoint: &'static str,
+                     field: &'static str,
+                     foreign: String,
+                     extra: Vec<(&'static str, String)>,
+                     status: u16| {
+            let with = |id: String| {
+                let mut form = vec![(field, id)];
+                form.extend(extra.iter().cloned());
+                form
+            };
+            (endpoint, with(foreign), with("987654321".into()), status)
+        };
+        let s = || ("slug", own_slug.clone());
+        let probes = vec![
+            probe(
+                "members/update",
+                "account_id",
+                b_member.0.to_string(),
+                vec![s(), ("role", "admin".into()), ("ends_on", String::new())],
+                404,
+            ),
+            probe(
+                "members/remove",
+                "account_id",
+                b_member.0.to_string(),
+                vec![s()],
+                404,
+            ),
+            probe(
+                "members/transfer",
+                "account_id",
+                b_member.0.to_string(),
+                vec![s()],
+                404,
+            ),
+            probe(
+                "invitations/revoke",
+                "id",
+                b_invitation.to_string(),
+                vec![s()],
+                404,
+            ),
+            probe(
+                "invitations/resend",
+                "id",
+                b_invitation.to_string(),
+                vec![s()],
+                404,
+            ),
+            probe(
+                "requests/decide",
+                "id",
+                b_request.to_string(),
+                vec![s(), ("approve", "true".into())],
+                404,
+            ),
+            probe(
+                "institutions/remove_admin",
+                "account_id",
+                fx.stranger.0.to_string(),
+                vec![("id", own_institution.clone())],
+                404,
+            ),
+            probe(
+                "account/unlink",
+                "identity_id",
+                member_identity.to_string(),
+                vec![],
+                404,
+            ),
+            probe(
+                "billing/set_institution",
+                "institution",
+                fx.other_institution.to_string(),
+                vec![s()],
+                422,
+            ),
+            probe(
+                "community/create",
+                "institution",
+                fx.other_institution.to_string(),
+                vec![
+                    ("name", "Paid by others".into()),
+                    ("slug", "paid-by-others".into()),
+                    ("description", String::new()),
+                    ("field", String::new()),
+                    ("website", String::new()),
+                    ("logo_url", String::new()),
+                    ("join_policy", "invite".into()),
+                    ("legal_name", String::new()),
+                    ("country", String::new()),
+                ],
+                422,
+            ),
+        ];
+        let probed: BTreeSet<&str> = probes.iter().map(|(e, ..)| *e).collect();
+        assert_eq!(
+            probed,
+            CROSS_TENANT_PROBES.iter().copied().collect(),
+            "one probe per entry"
+        );
+        let mut failures = Vec::new();
+        for (endpoint, foreign, missing, expected) in probes {
+            let before = state(&app, &fx, b_member, b_invitation).await;
+            let call = |form: Vec<(&'static str, String)>| {
+                owner
+                    .post(app.url(&format!("/api/{endpoint}")))
+                    .form(&form)
+                    .send()
+            };
+            let res = call(foreign).await.unwrap();
+            let (status, body) = (res.status().as_u16(), res.text().await.unwrap());
+            let res = call(missing).await.unwrap();
+            let (missing_status, missing_body) = (res.status().as_u16(), res.text().await.unwrap());
+            let after = state(&app, &fx, b_member, b_invitation).await;
+            if status != expected {
+                failures.push(format!(
+                    "{endpoint} with another tenant's id: {status} {body}, expected {expected}"
+                ));
+            }
+            if (status, &body) != (missing_status, &missing_body) {
+                failures.push(format!(
+                "{endpoint}: another tenant's id answers {status} {body}, one that exists nowhere {missing_status} {missing_body}"
+            ));
+            }
+            if before != after {
+                failures.push(format!(
+                    "{endpoint} changed something:\n{before}\n-- became --\n{after}"
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 );

@@ -18,9 +18,14 @@ pub(crate) fn stoa(args: &[&str], env: &[(&str, &str)]) -> std::process::Output 
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.current_dir(std::env::temp_dir())
+    let out = cmd
+        .current_dir(std::env::temp_dir())
         .output()
-        .expect("run stoa")
+        .expect("run stoa");
+    // Its log (stderr) joins the run's logs for the log-hygiene scan; stdout is what the
+    // command prints for the operator, not a log.
+    crate::helpers::save_process_log(&out.stderr);
+    out
 }
 
 #[test]
@@ -125,14 +130,20 @@ struct Served {
     lines: std::sync::mpsc::Receiver<String>,
 }
 
+fn serve(database_url: &str) -> Served {
+    serve_with(database_url, &[])
+}
+
+/// [`serve`] with more environment variables.
 #[expect(
     clippy::zombie_processes,
     reason = "the child is returned; every test waits on it"
 )]
-fn serve(database_url: &str) -> Served {
+fn serve_with(database_url: &str, env: &[(&str, &str)]) -> Served {
     let mut child = Command::new(STOA)
         .arg("serve")
         .env_clear()
+        .envs(env.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("STOA_LISTEN", "127.0.0.1:0")
         .env("STOA_LOG_FORMAT", "json")
@@ -150,9 +161,10 @@ fn serve(database_url: &str) -> Served {
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
+            crate::helpers::save_process_log(line.as_bytes());
+            // Read to the end even when the test stopped listening: the last lines (the
+            // shutdown) belong in the saved log too.
+            let _ = tx.send(line);
         }
     });
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -321,4 +333,163 @@ async fn seed_demo_and_scale_on_both_engines() {
         drop(conn);
         db.close().await;
     }
+}
+
+#[test]
+fn https_without_smtp_refuses_to_start_and_says_how_to_configure_it() {
+    let https = [("STOA_PUBLIC_URL", "https://stoa.example.org")];
+    for cmd in ["serve", "check-config"] {
+        let out = stoa_within(&[cmd], &https, Duration::from_secs(20));
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        for needle in ["smtp_url", "STOA_SMTP_URL", "local development only"] {
+            assert!(
+                stderr.contains(needle),
+                "{cmd}: {needle} missing from {stderr}"
+            );
+        }
+    }
+    // With SMTP configured it is fine; plain http without SMTP stays a development setup.
+    let out = stoa(
+        &["check-config"],
+        &[https[0], ("STOA_SMTP_URL", "smtp://127.0.0.1:2525")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = stoa(
+        &["check-config"],
+        &[("STOA_PUBLIC_URL", "http://127.0.0.1:3000")],
+    );
+    assert!(out.status.success());
+}
+
+/// Like [`stoa`], failing (instead of waiting forever) when it does not exit in `limit`:
+/// `serve` that should refuse to start, but starts, would never exit on its own.
+fn stoa_within(args: &[&str], env: &[(&str, &str)], limit: Duration) -> std::process::Output {
+    let mut cmd = Command::new(STOA);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("STOA_LISTEN", "127.0.0.1:0")
+        .envs(env.iter().copied())
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run stoa");
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("stoa {args:?} did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// An SMTP server that refuses every recipient, quoting the address as real servers do.
+fn refusing_smtp_server() -> u16 {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            std::thread::spawn(move || {
+                let mut out = stream.try_clone().unwrap();
+                let _ = out.write_all(b"220 refuser ESMTP\r\n");
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let reply = match verb.as_str() {
+                        "EHLO" | "HELO" => "250 refuser".to_owned(),
+                        "RCPT" => {
+                            let addr = line.split(':').nth(1).unwrap_or("").trim();
+                            format!("550 5.1.1 {addr}: Recipient address rejected: User unknown")
+                        }
+                        "QUIT" => {
+                            let _ = out.write_all(b"221 bye\r\n");
+                            break;
+                        }
+                        _ => "250 OK".to_owned(),
+                    };
+                    if out.write_all(format!("{reply}\r\n").as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn smtp_errors_on_the_sign_in_path_are_logged_without_the_address() {
+    let port = refusing_smtp_server();
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let test_db = TestDb::new(Backend::Sqlite).await;
+    let mut served = serve_with(&test_db.url, &[("STOA_SMTP_URL", &smtp)]);
+    let email = "private.person@example.org";
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("http://{}/auth/email", served.addr))
+        .form(&[("email", email)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        "/signin?error=mail_failed"
+    );
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let failure = loop {
+        let line = served
+            .lines
+            .recv_timeout(deadline - Instant::now())
+            .expect("the failure was logged");
+        seen.push(line.clone());
+        if line.contains("sending a sign-in link failed") {
+            break line;
+        }
+    };
+    sigterm(&served.child);
+    let rest = tokio::task::spawn_blocking(move || {
+        served.child.wait().unwrap();
+        served.lines.iter().collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert!(
+        failure.contains("<address>"),
+        "the SMTP reply is logged: {failure}"
+    );
+    for line in seen.iter().chain(&rest) {
+        assert!(!line.contains(email), "address in the log: {line}");
+        assert!(
+            !line.contains("private.person"),
+            "address in the log: {line}"
+        );
+    }
+}
+
+#[test]
+fn check_config_prints_the_community_cap() {
+    let out = stoa(
+        &["check-config"],
+        &[("STOA_COMMUNITIES_PER_ACCOUNT_PER_DAY", "5")],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("communities_per_account_per_day = 5"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("ignoring unknown"), "{stdout}");
 }

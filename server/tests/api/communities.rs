@@ -55,7 +55,6 @@ fn community_form<'a>(
         ("description", "A community for tests."),
         ("field", "Testing"),
         ("website", ""),
-        ("logo_url", ""),
         ("join_policy", join_policy),
         ("institution", ""),
         ("legal_name", ""),
@@ -220,8 +219,8 @@ on_both!(
         let (status, body) = app.call(&owner.client, "community/create", &bad_site).await;
         assert_eq!((status, field_of(&body)), (422, "website"));
         let mut new_institution = community_form("ok-lab", "Fine", "invite");
-        new_institution[7] = ("institution", "new");
-        new_institution[9] = ("country", "XX");
+        new_institution[6] = ("institution", "new");
+        new_institution[8] = ("country", "XX");
         let (status, body) = app
             .call(&owner.client, "community/create", &new_institution)
             .await;
@@ -891,7 +890,6 @@ on_both!(
             ("description", "New words"),
             ("field", "Testing"),
             ("website", "https://alice.example.org"),
-            ("logo_url", ""),
             ("join_policy", "request"),
         ];
         assert_eq!(

@@ -10,5 +10,6 @@ mod communities;
 mod health;
 mod institutions;
 mod invitations;
+mod logos;
 mod pages;
 mod security;

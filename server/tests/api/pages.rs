@@ -102,7 +102,7 @@ on_both!(user_text_is_always_rendered_as_text, |app| {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    for path in ["/", "/communities?q=%3Cscript%3E"] {
+    for path in ["/", "/communities?q=%3Cscript%3E", "/communities/hostile"] {
         let (status, body) = html(&app, path).await;
         assert_eq!(status, 200);
         assert!(
@@ -112,10 +112,157 @@ on_both!(user_text_is_always_rendered_as_text, |app| {
         assert!(!body.contains("<script>alert"), "{path}");
         assert!(!body.contains("<img src=x"), "{path}");
         assert!(!body.contains("<b>field</b>"), "{path}");
-        assert!(
-            !body.contains("href=\"javascript:"),
-            "{path}: no script links"
-        );
+    }
+});
+
+/// Every `href` and `src` of `html` that would run script or load inline content.
+fn script_urls(html: &str) -> Vec<String> {
+    ["href", "src"]
+        .iter()
+        .flat_map(|attr| crate::helpers::attr_values(html, attr))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| {
+            ["javascript:", "vbscript:", "data:"]
+                .iter()
+                .any(|scheme| v.starts_with(scheme))
+        })
+        .collect()
+}
+
+// The pages that render a community's user-supplied URLs as links or images: the directory
+// cards and the community page link the website; the community frame (every community page
+// and tab) shows the logo. A control community with https URLs proves each page really
+// renders them, so the check of the hostile one cannot pass on a page that shows none.
+// Logos are uploads served by Stoa: the control community has one (its page shows it from
+// Stoa's path), and the old `logo_url` column, still filled here, is never rendered at all,
+// not even an https one (a third-party image host would see every visitor).
+on_both!(user_urls_become_links_and_images_only_when_http, |app| {
+    let mut tx = app.db.begin().await.unwrap();
+    for (slug, website, logo) in [
+        (
+            "safe",
+            "https://safe.example/home",
+            "https://safe.example/logo.png",
+        ),
+        ("hostile", "javascript:alert(1)", "javascript:alert(2)"),
+        ("shouting", " JavaScript:alert(3)", "JAVASCRIPT:alert(4)"),
+        (
+            "inline",
+            "data:text/html,<script>alert(5)</script>",
+            "data:image/svg+xml,<svg onload=alert(6)>",
+        ),
+    ] {
+        let parsed = stoa_model::Slug::parse(slug).unwrap();
+        let new = NewCommunity {
+            slug: &parsed,
+            name: slug,
+            description: "",
+            field: "",
+            website: Some(website),
+            logo_url: Some(logo),
+            institution_id: None,
+            join_policy: stoa_model::JoinPolicy::Request,
+        };
+        communities::insert(tx.conn(), &new, Timestamp::now())
+            .await
+            .unwrap();
+    }
+    let safe = communities::by_slug(tx.conn(), "safe")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+    let logo = stoa_db::logos::NewLogo {
+        content_type: stoa_model::logo::LogoType::Gif,
+        bytes: gif,
+        version: "00112233aabbccdd",
+        width: 1,
+        height: 1,
+    };
+    let nobody = stoa_db::accounts::create(tx.conn(), "Uploader", None, Timestamp::now())
+        .await
+        .unwrap();
+    stoa_db::logos::set(tx.conn(), safe, &logo, nobody, Timestamp::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let uploaded = "src=\"/communities/safe/logo?v=00112233aabbccdd\"";
+
+    let (_, body) = html(&app, "/communities/safe").await;
+    assert!(
+        body.contains(uploaded),
+        "the community page shows the logo: {body}"
+    );
+    assert!(
+        !body.contains("safe.example/logo.png"),
+        "a third-party logo URL is never rendered: {body}"
+    );
+    assert!(
+        body.contains("href=\"https://safe.example/home\""),
+        "the community page links the website: {body}"
+    );
+    let (_, body) = html(&app, "/communities").await;
+    assert!(
+        body.contains("href=\"https://safe.example/home\""),
+        "the directory links the website: {body}"
+    );
+
+    for path in [
+        "/communities",
+        "/communities/hostile",
+        "/communities/shouting",
+        "/communities/inline",
+    ] {
+        let (status, body) = html(&app, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(script_urls(&body), Vec::<String>::new(), "{path}");
+    }
+    // The settings form shows them back to an admin as field values (text), never as links.
+    crate::helpers::require_peers();
+    let owner = crate::communities::person(&app, "owner").await;
+    let mut tx = app.db.begin().await.unwrap();
+    for slug in ["safe", "hostile", "shouting", "inline"] {
+        let id = communities::by_slug(tx.conn(), slug)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        stoa_db::memberships::add(
+            tx.conn(),
+            id,
+            stoa_db::accounts::AccountId(owner.id),
+            stoa_model::Role::Owner,
+            None,
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let res = owner
+        .client
+        .get(app.url("/communities/safe/settings"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains(uploaded) && body.contains("value=\"https://safe.example/home\""),
+        "the settings page shows the logo and the website field: {body}"
+    );
+    assert!(!body.contains("safe.example/logo.png"), "{body}");
+    for slug in ["hostile", "shouting", "inline"] {
+        let res = owner
+            .client
+            .get(app.url(&format!("/communities/{slug}/settings")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{slug}");
+        let body = res.text().await.unwrap();
+        assert_eq!(script_urls(&body), Vec::<String>::new(), "{slug} settings");
     }
 });
 
@@ -168,14 +315,34 @@ on_both!(server_functions_answer_json_and_reject_bad_input, |app| {
         .send()
         .await
         .unwrap();
-    assert!(
-        res.status().is_server_error() || res.status().is_client_error(),
-        "{}",
-        res.status()
-    );
+    assert_eq!(res.status(), 422);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "invalid");
     assert_eq!(body["field"], "per_page");
+    // The bounds exactly: 1 and MAX_PER_PAGE pass, 0 and one more are refused.
+    use stoa_app::serverfns::communities::MAX_PER_PAGE;
+    for (per_page, status) in [
+        (0, 422),
+        (1, 200),
+        (MAX_PER_PAGE, 200),
+        (MAX_PER_PAGE + 1, 422),
+    ] {
+        let (got, body) = app
+            .call(
+                &app.client,
+                "communities/list",
+                &[
+                    ("query", ""),
+                    ("page", "1"),
+                    ("per_page", &per_page.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(got, status, "per_page={per_page}: {body}");
+        if status == 422 {
+            assert_eq!(body["field"], "per_page", "{body}");
+        }
+    }
 
     let res = app
         .client
@@ -183,8 +350,9 @@ on_both!(server_functions_answer_json_and_reject_bad_input, |app| {
         .send()
         .await
         .unwrap();
-    assert!(
-        !res.status().is_success(),
+    assert_eq!(
+        res.status(),
+        405,
         "server functions do not answer GET: {}",
         res.status()
     );

@@ -1,0 +1,3 @@
+DROP TABLE community_logos;
+DROP INDEX communities_created_by;
+ALTER TABLE communities DROP COLUMN created_by;

@@ -1,0 +1,2 @@
+DROP INDEX magic_links_email_requester;
+DROP TABLE rate_limits;
