@@ -1,8 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![recursion_limit = "256"]
 
-#[cfg(feature = "ssr")]
-pub mod access;
 pub mod auth;
 pub mod components;
 pub mod error;

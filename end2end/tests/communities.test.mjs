@@ -140,8 +140,8 @@ async function scenario(stoa) {
   const signInMail = await mailTo(memberEmail, 'sign-in link');
   await member.goto(signInMail.text.match(/https?:\/\/\S+/)[0]);
   await member.getByRole('button', { name: `Sign in as ${memberEmail}` }).click();
-  // Back on the invitation, now signed in.
-  await member.waitForURL(/\/invitations\/accept\?token=/);
+  // Back on the invitation, now signed in: sign-in carried its reference, never the token.
+  await member.waitForURL(/\/invitations\/accept\?ref=community-\d+$/);
   await hydrated(member);
   await member.getByRole('button', { name: 'Accept and join' }).click();
   await member.waitForURL(`${stoa.url}/communities/${slug}`);

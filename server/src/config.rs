@@ -29,6 +29,10 @@ const KEYS: &[&str] = &[
     "session_absolute_timeout_hours",
     "smtp_url",
     "mail_from",
+    "mail_per_community_per_day",
+    "mail_per_account_per_day",
+    "mail_per_day",
+    "invitation_resend_cooldown_mins",
     "trusted_proxies",
     "proxy_header",
     "rate_limit_per_minute",
@@ -117,6 +121,21 @@ pub struct Settings {
     /// only: `[[oidc_providers]]`). Secrets: `STOA_OIDC_<ID>_CLIENT_SECRET`, or
     /// `client_secret_file`.
     pub oidc_providers: Vec<OidcProviderSettings>,
+    /// Invitation mail one community may have sent per UTC day, resends included; staff can
+    /// raise it for one community (`/staff/communities`). Default 500: one full paste, a
+    /// large course, a day. `STOA_MAIL_PER_COMMUNITY_PER_DAY`.
+    pub mail_per_community_per_day: i64,
+    /// Invitation mail one account may have sent per UTC day across every community and
+    /// institution it manages, so that making more communities does not make more mail
+    /// (never below the limit of the community the mail is for). Default 1000.
+    /// `STOA_MAIL_PER_ACCOUNT_PER_DAY`.
+    pub mail_per_account_per_day: i64,
+    /// Invitation mail all of Stoa may send per UTC day: size it to the SMTP relay's quota.
+    /// Sign-in links and notices are not counted. Default 10000. `STOA_MAIL_PER_DAY`.
+    pub mail_per_day: i64,
+    /// Minutes before the same invitation may be sent again. Default 10.
+    /// `STOA_INVITATION_RESEND_COOLDOWN_MINS`.
+    pub invitation_resend_cooldown_mins: i64,
     /// Reverse proxies (addresses or CIDR blocks, e.g. `["10.0.0.0/8", "127.0.0.1"]`) whose
     /// [`Settings::proxy_header`] is believed. The client address (rate limits) is the
     /// TCP peer's, unless the peer is listed here: then it is the rightmost address in the
@@ -198,6 +217,7 @@ fn default_scopes() -> Vec<String> {
 
 impl Default for Settings {
     fn default() -> Self {
+        let defaults = stoa_domain::limits::Limits::default();
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             database_url: SecretString::from("sqlite://data/stoa.db"),
@@ -214,6 +234,10 @@ impl Default for Settings {
             mail_from: "Stoa <no-reply@stoa.localhost>".into(),
             communities_per_account_per_day: 3,
             oidc_providers: Vec::new(),
+            mail_per_community_per_day: defaults.mail_per_community_per_day,
+            mail_per_account_per_day: defaults.mail_per_account_per_day,
+            mail_per_day: defaults.mail_per_day,
+            invitation_resend_cooldown_mins: defaults.resend_cooldown.num_minutes(),
             trusted_proxies: Vec::new(),
             proxy_header: ProxyHeader::XForwardedFor,
             rate_limit_per_minute: 30,
@@ -404,6 +428,26 @@ impl Settings {
                     .into(),
             );
         }
+        for (key, value) in [
+            (
+                "mail_per_community_per_day",
+                self.mail_per_community_per_day,
+            ),
+            ("mail_per_account_per_day", self.mail_per_account_per_day),
+            ("mail_per_day", self.mail_per_day),
+        ] {
+            if !(1..=1_000_000_000).contains(&value) {
+                return Err(ConfigError::Invalid(format!(
+                    "{key} must be between 1 and 1000000000 (got {value})"
+                )));
+            }
+        }
+        if !(0..=7 * 24 * 60).contains(&self.invitation_resend_cooldown_mins) {
+            return Err(ConfigError::Invalid(format!(
+                "invitation_resend_cooldown_mins must be between 0 and 10080 (got {})",
+                self.invitation_resend_cooldown_mins
+            )));
+        }
         self.trusted_proxy_nets()?;
         if self.rate_limit_per_minute == 0 {
             return Err(ConfigError::Invalid(
@@ -469,18 +513,22 @@ impl Settings {
         Ok(())
     }
 
-    /// The abuse limits handed to the domain services.
-    pub fn limits(&self) -> stoa_domain::limits::Limits {
-        stoa_domain::limits::Limits {
-            communities_per_account_per_day: self.communities_per_account_per_day,
-        }
-    }
-
     /// `scheme://host[:port]` of [`Settings::public_url`], for same-origin checks.
     pub fn public_origin(&self) -> String {
         url::Url::parse(&self.public_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_else(|_| self.public_url.trim_end_matches('/').to_owned())
+    }
+
+    /// The abuse limits handed to the domain services.
+    pub fn limits(&self) -> stoa_domain::limits::Limits {
+        stoa_domain::limits::Limits {
+            mail_per_community_per_day: self.mail_per_community_per_day,
+            mail_per_account_per_day: self.mail_per_account_per_day,
+            mail_per_day: self.mail_per_day,
+            resend_cooldown: chrono::TimeDelta::minutes(self.invitation_resend_cooldown_mins),
+            communities_per_account_per_day: self.communities_per_account_per_day,
+        }
     }
 
     /// True when Stoa is reached over https (secure cookies, HSTS).
@@ -643,6 +691,39 @@ mod tests {
         let err = Settings::load_from(Some(&file), env(&[])).unwrap_err();
         assert!(err.to_string().contains("lisen"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn mail_limits_come_from_the_environment_and_are_checked() {
+        let loaded = Settings::load_from(
+            None,
+            env(&[
+                ("STOA_MAIL_PER_COMMUNITY_PER_DAY", "50"),
+                ("STOA_MAIL_PER_ACCOUNT_PER_DAY", "60"),
+                ("STOA_MAIL_PER_DAY", "70"),
+                ("STOA_INVITATION_RESEND_COOLDOWN_MINS", "5"),
+            ]),
+        )
+        .unwrap();
+        assert!(loaded.warnings.iter().all(|w| !w.contains("MAIL")));
+        let limits = loaded.settings.limits();
+        assert_eq!(
+            (
+                limits.mail_per_community_per_day,
+                limits.mail_per_account_per_day,
+                limits.mail_per_day,
+                limits.resend_cooldown.num_minutes()
+            ),
+            (50, 60, 70, 5)
+        );
+        let err = Settings::load_from(None, env(&[("STOA_MAIL_PER_DAY", "0")])).unwrap_err();
+        assert!(err.to_string().contains("mail_per_day"), "{err}");
+        let err = Settings::load_from(None, env(&[("STOA_INVITATION_RESEND_COOLDOWN_MINS", "-1")]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("invitation_resend_cooldown_mins"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -216,6 +216,10 @@ async fn housekeeping(db: Db, clock: Clock) {
             let now = clock.now();
             let n = stoa_db::auth::purge_expired(tx.conn(), now).await?;
             stoa_db::jobs::purge_failed(tx.conn(), now - chrono::TimeDelta::days(30)).await?;
+            // Yesterday's mail counts still matter (a job queued late yesterday may refund);
+            // older ones never do.
+            let day = stoa_domain::date_of(now - chrono::TimeDelta::days(2));
+            stoa_db::mail_counts::purge_before(tx.conn(), &day).await?;
             tx.commit().await?;
             Ok::<_, stoa_db::DbError>(n)
         };

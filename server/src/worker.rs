@@ -12,7 +12,8 @@ use anyhow::Context as _;
 use chrono::TimeDelta;
 use stoa_auth::Mailer;
 use stoa_db::jobs::{self, Job, Task};
-use stoa_db::{Clock, Db, audit, communities, invitations, memberships};
+use stoa_db::mail_counts::Charge;
+use stoa_db::{Clock, Db, audit, communities, institutions, invitations, memberships};
 
 /// How long a claimed job is reserved for its worker; after that another may retry it.
 pub const LEASE: TimeDelta = TimeDelta::minutes(5);
@@ -108,6 +109,12 @@ impl Worker {
                     );
                     let mut tx = self.db.begin().await?;
                     jobs::fail(tx.conn(), job.id, &error, retry_at, now).await?;
+                    // Given up: the mail was never sent, so it no longer counts.
+                    if retry_at.is_none()
+                        && let Some(charge) = job.task().ok().as_ref().and_then(Task::charge)
+                    {
+                        stoa_domain::quota::refund(tx.conn(), charge).await?;
+                    }
                     tx.commit().await?;
                     pass.jobs_failed += 1;
                 }
@@ -128,7 +135,17 @@ impl Worker {
             .task()
             .with_context(|| format!("job {} has an unreadable payload", job.id))?;
         match task {
-            Task::SendInvitation { invitation_id } => self.send_invitation(invitation_id).await,
+            Task::SendInvitation {
+                invitation_id,
+                charge,
+            } => self.send_invitation(invitation_id, charge.as_ref()).await,
+            Task::SendInstitutionInvitation {
+                invitation_id,
+                charge,
+            } => {
+                self.send_institution_invitation(invitation_id, &charge)
+                    .await
+            }
             Task::SendNotice { to, subject, body } => self
                 .mailer
                 .send(&to, &subject, body)
@@ -138,41 +155,86 @@ impl Worker {
     }
 
     /// Makes a fresh link for an open invitation and mails it. An invitation revoked or
-    /// accepted meanwhile is skipped: the job is done.
-    async fn send_invitation(&self, id: i64) -> anyhow::Result<()> {
+    /// accepted meanwhile is skipped (the job is done) and its mail no longer counts against
+    /// the limits, in the same transaction.
+    async fn send_invitation(&self, id: i64, charge: Option<&Charge>) -> anyhow::Result<()> {
         let token = stoa_auth::random_token();
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let Some(invitation) = invitations::by_id(tx.conn(), id).await? else {
+        let invitation = invitations::by_id(tx.conn(), id).await?;
+        let open = match &invitation {
+            Some(_) => {
+                invitations::set_token(tx.conn(), id, &stoa_auth::hash_token(&token), now).await?
+            }
+            None => false,
+        };
+        let Some(invitation) = invitation.filter(|_| open) else {
+            if let Some(charge) = charge {
+                stoa_domain::quota::refund(tx.conn(), charge).await?;
+            }
+            tx.commit().await?;
             return Ok(());
         };
-        if !invitations::set_token(tx.conn(), id, &stoa_auth::hash_token(&token), now).await? {
-            return Ok(());
-        }
         let community = communities::by_id(tx.conn(), invitation.community_id).await?;
-        let inviter = match invitation.invited_by {
-            Some(by) => stoa_db::accounts::get(tx.conn(), by).await?.name,
-            None => "An admin".to_owned(),
-        };
+        let inviter =
+            stoa_domain::invitations::inviter_name(tx.conn(), invitation.invited_by).await?;
         tx.commit().await?;
         let link = format!("{}/invitations/accept?token={token}", self.public_url);
-        let body = format!(
-            "Hello,\n\n{inviter} invites you to join {} on Stoa as {}.\n\nAccept the invitation here (you can sign in or create an account first):\n\n{link}\n\nThe link works once, until {} UTC. If you did not expect this, ignore this message.\n",
-            community.name,
+        let mail = stoa_domain::mail::invitation(
+            &inviter,
+            &community.name,
             invitation.role,
-            invitation
-                .expires_at
-                .as_datetime()
-                .format("%-d %B %Y %H:%M"),
+            &invitation.email,
+            &link,
+            invitation.expires_at,
         );
         self.mailer
-            .send(
-                &invitation.email,
-                &format!("Invitation to join {} on Stoa", community.name),
-                body,
-            )
+            .send(&invitation.email, &mail.subject, mail.body)
             .await
             .with_context(|| format!("cannot mail invitation {id}"))
+    }
+
+    /// Like [`Worker::send_invitation`] for an invitation to administer an institution.
+    async fn send_institution_invitation(&self, id: i64, charge: &Charge) -> anyhow::Result<()> {
+        let token = stoa_auth::random_token();
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let invitation = institutions::invitation(tx.conn(), id).await?;
+        let open = match &invitation {
+            Some(_) => {
+                institutions::set_invitation_token(
+                    tx.conn(),
+                    id,
+                    &stoa_auth::hash_token(&token),
+                    now,
+                )
+                .await?
+            }
+            None => false,
+        };
+        let Some(invitation) = invitation.filter(|_| open) else {
+            stoa_domain::quota::refund(tx.conn(), charge).await?;
+            tx.commit().await?;
+            return Ok(());
+        };
+        let institution = institutions::get(tx.conn(), invitation.institution_id)
+            .await?
+            .context("the institution of an open invitation is gone")?;
+        let inviter =
+            stoa_domain::invitations::inviter_name(tx.conn(), invitation.invited_by).await?;
+        tx.commit().await?;
+        let link = format!("{}/invitations/accept?token={token}", self.public_url);
+        let mail = stoa_domain::mail::institution_invitation(
+            &inviter,
+            &institution.legal_name,
+            &invitation.email,
+            &link,
+            invitation.expires_at,
+        );
+        self.mailer
+            .send(&invitation.email, &mail.subject, mail.body)
+            .await
+            .with_context(|| format!("cannot mail institution invitation {id}"))
     }
 
     /// Queues notices for memberships ending within [`END_NOTICE_DAYS`] and ends those whose
@@ -186,14 +248,17 @@ impl Worker {
             let account = stoa_db::accounts::get(tx.conn(), ending.account_id).await?;
             let community = communities::by_id(tx.conn(), ending.community_id).await?;
             let Some(to) = account.email else { continue };
-            let date = ending.ends_at.as_datetime().format("%-d %B %Y");
+            let mail = stoa_domain::mail::membership_end(
+                &account.name,
+                &community.name,
+                &community.slug,
+                ending.ends_at,
+                &self.public_url,
+            );
             let task = Task::SendNotice {
                 to,
-                subject: format!("Your membership of {} ends on {date}", community.name),
-                body: format!(
-                    "Hello {},\n\nYour membership of {} on Stoa ends on {date} (00:00 UTC). After that you can no longer use its hub. Save any work you want to keep before then.\n\nIf this is a mistake, ask the community's admins to change the end date:\n\n{}/communities/{}\n",
-                    account.name, community.name, self.public_url, community.slug
-                ),
+                subject: mail.subject,
+                body: mail.body,
             };
             jobs::enqueue_task(tx.conn(), &task, now).await?;
         }

@@ -10,8 +10,8 @@ use crate::components::forms::{
 };
 use crate::error::AppError;
 use crate::serverfns::institutions::{
-    AddInstitutionAdmin, CreateInstitution, InstitutionView, RemoveInstitutionAdmin,
-    UpdateInstitution, get_institution,
+    CreateInstitution, InstitutionView, InviteInstitutionAdmin, RemoveInstitutionAdmin,
+    RevokeInstitutionInvitation, UpdateInstitution, get_institution,
 };
 
 const FIELDS: &[&str] = &[
@@ -100,13 +100,17 @@ pub fn InstitutionPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let update = ServerAction::<UpdateInstitution>::new();
-    let add = ServerAction::<AddInstitutionAdmin>::new();
+    let add = ServerAction::<InviteInstitutionAdmin>::new();
     let remove = ServerAction::<RemoveInstitutionAdmin>::new();
+    let withdraw = ServerAction::<RevokeInstitutionInvitation>::new();
     let institution = Resource::new(
         move || {
             (
                 id(),
-                update.version().get() + add.version().get() + remove.version().get(),
+                update.version().get()
+                    + add.version().get()
+                    + remove.version().get()
+                    + withdraw.version().get(),
             )
         },
         |(id, _)| get_institution(id),
@@ -137,7 +141,7 @@ pub fn InstitutionPage() -> impl IntoView {
                     </table>
                 }.into_any()
             }}
-            {i.can_edit.then(|| admin_forms(i.id, i.admins.clone(), add, remove))}
+            {i.can_edit.then(|| admin_forms(i.clone(), add, remove, withdraw))}
             <h2 class="mt-8 text-lg font-semibold">"Details"</h2>
             {if i.can_edit {
                 let id = i.id.to_string();
@@ -164,18 +168,21 @@ pub fn InstitutionPage() -> impl IntoView {
     }
 }
 
-/// Who administers the institution: remove one (never the last), add one by address.
+/// Who administers the institution: remove one (never the last), invite one by address
+/// (the person accepts from the mail), withdraw an open invitation.
 fn admin_forms(
-    id: i64,
-    admins: Vec<(i64, String)>,
-    add: ServerAction<AddInstitutionAdmin>,
+    i: InstitutionView,
+    add: ServerAction<InviteInstitutionAdmin>,
     remove: ServerAction<RemoveInstitutionAdmin>,
+    withdraw: ServerAction<RevokeInstitutionInvitation>,
 ) -> impl IntoView {
-    let only_one = admins.len() < 2;
+    let id = i.id;
+    let only_one = i.admins.len() < 2;
+    let invitations = i.invitations;
     view! {
         <h2 class="mt-8 text-lg font-semibold">"Admins"</h2>
         <ul class="mt-2 max-w-xl divide-y divide-slate-200 dark:divide-slate-800">
-            {admins.into_iter().map(|(account, name)| view! {
+            {i.admins.into_iter().map(|(account, name)| view! {
                 <li class="flex items-center justify-between py-2">
                     <span>{name}</span>
                     <ActionForm action=remove>
@@ -187,14 +194,32 @@ fn admin_forms(
             }).collect_view()}
         </ul>
         <FormError value=remove.value() />
+        {(!invitations.is_empty()).then(|| view! {
+            <h3 class="mt-4 font-medium">"Invited, not yet accepted"</h3>
+            <ul class="mt-1 max-w-xl divide-y divide-slate-200 dark:divide-slate-800" data-testid="admin-invitations">
+                {invitations.into_iter().map(|(invitation, email, expires)| view! {
+                    <li class="flex items-center justify-between py-2">
+                        <span><span class="font-mono">{email}</span> <span class=HINT>{format!("until {expires}")}</span></span>
+                        <ActionForm action=withdraw>
+                            <input type="hidden" name="id" value=id.to_string() />
+                            <input type="hidden" name="invitation" value=invitation.to_string() />
+                            <button type="submit" class=BUTTON>"Withdraw"</button>
+                        </ActionForm>
+                    </li>
+                }).collect_view()}
+            </ul>
+        })}
+        <FormError value=withdraw.value() />
         <ActionForm action=add attr:class="mt-3 flex max-w-xl items-end gap-2">
             <input type="hidden" name="id" value=id.to_string() />
             <div class="flex-1">
-                <label for="admin-email" class=LABEL>"Add an admin by email"</label>
+                <label for="admin-email" class=LABEL>"Invite an admin by email"</label>
                 <input id="admin-email" name="email" type="email" required class=INPUT />
             </div>
-            <button type="submit" class=BUTTON>"Add"</button>
+            <button type="submit" class=BUTTON>"Invite"</button>
         </ActionForm>
+        <p class=HINT>"They get an email and become an admin when they accept, signed in with that address."</p>
+        <Saved value=add.value() text="Invitation sent." />
         <FieldError value=add.value() field="email" />
         <FormError value=add.value() fields=&["email"] />
     }

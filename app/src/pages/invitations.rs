@@ -11,8 +11,9 @@ use crate::components::forms::{
 use crate::pages::community::use_slug;
 use crate::policy::Role;
 use crate::serverfns::invitations::{
-    AcceptInvitation, CreateInvitations, DEFAULT_EXPIRY_DAYS, InviteOutcome, MAX_BULK,
-    ResendInvitation, RevokeInvitation, get_invitation, list_invitations,
+    AcceptInvitation, CreateInvitations, DEFAULT_EXPIRY_DAYS, InvitationDetails, InvitationStatus,
+    InvitationTarget, InvitationView, InviteOutcome, MAX_BULK, ResendInvitation, RevokeInvitation,
+    Viewer, get_invitation, list_invitations,
 };
 
 /// Invite form, the per-address result of the last paste, and the pending invitations.
@@ -106,7 +107,7 @@ pub fn InvitationsPage() -> impl IntoView {
                                 <tr class="border-t border-slate-200 dark:border-slate-800" data-invitation=email>
                                     <td class="py-2 font-mono">{i.email}</td>
                                     <td class="py-2">{i.role.label()}</td>
-                                    <td class="py-2">{i.status}</td>
+                                    <td class="py-2">{i.status.label()}</td>
                                     <td class="py-2">{i.expires_on}</td>
                                     <td class="py-2">
                                         <div class="flex gap-1">
@@ -132,56 +133,109 @@ pub fn InvitationsPage() -> impl IntoView {
     }
 }
 
-/// Where an invitation link leads: what it is for, and a button to accept (after signing
-/// in, for someone new).
+/// Where an invitation link leads (`?token=`, from the mail) or, after signing in, its
+/// reference (`?ref=`): what it is for, and a button to accept for the person it was sent
+/// to. Signing in carries only the reference, never the token.
 #[component]
 pub fn AcceptInvitationPage() -> impl IntoView {
     let query = use_query_map();
-    let token = move || query.read().get("token").unwrap_or_default();
-    let invitation = Resource::new(token, get_invitation);
+    let key = move || {
+        let q = query.read();
+        (
+            q.get("token").unwrap_or_default(),
+            q.get("ref").unwrap_or_default(),
+        )
+    };
+    let invitation = Resource::new(key, |(token, reference)| get_invitation(token, reference));
     let accept = ServerAction::<AcceptInvitation>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(slug)) = accept.value().get() {
-            navigate(&format!("/communities/{slug}"), Default::default());
+        if let Some(Ok(path)) = accept.value().get() {
+            navigate(&path, Default::default());
         }
     });
     view! {
         <Title text="Invitation" />
         <h1 class="text-2xl font-bold tracking-tight">"Invitation"</h1>
-        {move || {
-            let token = token();
-            guarded(invitation, move |inv| {
-                let token = token.clone();
-                let next = format!("/invitations/accept?token={}", urlencode(&token));
-                let body = match (inv.state.as_str(), inv.signed_in, inv.already_member) {
-                    ("open", _, true) => view! {
-                        <p class="mt-4">"You are a member of " {inv.community.clone()} " already. "
-                            <A href=format!("/communities/{}", inv.slug) attr:class="underline">"Go to the community"</A></p>
-                    }.into_any(),
-                    ("open", true, false) => view! {
-                        <ActionForm action=accept attr:class="mt-6">
-                            <input type="hidden" name="token" value=token.clone() />
-                            <button type="submit" class=PRIMARY>"Accept and join"</button>
-                            <FormError value=accept.value() />
-                        </ActionForm>
-                    }.into_any(),
-                    ("open", false, _) => view! {
-                        <p class="mt-6"><a class=PRIMARY href=format!("/signin?next={}", urlencode(&next))>"Sign in to accept"</a></p>
-                        <p class=HINT>"New to Stoa? Signing in with your email creates your account."</p>
-                    }.into_any(),
-                    ("accepted", _, _) => view! { <p class="mt-4" data-testid="invitation-state">"This invitation has been used already."</p> }.into_any(),
-                    ("revoked", _, _) => view! { <p class="mt-4" data-testid="invitation-state">"This invitation was withdrawn."</p> }.into_any(),
-                    _ => view! { <p class="mt-4" data-testid="invitation-state">"This invitation has expired. Ask the community's admins for a new one."</p> }.into_any(),
-                };
-                view! {
-                    <p class="mt-4" data-testid="invitation-summary">
-                        "You are invited to join " <strong>{inv.community.clone()}</strong> " as " {inv.role.label().to_lowercase()} "."
-                    </p>
-                    <p class="text-sm text-slate-600 dark:text-slate-400">"Sent to " {inv.email}</p>
-                    {body}
-                }
-            })
-        }}
+        {move || guarded(invitation, move |inv| invitation_body(inv, accept))}
     }
+}
+
+fn invitation_body(inv: InvitationView, accept: ServerAction<AcceptInvitation>) -> AnyView {
+    let next = format!("/invitations/accept?ref={}", inv.reference);
+    let sign_in = format!("/signin?next={}", urlencode(&next));
+    let Some(InvitationDetails {
+        target,
+        email,
+        status,
+        already_in,
+    }) = inv.details
+    else {
+        // A reference opened by someone who is not the invitee (or by nobody signed in):
+        // nothing about the invitation is shown.
+        return match inv.viewer {
+            Viewer::Anonymous => view! {
+                <p class="mt-4">"Sign in to see this invitation."</p>
+                <p class="mt-4"><a class=PRIMARY href=sign_in>"Sign in"</a></p>
+            }
+            .into_any(),
+            _ => wrong_account(None),
+        };
+    };
+    let (what, place, button) = match &target {
+        InvitationTarget::Community { slug, name, role } => (
+            format!("join {name} as {}", role.label().to_lowercase()),
+            format!("/communities/{slug}"),
+            "Accept and join",
+        ),
+        InvitationTarget::Institution { id, name } => (
+            format!("become an admin of {name}"),
+            format!("/institutions/{id}"),
+            "Accept and become an admin",
+        ),
+    };
+    let body = match (status, inv.viewer, already_in) {
+        (InvitationStatus::Accepted, _, _) => view! { <p class="mt-4" data-testid="invitation-state">"This invitation has been used already."</p> }.into_any(),
+        (InvitationStatus::Revoked, _, _) => view! { <p class="mt-4" data-testid="invitation-state">"This invitation was withdrawn."</p> }.into_any(),
+        (InvitationStatus::Expired, _, _) => view! { <p class="mt-4" data-testid="invitation-state">"This invitation has expired. Ask for a new one."</p> }.into_any(),
+        (_, Viewer::Invitee, true) => view! {
+            <p class="mt-4">"You are in already. " <A href=place attr:class="underline">"Go there"</A></p>
+        }.into_any(),
+        (_, Viewer::Invitee, false) => view! {
+            <ActionForm action=accept attr:class="mt-6">
+                <input type="hidden" name="reference" value=inv.reference.clone() />
+                <button type="submit" class=PRIMARY>{button}</button>
+                <FormError value=accept.value() />
+            </ActionForm>
+        }.into_any(),
+        (_, Viewer::Anonymous, _) => view! {
+            <p class="mt-6"><a class=PRIMARY href=sign_in>"Sign in to accept"</a></p>
+            <p class=HINT>{format!("Sign in with {email}: only that address can accept. New to Stoa? An email link to it creates your account.")}</p>
+        }.into_any(),
+        (_, Viewer::OtherAccount, _) => wrong_account(Some(email.clone())),
+    };
+    view! {
+        <p class="mt-4" data-testid="invitation-summary">"You are invited to " {what} "."</p>
+        <p class="text-sm text-slate-600 dark:text-slate-400">"Sent to " {email}</p>
+        {body}
+    }
+    .into_any()
+}
+
+/// The page for a signed-in person without the invited address: what to do instead.
+fn wrong_account(email: Option<String>) -> AnyView {
+    let to = email.unwrap_or_else(|| "the address the invitation was sent to".to_owned());
+    view! {
+        <section class="mt-6 max-w-xl" data-testid="invitation-wrong-account">
+            <h2 class="text-lg font-semibold">"This invitation is for another email address"</h2>
+            <p class="mt-2">"Only the person it was sent to can accept it, and the account you are signed in with does not have that address."</p>
+            <ol class="mt-2 list-decimal pl-6">
+                <li>"Sign out."</li>
+                <li>{format!("Sign in with {to}: ask for an email link to it on the sign-in page (that creates an account if there is none).")}</li>
+                <li>"Open the invitation link again and accept."</li>
+            </ol>
+            <p class="mt-2 text-sm">"If you want this account to join instead, ask whoever invited you to invite this account's address."</p>
+        </section>
+    }
+    .into_any()
 }

@@ -79,5 +79,33 @@ pub fn StaffCommunitiesPage() -> impl IntoView {
                 {pager(current, p.total, p.per_page, href)}
             }
         })}
+        <MailLimitForm />
+    }
+}
+
+/// Staff raise (or reset) one community's daily invitation mail limit.
+#[component]
+fn MailLimitForm() -> impl IntoView {
+    use crate::components::forms::{BUTTON, FieldError, FormError, HINT, INPUT, LABEL, Saved};
+    use crate::serverfns::institutions::SetCommunityMailLimit;
+    let set = ServerAction::<SetCommunityMailLimit>::new();
+    let value = set.value();
+    view! {
+        <h2 class="mt-8 text-lg font-semibold">"Invitation mail limit"</h2>
+        <p class=HINT>"Raise how many invitation emails one community may send a day (leave the number empty to go back to the default). Stoa's total daily limit still applies."</p>
+        <ActionForm action=set attr:class="mt-3 flex max-w-xl items-end gap-2" attr:data-testid="mail-limit-form">
+            <div class="flex-1">
+                <label for="limit-slug" class=LABEL>"Community (short name)"</label>
+                <input id="limit-slug" name="slug" required class=INPUT />
+            </div>
+            <div class="w-40">
+                <label for="limit-per-day" class=LABEL>"Emails a day"</label>
+                <input id="limit-per-day" name="per_day" type="number" min="1" class=INPUT />
+            </div>
+            <button type="submit" class=BUTTON>"Set"</button>
+        </ActionForm>
+        <FieldError value field="per_day" />
+        <FormError value fields=&["per_day"] />
+        <Saved value text="Limit set." />
     }
 }

@@ -1,5 +1,7 @@
 //! Institutions: the legal entities that pay for one or more communities.
 
+use stoa_model::Email;
+
 use crate::accounts::AccountId;
 use crate::{Conn, DbError, Timestamp, on};
 
@@ -147,4 +149,148 @@ pub async fn remove_admin(
         "DELETE FROM institution_admins WHERE institution_id = $1 AND account_id = $2";
     let rows = on!(conn, c => sqlx::query(SQL).bind(id).bind(account).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(rows == 1)
+}
+
+/// An invitation to administer an institution, accepted by the person with the invited
+/// address (so inviting never tells whether an address has an account).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InstitutionInvitation {
+    /// Primary key.
+    pub id: i64,
+    /// The institution.
+    pub institution_id: i64,
+    /// Address invited; only an account with this verified address may accept.
+    pub email: Email,
+    /// Who invited.
+    pub invited_by: Option<AccountId>,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Link stops working.
+    pub expires_at: Timestamp,
+    /// Newest mail queued.
+    pub queued_at: Option<Timestamp>,
+    /// Newest mail sent.
+    pub sent_at: Option<Timestamp>,
+    /// Accepted.
+    pub accepted_at: Option<Timestamp>,
+    /// Revoked (or replaced by a newer invitation).
+    pub revoked_at: Option<Timestamp>,
+}
+
+const INVITATION_COLUMNS: &str = "id, institution_id, email, invited_by, created_at, expires_at, \
+     queued_at, sent_at, accepted_at, revoked_at";
+
+/// Creates an admin invitation whose first mail is queued now; [`DbError::Conflict`] when one
+/// is open for the address already.
+pub async fn invite_admin(
+    conn: Conn<'_>,
+    id: i64,
+    email: &Email,
+    by: AccountId,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> Result<i64, DbError> {
+    const SQL: &str = "INSERT INTO institution_invitations (institution_id, email, invited_by, \
+         created_at, expires_at, queued_at) VALUES ($1, $2, $3, $4, $5, $4) RETURNING id";
+    Ok(
+        on!(conn, c => sqlx::query_scalar(SQL).bind(id).bind(email).bind(by).bind(now)
+        .bind(expires_at).fetch_one(c).await)?,
+    )
+}
+
+/// The admin invitation not yet accepted or revoked for this address, expired or not.
+pub async fn unresolved_invitation(
+    conn: Conn<'_>,
+    id: i64,
+    email: &Email,
+) -> Result<Option<InstitutionInvitation>, DbError> {
+    let sql = format!(
+        "SELECT {INVITATION_COLUMNS} FROM institution_invitations WHERE institution_id = $1 \
+         AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL"
+    );
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(id).bind(email).fetch_optional(c).await)?)
+}
+
+/// One admin invitation by id.
+pub async fn invitation(
+    conn: Conn<'_>,
+    invitation: i64,
+) -> Result<Option<InstitutionInvitation>, DbError> {
+    let sql = format!("SELECT {INVITATION_COLUMNS} FROM institution_invitations WHERE id = $1");
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(invitation).fetch_optional(c).await)?)
+}
+
+/// The admin invitation whose newest link carries this token hash.
+pub async fn invitation_by_token_hash(
+    conn: Conn<'_>,
+    hash: &str,
+) -> Result<Option<InstitutionInvitation>, DbError> {
+    let sql =
+        format!("SELECT {INVITATION_COLUMNS} FROM institution_invitations WHERE token_hash = $1");
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(hash).fetch_optional(c).await)?)
+}
+
+/// The unresolved admin invitations of an institution, newest first.
+pub async fn pending_invitations(
+    conn: Conn<'_>,
+    id: i64,
+) -> Result<Vec<InstitutionInvitation>, DbError> {
+    let sql = format!(
+        "SELECT {INVITATION_COLUMNS} FROM institution_invitations WHERE institution_id = $1 \
+         AND accepted_at IS NULL AND revoked_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 100"
+    );
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(id).fetch_all(c).await)?)
+}
+
+/// Records a new link for an open admin invitation; false when it is no longer open.
+pub async fn set_invitation_token(
+    conn: Conn<'_>,
+    invitation: i64,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE institution_invitations SET token_hash = $2, sent_at = $3 WHERE id = $1 \
+         AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(invitation).bind(token_hash).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+/// Marks an open admin invitation accepted by `account`; false when it is no longer open.
+pub async fn accept_invitation(
+    conn: Conn<'_>,
+    invitation: i64,
+    account: AccountId,
+    now: Timestamp,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE institution_invitations SET accepted_at = $3, accepted_by = $2 \
+         WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(invitation).bind(account).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+/// Revokes an unresolved admin invitation; false when it was resolved already.
+pub async fn revoke_invitation(
+    conn: Conn<'_>,
+    invitation: i64,
+    now: Timestamp,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE institution_invitations SET revoked_at = $2 \
+         WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(invitation).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+/// Locks institution `id` until the transaction ends (PostgreSQL; SQLite's single writer
+/// serialises already), so admin changes and invitations to it run one after another.
+pub async fn lock(conn: Conn<'_>, id: i64) -> Result<(), DbError> {
+    if let Conn::Postgres(c) = conn {
+        sqlx::query("SELECT id FROM institutions WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
+    }
+    Ok(())
 }

@@ -5,6 +5,8 @@
 
 use crate::accounts::AccountId;
 use crate::communities::CommunityId;
+use stoa_model::Email;
+
 use crate::{Conn, DbError, Timestamp, on};
 
 /// An invitation.
@@ -14,8 +16,8 @@ pub struct Invitation {
     pub id: i64,
     /// Community.
     pub community_id: CommunityId,
-    /// Address invited (lowercase).
-    pub email: String,
+    /// Address invited; only an account with this verified address may accept.
+    pub email: Email,
     /// Role given on acceptance.
     pub role: stoa_model::Role,
     /// End of the membership it grants, if any.
@@ -26,7 +28,9 @@ pub struct Invitation {
     pub created_at: Timestamp,
     /// Link stops working.
     pub expires_at: Timestamp,
-    /// Newest mail.
+    /// Newest mail queued (the resend cooldown runs from it).
+    pub queued_at: Option<Timestamp>,
+    /// Newest mail sent.
     pub sent_at: Option<Timestamp>,
     /// Accepted.
     pub accepted_at: Option<Timestamp>,
@@ -44,15 +48,15 @@ impl Invitation {
 }
 
 const COLUMNS: &str = "id, community_id, email, role, membership_ends_at, invited_by, created_at, \
-     expires_at, sent_at, accepted_at, accepted_by, revoked_at";
+     expires_at, queued_at, sent_at, accepted_at, accepted_by, revoked_at";
 
 /// What it takes to invite.
 #[derive(Debug, Clone)]
 pub struct NewInvitation<'a> {
     /// Community.
     pub community_id: CommunityId,
-    /// Address (lowercase, validated).
-    pub email: &'a str,
+    /// Address.
+    pub email: &'a Email,
     /// Role name.
     pub role: stoa_model::Role,
     /// End of the membership it grants.
@@ -63,14 +67,15 @@ pub struct NewInvitation<'a> {
     pub expires_at: Timestamp,
 }
 
-/// Creates an invitation; [`DbError::Conflict`] when one is open for the address already.
+/// Creates an invitation whose first mail is queued now; [`DbError::Conflict`] when one is
+/// open for the address already.
 pub async fn create(
     conn: Conn<'_>,
     new: &NewInvitation<'_>,
     now: Timestamp,
 ) -> Result<i64, DbError> {
     const SQL: &str = "INSERT INTO invitations (community_id, email, role, membership_ends_at, invited_by, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+         created_at, expires_at, queued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $6) RETURNING id";
     Ok(on!(conn, c => sqlx::query_scalar(SQL)
         .bind(new.community_id).bind(new.email).bind(new.role).bind(new.membership_ends_at)
         .bind(new.invited_by).bind(now).bind(new.expires_at).fetch_one(c).await)?)
@@ -80,7 +85,7 @@ pub async fn create(
 pub async fn find_unresolved(
     conn: Conn<'_>,
     community: CommunityId,
-    email: &str,
+    email: &Email,
 ) -> Result<Option<Invitation>, DbError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM invitations WHERE community_id = $1 AND email = $2 \
@@ -169,13 +174,36 @@ pub async fn revoke(conn: Conn<'_>, id: i64, now: Timestamp) -> Result<bool, DbE
     Ok(rows == 1)
 }
 
-/// Invitations a community created since `since` (for its daily limit).
-pub async fn created_since(
+/// Notes that a new mail of an unresolved invitation is queued now, unless one was queued
+/// after `cooldown_since`; false (nothing changed) if so, or if it was resolved meanwhile.
+pub async fn mark_queued(
     conn: Conn<'_>,
-    community: CommunityId,
-    since: Timestamp,
-) -> Result<i64, DbError> {
-    const SQL: &str =
-        "SELECT COUNT(*) FROM invitations WHERE community_id = $1 AND created_at > $2";
-    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(since).fetch_one(c).await)?)
+    id: i64,
+    now: Timestamp,
+    cooldown_since: Timestamp,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE invitations SET queued_at = $2 WHERE id = $1 \
+         AND accepted_at IS NULL AND revoked_at IS NULL AND (queued_at IS NULL OR queued_at <= $3)";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(id).bind(now).bind(cooldown_since)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+/// Whether `account` has the address `email` in a way that proves the mailbox: as the
+/// account's own address (set only from an email link or a provider trusted for email), or
+/// as an email-link identity (using a link proves the mailbox).
+///
+/// The address a provider gives an identity is not enough: a provider not trusted for email
+/// may assert any address, and accepting an invitation with it would hand a forwarded (or
+/// guessed) admin invitation to whoever controls that provider.
+pub async fn account_has_address(
+    conn: Conn<'_>,
+    account: AccountId,
+    email: &Email,
+) -> Result<bool, DbError> {
+    const SQL: &str = "SELECT (SELECT COUNT(*) FROM accounts WHERE id = $1 AND email = $2) \
+         + (SELECT COUNT(*) FROM identities WHERE account_id = $1 AND issuer = $3 AND subject = $2)";
+    let n: i64 = on!(conn, c => sqlx::query_scalar(SQL).bind(account).bind(email)
+        .bind(crate::accounts::EMAIL_ISSUER).fetch_one(c).await)?;
+    Ok(n > 0)
 }

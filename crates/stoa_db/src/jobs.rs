@@ -121,6 +121,17 @@ pub enum Task {
     SendInvitation {
         /// The invitation.
         invitation_id: i64,
+        /// The mail count it was charged to (given back if nothing is sent); none for jobs
+        /// queued before mail was counted.
+        #[serde(default)]
+        charge: Option<crate::mail_counts::Charge>,
+    },
+    /// Mails an invitation to administer an institution with a fresh link.
+    SendInstitutionInvitation {
+        /// The invitation.
+        invitation_id: i64,
+        /// The mail count it was charged to.
+        charge: crate::mail_counts::Charge,
     },
     /// Mails a notice whose text is final.
     SendNotice {
@@ -138,6 +149,7 @@ impl Task {
     pub fn kind(&self) -> &'static str {
         match self {
             Task::SendInvitation { .. } => "send_invitation",
+            Task::SendInstitutionInvitation { .. } => "send_institution_invitation",
             Task::SendNotice { .. } => "send_notice",
         }
     }
@@ -147,6 +159,17 @@ impl Task {
 pub async fn enqueue_task(conn: Conn<'_>, task: &Task, now: Timestamp) -> Result<i64, DbError> {
     let payload = serde_json::to_string(task).map_err(|e| DbError::Config(e.to_string()))?;
     enqueue(conn, task.kind(), &payload, now, now).await
+}
+
+impl Task {
+    /// The mail count this task was charged to, if any.
+    pub fn charge(&self) -> Option<&crate::mail_counts::Charge> {
+        match self {
+            Task::SendInvitation { charge, .. } => charge.as_ref(),
+            Task::SendInstitutionInvitation { charge, .. } => Some(charge),
+            Task::SendNotice { .. } => None,
+        }
+    }
 }
 
 impl Job {

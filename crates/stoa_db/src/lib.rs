@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod join_requests;
 pub mod logos;
+pub mod mail_counts;
 pub mod memberships;
 mod pool;
 pub mod rate_limits;

@@ -401,7 +401,7 @@ on_both!(an_invitation_is_accepted_once, |db| {
     let mut tx = db.begin().await.unwrap();
     let new = invitations::NewInvitation {
         community_id: c,
-        email: "new@example.org",
+        email: &stoa_model::Email::parse("new@example.org").unwrap(),
         role: Role::Member,
         membership_ends_at: None,
         invited_by: owner,
@@ -649,7 +649,10 @@ on_both!(concurrent_claims_never_share_a_job, |db| {
     let now = at(1_700_000_000, 0);
     let mut tx = db.begin().await.unwrap();
     for _ in 0..40 {
-        let task = jobs::Task::SendInvitation { invitation_id: 1 };
+        let task = jobs::Task::SendInvitation {
+            invitation_id: 1,
+            charge: None,
+        };
         jobs::enqueue_task(tx.conn(), &task, now).await.unwrap();
     }
     tx.commit().await.unwrap();
@@ -744,5 +747,61 @@ on_both!(one_pending_join_request_per_person, |db| {
     join_requests::create(tx.conn(), c, asker, "after a decision, again", now)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
+});
+
+// The daily mail count never passes its limit, however many transactions charge at once
+// (PostgreSQL: the UPSERT's row lock; SQLite: the single writer): 30 concurrent charges of 1
+// against a limit of 10 let exactly 10 through, and a refund makes room for one more.
+on_both!(mail_counts_hold_their_limit_under_concurrency, |db| {
+    use stoa_db::mail_counts::{self, Scope};
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = db.begin().await.unwrap();
+            let ok = mail_counts::charge(tx.conn(), Scope::Total, "2026-11-26", 1, 10)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            ok
+        }));
+    }
+    let mut passed = 0;
+    for t in tasks {
+        passed += usize::from(t.await.unwrap());
+    }
+    assert_eq!(passed, 10);
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(
+        mail_counts::sent(tx.conn(), Scope::Total, "2026-11-26")
+            .await
+            .unwrap(),
+        10
+    );
+    assert!(
+        !mail_counts::charge(tx.conn(), Scope::Total, "2026-11-26", 1, 10)
+            .await
+            .unwrap()
+    );
+    // Another day, another count; more than the limit at once never passes.
+    assert!(
+        mail_counts::charge(tx.conn(), Scope::Total, "2026-11-27", 10, 10)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !mail_counts::charge(tx.conn(), Scope::Total, "2026-11-28", 11, 10)
+            .await
+            .unwrap()
+    );
+    mail_counts::refund(tx.conn(), Scope::Total, "2026-11-26", 1)
+        .await
+        .unwrap();
+    assert!(
+        mail_counts::charge(tx.conn(), Scope::Total, "2026-11-26", 1, 10)
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
 });

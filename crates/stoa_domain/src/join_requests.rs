@@ -1,6 +1,5 @@
 //! Join requests: a community's admins list and decide them; the requester is told by mail.
 
-use stoa_db::communities::Community;
 use stoa_db::{Conn, WriteTx, jobs, join_requests, memberships};
 use stoa_model::join_requests::{JoinRequestRow, MAX_LISTED};
 use stoa_model::{Action, JoinRequestStatus, Role};
@@ -63,72 +62,38 @@ pub async fn decide(ctx: &Ctx, tx: &mut WriteTx, slug: &str, id: i64, approve: b
         .record(tx.conn(), ctx.now)
         .await?;
     if let Some(to) = request.email {
-        let (subject, body) = decision_mail(&ctx.public_url, c, &request.name, status);
+        let mail = crate::mail::join_decision(
+            &request.name,
+            &c.name,
+            &c.slug,
+            status == JoinRequestStatus::Approved,
+            &ctx.public_url,
+        );
         let task = jobs::Task::SendNotice {
             to: to.into(),
-            subject,
-            body,
+            subject: mail.subject,
+            body: mail.body,
         };
         jobs::enqueue_task(tx.conn(), &task, ctx.now).await?;
     }
     Ok(())
 }
 
-/// Subject and body of the mail that tells `name` the admins' decision.
-//
-// NOTE for the merge: the helper working on invitations is moving Stoa's mail texts into a
-// `stoa_domain::mail` module; this text belongs there once both branches are in.
-pub fn decision_mail(
-    public_url: &str,
-    community: &Community,
-    name: &str,
-    status: JoinRequestStatus,
-) -> (String, String) {
-    let (c, slug) = (&community.name, &community.slug);
-    if status == JoinRequestStatus::Approved {
-        (
-            format!("Welcome to {c}"),
-            format!(
-                "Hello {name},\n\nYour request to join {c} on Stoa was approved. You are a member now:\n\n{public_url}/communities/{slug}\n"
-            ),
-        )
-    } else {
-        (
-            format!("Your request to join {c}"),
-            format!(
-                "Hello {name},\n\nThe admins of {c} on Stoa did not approve your request to join this time.\n"
-            ),
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use stoa_db::communities::CommunityId;
-
     #[test]
     fn the_mail_says_what_was_decided_and_links_on_approval() {
-        let c = Community {
-            id: CommunityId(1),
-            slug: stoa_model::Slug::parse("ocean-lab").unwrap(),
-            name: "Ocean Lab".into(),
-            description: String::new(),
-            field: String::new(),
-            website: None,
-            logo_url: None,
-            institution_id: None,
-            join_policy: stoa_model::JoinPolicy::Request,
-            created_at: crate::start_of(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
-        };
         let url = "https://stoa.example";
-        let (subject, body) = decision_mail(url, &c, "Ada", JoinRequestStatus::Approved);
-        assert_eq!(subject, "Welcome to Ocean Lab");
-        assert!(body.contains("was approved"));
-        assert!(body.contains("https://stoa.example/communities/ocean-lab\n"));
-        let (subject, body) = decision_mail(url, &c, "Ada", JoinRequestStatus::Denied);
-        assert_eq!(subject, "Your request to join Ocean Lab");
-        assert!(body.contains("did not approve"));
-        assert!(!body.contains(url), "no link for a denied request");
+        let mail = crate::mail::join_decision("Ada", "Ocean Lab", "ocean-lab", true, url);
+        assert_eq!(mail.subject, "Welcome to Ocean Lab");
+        assert!(mail.body.contains("was approved"));
+        assert!(
+            mail.body
+                .contains("https://stoa.example/communities/ocean-lab\n")
+        );
+        let mail = crate::mail::join_decision("Ada", "Ocean Lab", "ocean-lab", false, url);
+        assert_eq!(mail.subject, "Your request to join Ocean Lab");
+        assert!(mail.body.contains("did not approve"));
+        assert!(!mail.body.contains(url), "no link for a denied request");
     }
 }

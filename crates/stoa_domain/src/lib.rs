@@ -15,10 +15,13 @@ pub mod audit_log;
 pub mod communities;
 mod error;
 pub mod institutions;
+pub mod invitations;
 pub mod join_requests;
 pub mod limits;
 pub mod logos;
+pub mod mail;
 pub mod members;
+pub mod quota;
 
 pub use error::DomainError;
 pub use stoa_model as model;

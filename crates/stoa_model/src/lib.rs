@@ -5,6 +5,8 @@
 pub mod account;
 pub mod audit;
 pub mod community;
+pub mod institution;
+pub mod invitation;
 pub mod join_requests;
 pub mod logo;
 pub mod members;

@@ -219,6 +219,9 @@ actions! {
     ListAllCommunities => Rule::Staff,
     /// The whole audit log, for staff.
     ViewAllAuditLog => Rule::Staff,
+    /// See and raise (or reset) a community's daily invitation mail limit: staff only, as
+    /// the limit is what keeps Stoa from being used to send unsolicited mail.
+    ManageMailLimits => Rule::Staff,
 }
 
 /// Decides whether `actor` may do `action`.
@@ -336,6 +339,7 @@ mod tests {
         (Action::ViewStaffOverview,  ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
         (Action::ListAllCommunities, ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
         (Action::ViewAllAuditLog,    ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
+        (Action::ManageMailLimits,   ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
     ];
 
     #[test]

@@ -8,6 +8,8 @@ mod authorization;
 mod cli;
 mod communities;
 mod health;
+mod institutions;
+mod invitations;
 mod logos;
 mod pages;
 mod security;
