@@ -4,7 +4,8 @@
 use chrono::{Duration, Utc};
 use stoa_db::communities::{self, NewCommunity};
 use stoa_db::{Db, DbError, Timestamp};
-use stoa_db::{accounts, audit, institutions, memberships};
+use stoa_db::{accounts, institutions, memberships};
+use stoa_domain::audit::Audit;
 use stoa_model::{JoinPolicy, Role, Slug};
 
 /// slug, name, field, description, website, days since sign-up
@@ -213,17 +214,12 @@ pub async fn demo(db: &Db) -> Result<usize, DbError> {
         for &(account, _, role) in &people {
             memberships::add(tx.conn(), id, account, role, None, joined).await?;
         }
-        let entry = audit::Entry {
-            actor: None,
-            actor_name: "Stoa (demo data)",
-            community: Some(id),
-            institution: new.institution_id,
-            action: "community.created",
-            target: name,
-            before: None,
-            after: Some(format!("{{\"slug\":\"{slug}\"}}")),
-        };
-        audit::record(tx.conn(), &entry, joined).await?;
+        let community = communities::by_id(tx.conn(), id).await?;
+        Audit::by_stoa("community.created", name)
+            .community(&community)
+            .after(serde_json::json!({ "slug": slug, "demo": true }))
+            .record(tx.conn(), joined)
+            .await?;
     }
     tx.commit().await?;
     Ok(added)

@@ -13,7 +13,7 @@ use chrono::TimeDelta;
 use stoa_auth::Mailer;
 use stoa_db::jobs::{self, Job, Task};
 use stoa_db::mail_counts::Charge;
-use stoa_db::{Clock, Db, audit, communities, institutions, invitations, memberships};
+use stoa_db::{Clock, Db, communities, institutions, invitations, memberships};
 
 /// How long a claimed job is reserved for its worker; after that another may retry it.
 pub const LEASE: TimeDelta = TimeDelta::minutes(5);
@@ -275,17 +275,11 @@ impl Worker {
                 "role": ending.role,
                 "ends_on": ending.ends_at.as_datetime().format("%Y-%m-%d").to_string(),
             });
-            let entry = audit::Entry {
-                actor: None,
-                actor_name: "Stoa",
-                community: Some(ending.community_id),
-                institution: community.institution_id,
-                action: "membership.ended",
-                target: &name,
-                before: Some(before.to_string()),
-                after: None,
-            };
-            audit::record(tx.conn(), &entry, now).await?;
+            stoa_domain::audit::Audit::by_stoa("membership.ended", &name)
+                .community(&community)
+                .before(before)
+                .record(tx.conn(), now)
+                .await?;
         }
         tx.commit().await?;
         Ok((noticed.len(), ended.len()))
