@@ -41,6 +41,8 @@ echo "==> log hygiene: no address, token, session id or secret in any server log
 # Every mail maildev received: the tokens in their links are what the logs must not hold.
 node -e 'fetch(process.argv[1]).then((r) => r.text()).then((t) => process.stdout.write(t))' \
   "$STOA_TEST_MAILDEV_URL/api/email" >"$STOA_TEST_LOG_DIR/mail.json"
+# Same package selection as the suite above, so cargo reuses its build (with `-p stoa_server`
+# feature unification differs and the app and server compile again, over a minute).
 STOA_TEST_LOG_EXPECT=api,cli,e2e \
-  cargo test -p stoa_server --test log_hygiene -- --ignored --test-threads=1
+  cargo test --workspace --exclude stoa_frontend --test log_hygiene -- --ignored --test-threads=1
 echo "    logs of this run: $STOA_TEST_LOG_DIR"
