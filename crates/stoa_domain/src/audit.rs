@@ -20,26 +20,24 @@ impl<'a> Audit<'a> {
     /// `action` (dotted, e.g. `membership.updated`) by `caller` on `target` (a person, an
     /// address, a name: words, as the log shows them).
     pub fn by(caller: &'a Caller, action: &'a str, target: &'a str) -> Self {
-        Self {
-            entry: audit::Entry {
-                actor: Some(caller.id),
-                actor_name: &caller.name,
-                community: None,
-                institution: None,
-                action,
-                target,
-                before: None,
-                after: None,
-            },
-        }
+        Self::new(Some(caller.id), &caller.name, action, target)
     }
 
-    /// `action` done by Stoa itself (the worker, a sweep).
+    /// `action` done by Stoa itself (the worker, a sweep, the demo data).
     pub fn by_stoa(action: &'a str, target: &'a str) -> Self {
+        Self::new(None, "Stoa", action, target)
+    }
+
+    fn new(
+        actor: Option<stoa_db::accounts::AccountId>,
+        actor_name: &'a str,
+        action: &'a str,
+        target: &'a str,
+    ) -> Self {
         Self {
             entry: audit::Entry {
-                actor: None,
-                actor_name: "Stoa",
+                actor,
+                actor_name,
                 community: None,
                 institution: None,
                 action,
