@@ -13,7 +13,8 @@ use chrono::TimeDelta;
 use stoa_auth::Mailer;
 use stoa_db::jobs::{self, Job, Task};
 use stoa_db::mail_counts::Charge;
-use stoa_db::{Clock, Db, communities, institutions, invitations, memberships};
+use stoa_db::{Clock, Db, communities, memberships};
+use stoa_domain::invitations::MailFor;
 
 /// How long a claimed job is reserved for its worker; after that another may retry it.
 pub const LEASE: TimeDelta = TimeDelta::minutes(5);
@@ -138,12 +139,15 @@ impl Worker {
             Task::SendInvitation {
                 invitation_id,
                 charge,
-            } => self.send_invitation(invitation_id, charge.as_ref()).await,
+            } => {
+                self.send_invitation(MailFor::Community(invitation_id), charge.as_ref())
+                    .await
+            }
             Task::SendInstitutionInvitation {
                 invitation_id,
                 charge,
             } => {
-                self.send_institution_invitation(invitation_id, &charge)
+                self.send_invitation(MailFor::Institution(invitation_id), Some(&charge))
                     .await
             }
             Task::SendNotice { to, subject, body } => self
@@ -157,84 +161,27 @@ impl Worker {
     /// Makes a fresh link for an open invitation and mails it. An invitation revoked or
     /// accepted meanwhile is skipped (the job is done) and its mail no longer counts against
     /// the limits, in the same transaction.
-    async fn send_invitation(&self, id: i64, charge: Option<&Charge>) -> anyhow::Result<()> {
+    async fn send_invitation(&self, which: MailFor, charge: Option<&Charge>) -> anyhow::Result<()> {
         let token = stoa_auth::random_token();
-        let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let invitation = invitations::by_id(tx.conn(), id).await?;
-        let open = match &invitation {
-            Some(_) => {
-                invitations::set_token(tx.conn(), id, &stoa_auth::hash_token(&token), now).await?
-            }
-            None => false,
-        };
-        let Some(invitation) = invitation.filter(|_| open) else {
-            if let Some(charge) = charge {
-                stoa_domain::quota::refund(tx.conn(), charge).await?;
-            }
-            tx.commit().await?;
+        let prepared = stoa_domain::invitations::mail_with_fresh_link(
+            &mut tx,
+            self.clock.now(),
+            &self.public_url,
+            which,
+            &token,
+            charge,
+        )
+        .await
+        .with_context(|| format!("cannot prepare the mail of {which:?}"))?;
+        tx.commit().await?;
+        let Some((to, mail)) = prepared else {
             return Ok(());
         };
-        let community = communities::by_id(tx.conn(), invitation.community_id).await?;
-        let inviter =
-            stoa_domain::invitations::inviter_name(tx.conn(), invitation.invited_by).await?;
-        tx.commit().await?;
-        let link = format!("{}/invitations/accept?token={token}", self.public_url);
-        let mail = stoa_domain::mail::invitation(
-            &inviter,
-            &community.name,
-            invitation.role,
-            &invitation.email,
-            &link,
-            invitation.expires_at,
-        );
         self.mailer
-            .send(&invitation.email, &mail.subject, mail.body)
+            .send(&to, &mail.subject, mail.body)
             .await
-            .with_context(|| format!("cannot mail invitation {id}"))
-    }
-
-    /// Like [`Worker::send_invitation`] for an invitation to administer an institution.
-    async fn send_institution_invitation(&self, id: i64, charge: &Charge) -> anyhow::Result<()> {
-        let token = stoa_auth::random_token();
-        let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
-        let invitation = institutions::invitation(tx.conn(), id).await?;
-        let open = match &invitation {
-            Some(_) => {
-                institutions::set_invitation_token(
-                    tx.conn(),
-                    id,
-                    &stoa_auth::hash_token(&token),
-                    now,
-                )
-                .await?
-            }
-            None => false,
-        };
-        let Some(invitation) = invitation.filter(|_| open) else {
-            stoa_domain::quota::refund(tx.conn(), charge).await?;
-            tx.commit().await?;
-            return Ok(());
-        };
-        let institution = institutions::get(tx.conn(), invitation.institution_id)
-            .await?
-            .context("the institution of an open invitation is gone")?;
-        let inviter =
-            stoa_domain::invitations::inviter_name(tx.conn(), invitation.invited_by).await?;
-        tx.commit().await?;
-        let link = format!("{}/invitations/accept?token={token}", self.public_url);
-        let mail = stoa_domain::mail::institution_invitation(
-            &inviter,
-            &institution.legal_name,
-            &invitation.email,
-            &link,
-            invitation.expires_at,
-        );
-        self.mailer
-            .send(&invitation.email, &mail.subject, mail.body)
-            .await
-            .with_context(|| format!("cannot mail institution invitation {id}"))
+            .with_context(|| format!("cannot mail {which:?}"))
     }
 
     /// Queues notices for memberships ending within [`END_NOTICE_DAYS`] and ends those whose

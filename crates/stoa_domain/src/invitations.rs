@@ -513,6 +513,76 @@ pub async fn inviter_name(conn: Conn<'_>, by: Option<AccountId>) -> Result<Strin
     })
 }
 
+/// Which invitation a mail job is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailFor {
+    /// An invitation to join a community (by id).
+    Community(i64),
+    /// An invitation to administer an institution (by id).
+    Institution(i64),
+}
+
+/// The mail of an invitation job, with a fresh link made from `token`: only the token's hash
+/// is stored, replacing the previous one, so only the newest link works and no usable token
+/// is ever at rest. `None` when the invitation was accepted or revoked meanwhile: then its
+/// mail is given back to the limits ([`crate::quota::refund`]) and nothing is to be sent.
+/// Run by the worker in a transaction it commits before sending (a crash after the commit
+/// sends nothing; the job is retried and makes a new link).
+pub async fn mail_with_fresh_link(
+    tx: &mut WriteTx,
+    now: Timestamp,
+    public_url: &str,
+    which: MailFor,
+    token: &str,
+    charge: Option<&stoa_db::mail_counts::Charge>,
+) -> Result<Option<(Email, crate::mail::Mail)>> {
+    let hash = stoa_auth::hash_token(token);
+    let link = format!("{public_url}/invitations/accept?token={token}");
+    let prepared = match which {
+        MailFor::Community(id) => match invitations::by_id(tx.conn(), id).await? {
+            Some(invitation) if invitations::set_token(tx.conn(), id, &hash, now).await? => {
+                let community = communities::by_id(tx.conn(), invitation.community_id).await?;
+                let inviter = inviter_name(tx.conn(), invitation.invited_by).await?;
+                let mail = crate::mail::invitation(
+                    &inviter,
+                    &community.name,
+                    invitation.role,
+                    &invitation.email,
+                    &link,
+                    invitation.expires_at,
+                );
+                Some((invitation.email, mail))
+            }
+            _ => None,
+        },
+        MailFor::Institution(id) => match institutions::invitation(tx.conn(), id).await? {
+            Some(invitation)
+                if institutions::set_invitation_token(tx.conn(), id, &hash, now).await? =>
+            {
+                let institution = institutions::get(tx.conn(), invitation.institution_id)
+                    .await?
+                    .ok_or(DomainError::NotFound)?;
+                let inviter = inviter_name(tx.conn(), invitation.invited_by).await?;
+                let mail = crate::mail::institution_invitation(
+                    &inviter,
+                    &institution.legal_name,
+                    &invitation.email,
+                    &link,
+                    invitation.expires_at,
+                );
+                Some((invitation.email, mail))
+            }
+            _ => None,
+        },
+    };
+    if prepared.is_none()
+        && let Some(charge) = charge
+    {
+        crate::quota::refund(tx.conn(), charge).await?;
+    }
+    Ok(prepared)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
