@@ -24,6 +24,15 @@ pub const BULK_INVITATIONS_LIMIT: usize = 256 * 1024;
 /// A community logo upload (reserved for the logo upload route).
 pub const LOGO_LIMIT: usize = 1024 * 1024;
 
+/// A body declared over its limit but no larger than this is read and dropped before the 413
+/// goes out. Browsers send the whole body before they read the answer: if Stoa answered and
+/// closed at once, the person would see "connection reset" instead of the message (and a
+/// test client, a broken pipe). Larger bodies are refused without reading: reading them would
+/// cost more than the courtesy is worth.
+pub const DRAIN_LIMIT: u64 = 8 * 1024 * 1024;
+/// How long Stoa spends reading and dropping such a body at most.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The limits of Stoa's routes. One line per route that needs more (or less) than forms.
 pub fn limits() -> BodyLimits {
     BodyLimits::new(FORM_LIMIT)
@@ -84,8 +93,12 @@ pub async fn limit_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return too_large(&req, limit);
+    if let Some(declared) = declared.filter(|n| *n > limit as u64) {
+        let (parts, body) = req.into_parts();
+        if declared <= DRAIN_LIMIT {
+            drain(body).await;
+        }
+        return too_large(&Request::from_parts(parts, Body::empty()), limit);
     }
     let (parts, body) = req.into_parts();
     match Limited::new(body, limit).collect().await {
@@ -104,10 +117,25 @@ pub async fn limit_body(
     }
 }
 
+/// Reads and drops what the client sends of `body` (at most [`DRAIN_LIMIT`] bytes, for at most
+/// [`DRAIN_TIME`]), so that it gets to read the answer.
+async fn drain(mut body: Body) {
+    let mut read: u64 = 0;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, |d| d.len() as u64);
+            if read > DRAIN_LIMIT {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// 413 with a message naming the limit: a JSON error for server functions (the page shows
 /// it next to the form), an HTML page otherwise. With `Connection: close`: the rest of the
-/// body is not read, so the connection cannot carry another request, and a client that
-/// reused it would see its next request fail.
+/// body may not have been read, so the connection cannot carry another request, and a
+/// client that reused it would see its next request fail.
 fn too_large(req: &Request, limit: usize) -> Response {
     let mut res = too_large_body(req, limit);
     res.headers_mut().insert(
