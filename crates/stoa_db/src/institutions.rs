@@ -56,6 +56,23 @@ pub async fn create(
     Ok(id)
 }
 
+/// When the institutions `account` administers were registered, for those registered after
+/// `since`: the oldest first, at most `limit`. To enforce a cap, lock the account first in the
+/// same write transaction ([`crate::communities::lock_creator`]).
+pub async fn registered_since(
+    conn: Conn<'_>,
+    account: AccountId,
+    since: Timestamp,
+    limit: i64,
+) -> Result<Vec<Timestamp>, DbError> {
+    const SQL: &str = "SELECT i.created_at FROM institutions i \
+         JOIN institution_admins a ON a.institution_id = i.id \
+         WHERE a.account_id = $1 AND i.created_at > $2 ORDER BY i.created_at LIMIT $3";
+    Ok(
+        on!(conn, c => sqlx::query_scalar(SQL).bind(account).bind(since).bind(limit).fetch_all(c).await)?,
+    )
+}
+
 /// Replaces the editable fields.
 pub async fn update(
     conn: Conn<'_>,

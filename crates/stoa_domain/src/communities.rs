@@ -195,24 +195,39 @@ pub async fn create(
 /// locked first, so two sign-ups at the same moment are counted one after the other.
 async fn within_daily_cap(ctx: &Ctx, tx: &mut WriteTx, account: AccountId) -> Result<()> {
     communities::lock_creator(tx.conn(), account).await?;
-    let day = chrono::TimeDelta::hours(24);
     let cap = ctx.limits.communities_per_account_per_day;
-    let made = communities::created_since(tx.conn(), account, ctx.now - day, cap).await?;
+    let since = ctx.now - DAY;
+    let made = communities::created_since(tx.conn(), account, since, cap).await?;
+    daily_cap(&made, cap, "signed up", "communities", "sign up another")
+}
+
+/// A rolling day.
+pub(crate) const DAY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// Refuses when `made` (the times of what the account made in the last [`DAY`], oldest
+/// first) reaches `cap`, saying how many and when the next is possible (when the oldest
+/// leaves the window).
+pub(crate) fn daily_cap(
+    made: &[stoa_db::Timestamp],
+    cap: i64,
+    done: &str,
+    what: &str,
+    next_one: &str,
+) -> Result<()> {
     match made.first() {
-        // The oldest of them leaves the window first; then one more is allowed.
-        Some(oldest) if i64::try_from(made.len()).unwrap_or(i64::MAX) >= cap => {
-            Err(DomainError::invalid("form", over_cap(cap, *oldest + day)))
-        }
+        Some(oldest) if i64::try_from(made.len()).unwrap_or(i64::MAX) >= cap => Err(
+            DomainError::invalid("form", over_cap(cap, *oldest + DAY, [done, what, next_one])),
+        ),
         _ => Ok(()),
     }
 }
 
-/// The refusal of a sign-up over the daily cap: how many, and when the next is possible.
-fn over_cap(cap: i64, next: stoa_db::Timestamp) -> String {
+/// The refusal over a daily cap: how many, and when the next is possible.
+fn over_cap(cap: i64, next: stoa_db::Timestamp, [done, what, next_one]: [&str; 3]) -> String {
     let next = next.as_datetime().format("%Y-%m-%d at %H:%M UTC");
     format!(
-        "You have signed up {cap} communities in the last 24 hours, the most one account may. \
-         You can sign up another from {next}; if you need more, ask Stoa's support."
+        "You have {done} {cap} {what} in the last 24 hours, the most one account may. \
+         You can {next_one} from {next}; if you need more, ask Stoa's support."
     )
 }
 
@@ -431,7 +446,7 @@ mod tests {
         let next = crate::start_of(chrono::NaiveDate::from_ymd_opt(2027, 3, 4).unwrap())
             + chrono::TimeDelta::minutes(6 * 60 + 5);
         assert_eq!(
-            over_cap(3, next),
+            over_cap(3, next, ["signed up", "communities", "sign up another"]),
             "You have signed up 3 communities in the last 24 hours, the most one account may. \
              You can sign up another from 2027-03-04 at 06:05 UTC; if you need more, ask Stoa's \
              support."

@@ -130,6 +130,13 @@ fn billing_contacts_of(text: &str) -> Result<String, Invalid> {
 pub async fn create(ctx: &Ctx, tx: &mut WriteTx, form: &InstitutionForm) -> Result<i64> {
     let me = access::signed_in(ctx, Action::CreateInstitution)?;
     let f = Fields::check(form)?;
+    // Registering is a write anyone signed in can repeat: the sign-up cap covers it too
+    // (a community's sign-up form that registers one is within that community's cap).
+    stoa_db::communities::lock_creator(tx.conn(), me.id).await?;
+    let cap = ctx.limits.communities_per_account_per_day;
+    let since = ctx.now - crate::communities::DAY;
+    let made = institutions::registered_since(tx.conn(), me.id, since, cap).await?;
+    crate::communities::daily_cap(&made, cap, "registered", "institutions", "register another")?;
     let id = institutions::create(tx.conn(), &f.as_store(), me.id, ctx.now).await?;
     Audit::by(me, "institution.created", &f.legal_name)
         .institution(Some(id))

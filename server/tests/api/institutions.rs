@@ -167,3 +167,50 @@ on_both!(institution_admins_are_invited_whatever_the_address, |app| {
         .await;
     assert_eq!(view["admins"].as_array().unwrap().len(), 3);
 });
+
+on_both!(registering_institutions_is_capped_per_day, |app| {
+    require_peers();
+    // The sign-up cap (3 by default) covers registering institutions: a write anyone signed
+    // in could otherwise repeat without end.
+    let cap = stoa_domain::limits::Limits::default().communities_per_account_per_day;
+    let bursar = person(&app, "registrar").await;
+    let register = |n: i64| {
+        let client = bursar.client.clone();
+        let url = app.url("/api/institutions/create");
+        async move {
+            let name = format!("Institution number {n}");
+            let form = [
+                ("legal_name", name.as_str()),
+                ("address", ""),
+                ("country", "FR"),
+                ("tax_id", ""),
+                ("billing_contacts", ""),
+            ];
+            let res = client.post(url).form(&form).send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    };
+    for n in 1..=cap {
+        let (status, body) = register(n).await;
+        assert_eq!(status, 200, "registration {n}: {body}");
+    }
+    let (status, body) = register(cap + 1).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("You have registered {cap} institutions")),
+        "{body}"
+    );
+    let mut conn = app.db.read().await.unwrap();
+    let mine =
+        stoa_db::institutions::of_admin(conn.conn(), stoa_db::accounts::AccountId(bursar.id))
+            .await
+            .unwrap();
+    assert_eq!(mine.len() as i64, cap, "nothing registered over the cap");
+    // A day later the window has moved on.
+    app.clock.advance(chrono::TimeDelta::hours(24));
+    assert_eq!(register(cap + 2).await.0, 200);
+});
