@@ -134,6 +134,13 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
   return {
     url,
     logs,
+    /** Runs a `stoa` command (e.g. `['staff', 'add', email]`) on this server's database. */
+    cli(args) {
+      const run = spawnSync(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+      appendFileSync(logFile, run.stderr ?? '');
+      if (run.status !== 0) throw new Error(`stoa ${args[0]} failed (${run.status ?? run.error}):\n${run.stderr}`);
+      return run.stdout;
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -141,6 +148,30 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
       if (database === 'postgres') psql(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
     },
   };
+}
+
+/**
+ * Signs `email` in on `context` through the real email-link flow (the mail catcher holds
+ * the link), with or without JavaScript. Waits for a mail sent after the request, so earlier
+ * links to the same address are never picked.
+ */
+export async function signInByEmail(context, baseUrl, email) {
+  const page = await context.newPage();
+  const inbox = async () => (await fetch(`${peers().maildev}/api/email`)).json();
+  const before = new Set((await inbox()).map((m) => m.id));
+  await page.goto(`${baseUrl}/signin`);
+  await page.fill('input[name="email"]', email);
+  await Promise.all([page.waitForURL(/\/signin\/email-sent$/), page.getByRole('button', { name: 'Email me a sign-in link' }).click()]);
+  let link;
+  for (let i = 0; i < 150 && !link; i++) {
+    const mail = (await inbox()).reverse().find((m) => !before.has(m.id) && m.to.some((t) => t.address === email));
+    link = mail?.text.match(/https?:\/\/\S+/)?.[0];
+    if (!link) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!link) throw new Error('the sign-in mail did not arrive in 15 s');
+  await page.goto(link);
+  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/signin')), page.getByRole('button', { name: `Sign in as ${email}` }).click()]);
+  await page.close();
 }
 
 /** Launches headless Chromium with the flags this sandbox needs. */

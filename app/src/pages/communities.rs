@@ -42,7 +42,7 @@ pub fn CommunitiesPage() -> impl IntoView {
                 prop:value=search
                 class="min-w-0 flex-1 rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 placeholder:text-slate-400 focus:outline-2 focus:outline-teal-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
             />
-            <button type="submit" class="rounded-md bg-teal-700 px-4 py-2 font-medium text-white hover:bg-teal-800 dark:bg-teal-600 dark:hover:bg-teal-500">
+            <button type="submit" class="rounded-md bg-teal-700 px-4 py-2 font-medium text-white hover:bg-teal-800">
                 "Search"
             </button>
         </Form>
@@ -87,7 +87,8 @@ fn Results(page: CommunityPage, q: String) -> impl IntoView {
         (n, false) => format!("{n} communities match “{q}”"),
     };
     view! {
-        <p class="mb-4 text-sm text-slate-600 dark:text-slate-400" data-testid="result-count">{summary}</p>
+        // A heading, so the cards' <h3>s sit under an <h2> (heading order, WCAG 1.3.1).
+        <h2 class="mb-4 text-sm font-normal text-slate-600 dark:text-slate-400" data-testid="result-count">{summary}</h2>
         <CommunityList communities=page.items />
         {pager(current, count, page.per_page, href)}
     }

@@ -21,7 +21,7 @@ pub fn HomePage() -> impl IntoView {
                  well-kept building blocks and configures its own hub: who can log in, environments, sizes and quotas."
             </p>
             <div class="mt-6 flex flex-wrap gap-3">
-                <A href="/communities" attr:class="rounded-md bg-teal-700 px-4 py-2 font-medium text-white hover:bg-teal-800 dark:bg-teal-600 dark:hover:bg-teal-500">
+                <A href="/communities" attr:class="rounded-md bg-teal-700 px-4 py-2 font-medium text-white hover:bg-teal-800">
                     "Browse communities"
                 </A>
                 <A href="/signin" attr:class="rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">

@@ -20,7 +20,7 @@ pub fn UserMenu() -> impl IntoView {
                         </form>
                     }.into_any(),
                     None => view! {
-                        <A href="/signin" attr:class="ml-2 rounded-md bg-teal-700 px-3 py-2 text-sm font-medium text-white hover:bg-teal-800 dark:bg-teal-600 dark:hover:bg-teal-500">"Sign in"</A>
+                        <A href="/signin" attr:class="ml-2 rounded-md bg-teal-700 px-3 py-2 text-sm font-medium text-white hover:bg-teal-800">"Sign in"</A>
                     }.into_any(),
                 }
             })}

@@ -13,7 +13,7 @@ pub const INPUT: &str = "w-full rounded-md border border-slate-300 bg-white px-3
 /// Secondary buttons.
 pub const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
 /// The main button of a form.
-pub const PRIMARY: &str = "rounded-md bg-teal-700 px-4 py-2 text-sm font-medium text-white hover:bg-teal-800 disabled:opacity-50 dark:bg-teal-600 dark:hover:bg-teal-500";
+pub const PRIMARY: &str = "rounded-md bg-teal-700 px-4 py-2 text-sm font-medium text-white hover:bg-teal-800 disabled:opacity-50";
 /// Labels.
 pub const LABEL: &str = "block text-sm font-medium";
 /// Hints under a field.
