@@ -56,7 +56,7 @@ test: setup-test build ## Run every test: unit, integration (SQLite + PostgreSQL
 	@scripts/test.sh
 
 test-rust: ## Unit and integration tests only (needs PostgreSQL and `eval "$$(scripts/peers.sh start)"`)
-	cargo test --workspace --exclude stoa_frontend -- --test-threads=1
+	cargo test --workspace --exclude stoa_frontend
 
 test-e2e: build ## Browser tests only (Playwright + Chromium)
 	node --test --test-concurrency=1 end2end/tests/

@@ -27,12 +27,14 @@ eval "$peers_env"
 trap 'scripts/peers.sh stop' EXIT
 echo "$peers_env" | sed 's/^export /    /'
 
-echo "==> Rust tests (unit, store and integration; SQLite and PostgreSQL)"
-# One test at a time: each integration test starts a whole Stoa server, and Leptos keeps
-# process-wide state; dozens of servers rendering at once in one test process occasionally
-# stalled a render until the request timeout (never seen with one server per process, as in
-# production, under wrk load). Sequential, the suite takes ~30 s.
-cargo test --workspace --exclude stoa_frontend -- --test-threads=1
+echo "==> Rust tests (unit, store and integration; SQLite and PostgreSQL), in parallel"
+# Each integration test starts a whole Stoa server in this process. They used to run one at a
+# time because a render occasionally stalled until the request timeout: building a server
+# generates Leptos's route list with resource loading switched off process-wide, which
+# froze the resources of any page another server was rendering at that moment. Routes are
+# now generated once per process (server/src/startup.rs, tested by
+# server/tests/api/parallel.rs). cargo's default is one test thread per core.
+cargo test --workspace --exclude stoa_frontend
 
 echo "==> browser tests (Playwright + Chromium)"
 node --test --test-concurrency=1 end2end/tests/
@@ -44,5 +46,5 @@ node -e 'fetch(process.argv[1]).then((r) => r.text()).then((t) => process.stdout
 # Same package selection as the suite above, so cargo reuses its build (with `-p stoa_server`
 # feature unification differs and the app and server compile again, over a minute).
 STOA_TEST_LOG_EXPECT=api,cli,e2e \
-  cargo test --workspace --exclude stoa_frontend --test log_hygiene -- --ignored --test-threads=1
+  cargo test --workspace --exclude stoa_frontend --test log_hygiene -- --ignored
 echo "    logs of this run: $STOA_TEST_LOG_DIR"

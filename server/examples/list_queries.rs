@@ -50,8 +50,24 @@ async fn main() -> anyhow::Result<()> {
         communities::search(conn.conn(), "", 50, 0).await?
     );
     time!(
-        "directory search \"physics\"",
+        "directory search \"physics\" (2,500 match)",
         communities::search(conn.conn(), "physics", 50, 0).await?
+    );
+    time!(
+        "directory search \"bench\" (all match)",
+        communities::search(conn.conn(), "bench", 50, 0).await?
+    );
+    time!(
+        "directory search \"b\" (one-letter prefix)",
+        communities::search(conn.conn(), "b", 50, 0).await?
+    );
+    time!(
+        "directory search \"bench 9999\" (one match)",
+        communities::search(conn.conn(), "bench 9999", 50, 0).await?
+    );
+    time!(
+        "directory search \"zzz\" (none)",
+        communities::search(conn.conn(), "zzz", 50, 0).await?
     );
     time!(
         "directory page 200",
@@ -65,21 +81,26 @@ async fn main() -> anyhow::Result<()> {
         "staff search \"bench-99\"",
         communities::search_with_counts(conn.conn(), "bench-99", 50, 0).await?
     );
+    let per_page = i64::from(stoa_model::members::MEMBERS_PER_PAGE);
     time!(
-        "members of bench-1, page 1",
-        memberships::search(conn.conn(), big.id, "", 50, 0).await?
+        format!("members of bench-1, page 1 ({per_page} rows)"),
+        memberships::search(conn.conn(), big.id, "", per_page, 0).await?
     );
     time!(
         "members of bench-1, search",
-        memberships::search(conn.conn(), big.id, "person 7", 50, 0).await?
+        memberships::search(conn.conn(), big.id, "person 7", per_page, 0).await?
+    );
+    time!(
+        "members of bench-1, middle page",
+        memberships::search(conn.conn(), big.id, "", per_page, big_members / 2).await?
     );
     time!(
         "members of bench-1, last page",
-        memberships::search(conn.conn(), big.id, "", 50, big_members - 50).await?
+        memberships::search(conn.conn(), big.id, "", per_page, big_members - per_page).await?
     );
     time!(
         "members of bench-500, page 1",
-        memberships::search(conn.conn(), small.id, "", 50, 0).await?
+        memberships::search(conn.conn(), small.id, "", per_page, 0).await?
     );
     time!(
         "role lookup (every community request)",

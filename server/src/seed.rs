@@ -274,6 +274,8 @@ pub async fn scale(db: &Db, communities: i64, members: i64) -> Result<Scale, DbE
         .execute(c).await.map(|_| ()))?;
     let memberships = stoa_db::on!(conn.conn(), c => sqlx::query(MEMBERSHIPS_SQL)
         .bind(communities).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    // The bulk INSERT above wrote no search words: made here, as for any other community.
+    communities::index_pending(tx.conn()).await?;
     tx.commit().await?;
     Ok(Scale {
         communities,

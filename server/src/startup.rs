@@ -12,7 +12,9 @@ use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use axum::serve::ListenerExt as _;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
+};
 use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use stoa_app::{App, shell};
@@ -264,6 +266,19 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .build()
 }
 
+/// The app's routes, generated once per process and reused by every router built after.
+///
+/// Generating them renders the app once with resource loading switched off through a
+/// process-wide flag (leptos_server's `SuppressResourceLoad`, set by leptos_router's
+/// `RouteList::generate`). A resource whose future another server in the same process
+/// polls for the first time meanwhile never loads (leptos issue #4773), so that render
+/// waited for the request timeout. One server per process never overlaps the two; the test
+/// suite builds a server per test beside running ones (`server/tests/api/parallel.rs`).
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole HTTP application.
 pub fn router(
     settings: &Settings,
@@ -276,7 +291,7 @@ pub fn router(
         db,
         auth,
     };
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let logos = crate::logos::LogoState {
         db: state.db.clone(),
         auth: state.auth.clone(),

@@ -5,7 +5,8 @@ use serde::Serialize;
 use stoa_model::{JoinPolicy, Slug};
 
 use crate::accounts::AccountId;
-use crate::{Conn, DbError, Page, Timestamp, on};
+use crate::search::{self, Index, Query};
+use crate::{Backend, Conn, DbError, Page, Timestamp, on};
 
 /// Primary key of a community.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
@@ -78,8 +79,8 @@ pub async fn insert_as(
     now: Timestamp,
 ) -> Result<CommunityId, DbError> {
     const SQL: &str = "INSERT INTO communities (slug, name, description, field, website, logo_url, \
-         institution_id, join_policy, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
+         institution_id, join_policy, created_by, created_at, updated_at, search_words) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id";
     let id = on!(conn, c => sqlx::query_scalar(SQL)
         .bind(new.slug)
         .bind(new.name)
@@ -91,6 +92,7 @@ pub async fn insert_as(
         .bind(new.join_policy)
         .bind(creator)
         .bind(now)
+        .bind(search_words(new.slug, new.name, new.field))
         .fetch_one(c)
         .await)?;
     Ok(CommunityId(id))
@@ -170,8 +172,8 @@ pub async fn update(
     now: Timestamp,
 ) -> Result<(), DbError> {
     const SQL: &str = "UPDATE communities SET name = $2, description = $3, field = $4, \
-         website = $5, logo_url = $6, institution_id = $7, join_policy = $8, updated_at = $9 \
-         WHERE id = $1";
+         website = $5, logo_url = $6, institution_id = $7, join_policy = $8, updated_at = $9, \
+         search_words = $10 WHERE id = $1";
     let rows = on!(conn, c => sqlx::query(SQL)
         .bind(id)
         .bind(new.name)
@@ -182,6 +184,7 @@ pub async fn update(
         .bind(new.institution_id)
         .bind(new.join_policy)
         .bind(now)
+        .bind(search_words(new.slug, new.name, new.field))
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -192,63 +195,148 @@ pub async fn update(
     }
 }
 
-const SEARCH_FILTER: &str = "FROM communities \
-     WHERE $1 = '%%' OR LOWER(name) LIKE $1 ESCAPE '\\' OR slug LIKE $1 ESCAPE '\\' \
-        OR LOWER(field) LIKE $1 ESCAPE '\\'";
+/// The directory's full-text index: name, slug and field ([`crate::search`]).
+const INDEX: Index = Index {
+    fts5_table: "communities_fts",
+    tsvector_column: "search",
+};
 
-/// Communities whose name, slug or field contains `search` (case-insensitive), newest
-/// first.
+/// The `search_words` value of a community.
+fn search_words(slug: &Slug, name: &str, field: &str) -> String {
+    search::document(&[name, slug.as_str(), field])
+}
+
+/// The `WHERE` clause of a directory search with its query at `$param`, and the value to bind;
+/// `None` when the text asks for nothing ([`Query::Nothing`]).
+fn search_filter(
+    backend: Backend,
+    query: &Query,
+    param: usize,
+) -> Option<(String, Option<String>)> {
+    match query {
+        Query::All => Some((String::new(), None)),
+        Query::Nothing => None,
+        Query::Words(words) => {
+            let (condition, bind) = INDEX.condition(backend, "communities.id", param, words);
+            Some((format!("WHERE {condition}"), Some(bind)))
+        }
+    }
+}
+
+/// Communities whose name, slug or field has words starting with each word of `search`
+/// (case- and accent-insensitive; [`crate::search`]), newest first: the directory's order
+/// with or without a search, the same on both engines (relevance ranks differ between FTS5
+/// and PostgreSQL, and the names matched here are short, so rank would add little).
 pub async fn search(
-    mut conn: Conn<'_>,
+    conn: Conn<'_>,
     search: &str,
     limit: i64,
     offset: i64,
 ) -> Result<Page<Community>, DbError> {
-    let pattern = like_pattern(search);
-    let total: i64 = on!(conn.reborrow(), c => sqlx::query_scalar(&format!("SELECT COUNT(*) {SEARCH_FILTER}"))
-        .bind(&pattern)
-        .fetch_one(c)
-        .await)?;
-    let items = on!(conn, c => sqlx::query_as(&format!(
-            "SELECT {COLUMNS} {SEARCH_FILTER} \
-             ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"))
-        .bind(&pattern)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(c)
-        .await)?;
-    Ok(Page { items, total })
+    let page = search_page(conn, search, limit, offset, "").await?;
+    Ok(Page {
+        items: page.items.into_iter().map(|r| r.community).collect(),
+        total: page.total,
+    })
 }
 
 /// Like [`search`], with each community's member count (the staff list).
 pub async fn search_with_counts(
-    mut conn: Conn<'_>,
+    conn: Conn<'_>,
     search: &str,
     limit: i64,
     offset: i64,
 ) -> Result<Page<(Community, i64)>, DbError> {
-    let pattern = like_pattern(search);
-    let total: i64 = on!(conn.reborrow(), c => sqlx::query_scalar(&format!("SELECT COUNT(*) {SEARCH_FILTER}"))
-        .bind(&pattern)
-        .fetch_one(c)
-        .await)?;
-    let sql = format!(
-        "SELECT {COLUMNS}, (SELECT COUNT(*) FROM memberships m WHERE m.community_id = communities.id) AS members \
-         {SEARCH_FILTER} ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-    );
-    let rows: Vec<CommunityWithCount> = on!(conn, c => sqlx::query_as(&sql)
-        .bind(&pattern).bind(limit).bind(offset).fetch_all(c).await)?;
+    const MEMBERS: &str =
+        ", (SELECT COUNT(*) FROM memberships m WHERE m.community_id = communities.id) AS members";
+    let page = search_page(conn, search, limit, offset, MEMBERS).await?;
     Ok(Page {
-        items: rows.into_iter().map(|r| (r.community, r.members)).collect(),
-        total,
+        items: page
+            .items
+            .into_iter()
+            .map(|r| (r.community, r.members.unwrap_or(0)))
+            .collect(),
+        total: page.total,
     })
 }
 
+/// One page of a directory search, with `extra` columns (an optional `members`).
+async fn search_page(
+    mut conn: Conn<'_>,
+    search: &str,
+    limit: i64,
+    offset: i64,
+    extra: &str,
+) -> Result<Page<CommunityRow>, DbError> {
+    let query = Query::parse(search);
+    let backend = conn.backend();
+    let (Some((count_where, bind)), Some((page_where, _))) = (
+        search_filter(backend, &query, 1),
+        search_filter(backend, &query, 3),
+    ) else {
+        return Ok(Page {
+            items: Vec::new(),
+            total: 0,
+        });
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM communities {count_where}");
+    let total: i64 = on!(conn.reborrow(), c => {
+        let q = sqlx::query_scalar(&count_sql);
+        match &bind { Some(b) => q.bind(b), None => q }.fetch_one(c).await
+    })?;
+    if total <= offset {
+        // Past the end (or nothing found): no second query.
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+        });
+    }
+    // Deferred join: the page's ids come from the index alone, then only those rows are
+    // read, so a deep page skips index entries rather than whole rows.
+    let sql = format!(
+        "SELECT {COLUMNS}{extra} FROM communities WHERE id IN \
+           (SELECT id FROM communities {page_where} ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) \
+         ORDER BY created_at DESC, id DESC"
+    );
+    let items = on!(conn, c => {
+        let q = sqlx::query_as(&sql).bind(limit).bind(offset);
+        match &bind { Some(b) => q.bind(b), None => q }.fetch_all(c).await
+    })?;
+    Ok(Page { items, total })
+}
+
 #[derive(sqlx::FromRow)]
-struct CommunityWithCount {
+struct CommunityRow {
     #[sqlx(flatten)]
     community: Community,
-    members: i64,
+    #[sqlx(default)]
+    members: Option<i64>,
+}
+
+/// Writes the search words of the communities that have none: rows from before migration
+/// 0008, or inserted by other means than [`insert_as`] (`stoa seed --scale`, an older
+/// release during a rolling deploy). [`crate::Db::migrate`] runs it; returns how many rows
+/// it indexed.
+pub async fn index_pending(mut conn: Conn<'_>) -> Result<u64, DbError> {
+    const BATCH: i64 = 500;
+    let mut done = 0;
+    loop {
+        let rows: Vec<(CommunityId, Slug, String, String)> = on!(conn.reborrow(), c => sqlx::query_as(
+            "SELECT id, slug, name, field FROM communities WHERE search_words IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(BATCH)
+        .fetch_all(c)
+        .await)?;
+        for (id, slug, name, field) in &rows {
+            let words = search_words(slug, name, field);
+            on!(conn.reborrow(), c => sqlx::query("UPDATE communities SET search_words = $2 WHERE id = $1")
+                .bind(id).bind(&words).execute(c).await.map(|_| ()))?;
+        }
+        done += rows.len() as u64;
+        if (rows.len() as i64) < BATCH {
+            return Ok(done);
+        }
+    }
 }
 
 /// Builds a `LIKE` pattern matching `needle` anywhere, with `%`, `_` and `\` taken literally.

@@ -15,6 +15,7 @@ pub mod mail_counts;
 pub mod memberships;
 mod pool;
 pub mod rate_limits;
+pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;

@@ -146,7 +146,14 @@ pub async fn count(conn: Conn<'_>, community: CommunityId) -> Result<i64, DbErro
     Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(community).fetch_one(c).await)?)
 }
 
-/// Members whose name or address contains `search`, owners first, then by name.
+/// Members whose name or address contains `search`, owners first, then admins, billing and
+/// members, each by name (case-insensitive), then account id.
+///
+/// The order comes from the `memberships_list` index (migration 0009), so a page reads its
+/// rows and no more: the page's keys are taken from the index alone (deferred join), then
+/// only those members' accounts are read. Counting the members is an index range count.
+/// A search still reads each member's account (names and addresses are matched anywhere in
+/// them), but in list order, stopping once the page is full.
 pub async fn search(
     mut conn: Conn<'_>,
     community: CommunityId,
@@ -154,16 +161,39 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<Page<Member>, DbError> {
+    const COLUMNS: &str = "m.account_id, a.name, a.email, m.role, m.ends_at, m.created_at";
+    const ORDER: &str = "ORDER BY m.role_rank, m.name_key, m.account_id";
     let pattern = like_pattern(search);
+    if pattern == "%%" {
+        let total: i64 = count(conn.reborrow(), community).await?;
+        if total <= offset {
+            return Ok(Page {
+                items: Vec::new(),
+                total,
+            });
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM memberships m JOIN accounts a ON a.id = m.account_id \
+             WHERE m.community_id = $1 AND m.account_id IN \
+               (SELECT k.account_id FROM memberships k WHERE k.community_id = $1 \
+                ORDER BY k.role_rank, k.name_key, k.account_id LIMIT $2 OFFSET $3) \
+             {ORDER}"
+        );
+        let items = on!(conn, c => sqlx::query_as(&sql)
+            .bind(community).bind(limit).bind(offset).fetch_all(c).await)?;
+        return Ok(Page { items, total });
+    }
     const FILTER: &str = "FROM memberships m JOIN accounts a ON a.id = m.account_id \
-         WHERE m.community_id = $1 AND ($2 = '%%' OR LOWER(a.name) LIKE $2 ESCAPE '\\' \
-            OR a.email LIKE $2 ESCAPE '\\')";
+         WHERE m.community_id = $1 AND (m.name_key LIKE $2 ESCAPE '\\' OR a.email LIKE $2 ESCAPE '\\')";
     let total: i64 = on!(conn.reborrow(), c => sqlx::query_scalar(&format!("SELECT COUNT(*) {FILTER}"))
         .bind(community).bind(&pattern).fetch_one(c).await)?;
-    let items = on!(conn, c => sqlx::query_as(&format!(
-            "SELECT m.account_id, a.name, a.email, m.role, m.ends_at, m.created_at {FILTER} \
-             ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'billing' THEN 2 ELSE 3 END, \
-             LOWER(a.name), m.account_id LIMIT $3 OFFSET $4"))
+    if total <= offset {
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+        });
+    }
+    let items = on!(conn, c => sqlx::query_as(&format!("SELECT {COLUMNS} {FILTER} {ORDER} LIMIT $3 OFFSET $4"))
         .bind(community).bind(&pattern).bind(limit).bind(offset).fetch_all(c).await)?;
     Ok(Page { items, total })
 }

@@ -262,7 +262,11 @@ impl Db {
             Db::Sqlite { write, .. } => SQLITE_MIGRATOR.run(write).await?,
             Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
         }
-        Ok(())
+        // Derived data SQL cannot compute (search words are made in Rust): filled for rows
+        // that lack it. Cheap when there are none; idempotent across processes.
+        let mut tx = self.begin().await?;
+        crate::communities::index_pending(tx.conn()).await?;
+        tx.commit().await
     }
 
     /// Reverts migrations down to (excluding) `target`; `0` reverts everything.

@@ -113,28 +113,23 @@ on_both!(insert_then_search, |db| {
         (1, "ocean-lab"),
         "case-insensitive"
     );
-    // Wildcards in the search text are literal.
-    assert_eq!(
-        communities::search(conn.conn(), "%", 10, 0)
+    // Word prefixes, not substrings; `%` and `_` are no wildcards (they separate words).
+    let count = async |conn: &mut stoa_db::ReadConn, q: &str| {
+        communities::search(conn.conn(), q, 10, 0)
             .await
             .unwrap()
-            .total,
-        1
-    );
+            .total
+    };
+    assert_eq!(count(&mut conn, "oce").await, 1, "a word prefix");
+    assert_eq!(count(&mut conn, "cean").await, 0, "not a substring");
+    assert_eq!(count(&mut conn, "%").await, 0);
+    assert_eq!(count(&mut conn, "n_l").await, 0, "`_` is no wildcard");
+    assert_eq!(count(&mut conn, "science_l").await, 1);
+    assert_eq!(count(&mut conn, "lab").await, 2);
     assert_eq!(
-        communities::search(conn.conn(), "n_l", 10, 0)
-            .await
-            .unwrap()
-            .total,
-        0,
-        "`_` is no wildcard"
-    );
-    assert_eq!(
-        communities::search(conn.conn(), "e_l", 10, 0)
-            .await
-            .unwrap()
-            .total,
-        1
+        count(&mut conn, "LAB 100").await,
+        1,
+        "every word must match"
     );
     // Paging.
     let second = communities::search(conn.conn(), "", 2, 2).await.unwrap();

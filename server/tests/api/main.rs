@@ -12,4 +12,5 @@ mod institutions;
 mod invitations;
 mod logos;
 mod pages;
+mod parallel;
 mod security;
