@@ -11,5 +11,6 @@ mod health;
 mod institutions;
 mod invitations;
 mod logos;
+mod page_cache;
 mod pages;
 mod security;
