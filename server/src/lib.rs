@@ -9,6 +9,7 @@ pub mod config;
 pub mod health;
 pub mod logos;
 pub mod middleware;
+pub mod page_cache;
 pub mod rate_limit;
 pub mod seed;
 pub mod startup;

@@ -330,6 +330,7 @@ pub fn router(
         origin: settings.public_origin(),
     };
     let sessions = crate::auth::session::layer(&state.db, settings);
+    let page_cache = crate::page_cache::PageCacheLayer::new(state.db.clone());
     let auth = state.auth.clone();
     let proxies = ProxyConfig {
         trusted: settings.trusted_proxy_nets()?.into(),
@@ -359,6 +360,9 @@ pub fn router(
             crate::auth::current_user,
         ))
         .layer(sessions)
+        // Anonymous pages from memory: outside the session and current-user layers (a hit
+        // loads no session), inside `response_policy` (its nonce and headers).
+        .layer(page_cache)
         // Body limits are decided per route in `body_limit::limits`; axum's blanket 2 MB
         // default for extractors would otherwise cap a route given more.
         .layer(axum::middleware::from_fn_with_state(

@@ -13,6 +13,7 @@ pub mod join_requests;
 pub mod logos;
 pub mod mail_counts;
 pub mod memberships;
+pub mod page_versions;
 mod pool;
 pub mod rate_limits;
 pub mod search;

@@ -589,3 +589,37 @@ pub fn captured_log() -> String {
     std::fs::read_to_string(log_dir().join(format!("api-{}.log", std::process::id())))
         .unwrap_or_default()
 }
+
+/// Another Stoa on a [`TestApp`]'s database (its own `Application`: pools, page cache), as a
+/// second process or replica would be. Stops when dropped.
+pub struct OtherStoa {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// Starts an [`OtherStoa`] on this app's database, settings and clock, on another port.
+    pub async fn another_stoa(&self) -> OtherStoa {
+        let mut settings = self.settings.clone();
+        settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        let (addr, shutdown, _server) = start_server(&settings, &self.clock).await;
+        OtherStoa {
+            addr,
+            shutdown: Some(shutdown),
+        }
+    }
+}
+
+impl OtherStoa {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for OtherStoa {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

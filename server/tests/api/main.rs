@@ -11,6 +11,7 @@ mod health;
 mod institutions;
 mod invitations;
 mod logos;
+mod page_cache;
 mod pages;
 mod parallel;
 mod security;

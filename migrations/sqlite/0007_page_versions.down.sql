@@ -1,0 +1,7 @@
+DROP TRIGGER community_logos_page_version_delete;
+DROP TRIGGER community_logos_page_version_update;
+DROP TRIGGER community_logos_page_version_insert;
+DROP TRIGGER communities_page_version_delete;
+DROP TRIGGER communities_page_version_update;
+DROP TRIGGER communities_page_version_insert;
+DROP TABLE page_versions;
