@@ -190,6 +190,7 @@ for (const javaScript of [true, false]) {
       await requester.fill('#join-message', 'I study forms.');
       await submit(requester.getByRole('button', { name: 'Send request' }));
       await requester.getByText('Request sent.', { exact: false }).waitFor();
+      await requester.getByTestId('request-pending').waitFor();
       assert.equal(requester.url(), `${stoa.url}/communities/${slug}`);
 
       await go(owner, `/communities/${slug}/requests`);

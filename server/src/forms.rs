@@ -97,7 +97,8 @@ fn same_origin_page(url: &str, origin: &str) -> Option<String> {
     if url.origin().ascii_serialization() != origin || url.path().starts_with("/api/") {
         return None;
     }
-    Some(match url.query() {
+    // server_fn's own form redirect hands back the Referer with an empty `?` added.
+    Some(match url.query().filter(|q| !q.is_empty()) {
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_owned(),
     })
@@ -262,5 +263,9 @@ mod tests {
             None
         );
         assert_eq!(same_origin_page("not a url", origin), None);
+        assert_eq!(
+            same_origin_page("https://stoa.example/account?", origin).as_deref(),
+            Some("/account")
+        );
     }
 }

@@ -136,6 +136,8 @@ fn AtAGlance(slug: String) -> impl IntoView {
     })
 }
 
+const REQUEST_SENT: &str = "Request sent. You will get an email when the admins decide.";
+
 fn join_box(c: &CommunityView, join: ServerAction<RequestToJoin>) -> Option<AnyView> {
     if c.my_role.is_some() || c.join_policy != JoinPolicy::Request {
         return None;
@@ -148,7 +150,11 @@ fn join_box(c: &CommunityView, join: ServerAction<RequestToJoin>) -> Option<AnyV
         }.into_any());
     }
     if c.request_pending {
-        return Some(view! { <p class="text-sm" data-testid="request-pending">"You asked to join; the admins will decide."</p> }.into_any());
+        // Right after asking (the form's post lands here), the note says it went out.
+        return Some(view! {
+            <Saved value=join.value() text=REQUEST_SENT />
+            <p class="text-sm" data-testid="request-pending">"You asked to join; the admins will decide."</p>
+        }.into_any());
     }
     let slug = c.slug.to_string();
     let typed = Typed::of::<RequestToJoin>();
@@ -161,7 +167,7 @@ fn join_box(c: &CommunityView, join: ServerAction<RequestToJoin>) -> Option<AnyV
                 <FieldError value=join.value() field="message" />
                 <button type="submit" class=PRIMARY>"Send request"</button>
             </ActionForm>
-            <Saved value=join.value() text="Request sent. You will get an email when the admins decide." />
+            <Saved value=join.value() text=REQUEST_SENT />
         </div>
     }.into_any())
 }
