@@ -141,17 +141,15 @@ async fn submit(config: &FormsConfig, req: Request, next: Next) -> Response {
             let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
             return see_other(&format!("/signin?next={next}"));
         }
-        let status = StatusCode::from_u16(error.status_code())
-            .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        let status =
+            StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
         let outcome = FormOutcome {
             action,
             result: Err(error.clone()),
             fields,
         };
         return match (back, session) {
-            (Some(page), Some(session)) if keep(&session, &page, outcome).await => {
-                see_other(&page)
-            }
+            (Some(page), Some(session)) if keep(&session, &page, outcome).await => see_other(&page),
             // Nowhere to show it in place: say so on a page of its own.
             _ => message_page(
                 status,
@@ -193,10 +191,7 @@ async fn submit(config: &FormsConfig, req: Request, next: Next) -> Response {
 /// Stores `outcome` for the next view of `page`; false if the session store failed.
 async fn keep(session: &Session, page: &str, outcome: FormOutcome) -> bool {
     let page = page.split('?').next().unwrap_or(page).to_owned();
-    match session
-        .insert(OUTCOME_KEY, Pending { page, outcome })
-        .await
-    {
+    match session.insert(OUTCOME_KEY, Pending { page, outcome }).await {
         Ok(()) => true,
         Err(err) => {
             tracing::warn!(error = %err, "cannot keep a form's outcome in the session");

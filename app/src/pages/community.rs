@@ -186,7 +186,10 @@ where
     let c = current;
     let policy = typed.get(
         "join_policy",
-        c.as_ref().map(|c| c.join_policy).unwrap_or_default().as_str(),
+        c.as_ref()
+            .map(|c| c.join_policy)
+            .unwrap_or_default()
+            .as_str(),
     );
     let get = move |field: &str, f: fn(&CommunityView) -> String| {
         typed.get(field, c.as_ref().map(f).unwrap_or_default())

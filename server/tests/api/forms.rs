@@ -51,47 +51,49 @@ fn settings_form<'a>(slug: &'a str, name: &'a str, website: &'a str) -> Vec<(&'a
     ]
 }
 
-on_both!(a_refused_form_comes_back_with_its_messages_and_values, |app| {
-    require_peers();
-    let owner = person(&app, "forms-owner").await;
-    create_community(&app, &owner, "form-lab", "invite").await;
-    let settings = "/communities/form-lab/settings";
-    let hostile = "<b>\"Lab\"</b> & co";
-    let res = post_form(
-        &app,
-        &owner.client,
-        settings,
-        "community/update",
-        &settings_form("form-lab", hostile, "http://localhost"),
-    )
-    .await;
-    assert_eq!(res.status(), 303);
-    assert_eq!(location(&res), settings);
+on_both!(
+    a_refused_form_comes_back_with_its_messages_and_values,
+    |app| {
+        require_peers();
+        let owner = person(&app, "forms-owner").await;
+        create_community(&app, &owner, "form-lab", "invite").await;
+        let settings = "/communities/form-lab/settings";
+        let hostile = "<b>\"Lab\"</b> & co";
+        let res = post_form(
+            &app,
+            &owner.client,
+            settings,
+            "community/update",
+            &settings_form("form-lab", hostile, "http://localhost"),
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(location(&res), settings);
 
-    let (status, body) = page(&app, &owner.client, settings).await;
-    assert_eq!(status, 200);
-    assert!(
-        body.contains(
-            "data-error-for=\"website\">That does not look like a web address.</p>"
-        ),
-        "{body}"
-    );
-    // What was typed is back in the fields, escaped, never markup.
-    assert!(body.contains("value=\"http://localhost\""), "{body}");
-    assert!(
-        body.contains("value=\"&lt;b&gt;&quot;Lab&quot;&lt;/b&gt; &amp; co\""),
-        "{body}"
-    );
-    assert!(!body.contains("<b>\"Lab\"</b>"));
-    // Nothing was saved.
-    let (_, body) = page(&app, &owner.client, "/communities/form-lab").await;
-    assert!(body.contains("Test community") && !body.contains("&lt;b&gt;"));
+        let (status, body) = page(&app, &owner.client, settings).await;
+        assert_eq!(status, 200);
+        assert!(
+            body.contains("data-error-for=\"website\"")
+                && body.contains(">That does not look like a web address.</p>"),
+            "{body}"
+        );
+        // What was typed is back in the fields, escaped, never markup.
+        assert!(body.contains("value=\"http://localhost\""), "{body}");
+        assert!(
+            body.contains("value=\"&lt;b&gt;&quot;Lab&quot;&lt;/b&gt; &amp; co\""),
+            "{body}"
+        );
+        assert!(!body.contains("<b>\"Lab\"</b>"));
+        // Nothing was saved.
+        let (_, body) = page(&app, &owner.client, "/communities/form-lab").await;
+        assert!(body.contains("Test community") && !body.contains("&lt;b&gt;"));
 
-    // The outcome is shown once: the next view is the plain form again.
-    let (_, body) = page(&app, &owner.client, settings).await;
-    assert!(!body.contains("data-error-for"), "{body}");
-    assert!(!body.contains("value=\"http://localhost\""));
-});
+        // The outcome is shown once: the next view is the plain form again.
+        let (_, body) = page(&app, &owner.client, settings).await;
+        assert!(!body.contains("data-error-for"), "{body}");
+        assert!(!body.contains("value=\"http://localhost\""));
+    }
+);
 
 on_both!(an_accepted_form_lands_where_the_client_call_would, |app| {
     require_peers();
@@ -175,40 +177,43 @@ on_both!(the_server_function_client_still_gets_json, |app| {
     assert_eq!(res.text().await.unwrap(), "\"json-two\"");
 });
 
-on_both!(refusals_without_a_page_to_return_to_get_their_own_page, |app| {
-    require_peers();
-    let owner = person(&app, "forms-owner").await;
-    create_community(&app, &owner, "lost-lab", "invite").await;
-    // No Referer (or another site's): nothing to send the person back to.
-    let res = owner
-        .client
-        .post(app.url("/api/community/update"))
-        .header(ACCEPT, HTML)
-        .header(REFERER, "https://elsewhere.example/form")
-        .form(&settings_form("lost-lab", "Lost Lab", "http://localhost"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    assert!(res.headers().get(LOCATION).is_none());
-    let body = res.text().await.unwrap();
-    assert!(body.contains("Your changes were not saved"), "{body}");
-    assert!(body.contains("That does not look like a web address."));
-});
+on_both!(
+    refusals_without_a_page_to_return_to_get_their_own_page,
+    |app| {
+        require_peers();
+        let owner = person(&app, "forms-owner").await;
+        create_community(&app, &owner, "lost-lab", "invite").await;
+        // No Referer (or another site's): nothing to send the person back to.
+        let res = owner
+            .client
+            .post(app.url("/api/community/update"))
+            .header(ACCEPT, HTML)
+            .header(REFERER, "https://elsewhere.example/form")
+            .form(&settings_form("lost-lab", "Lost Lab", "http://localhost"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        assert!(res.headers().get(LOCATION).is_none());
+        let body = res.text().await.unwrap();
+        assert!(body.contains("Your changes were not saved"), "{body}");
+        assert!(body.contains("That does not look like a web address."));
+    }
+);
 
-on_both!(a_form_posted_after_the_session_ended_goes_to_sign_in_and_back, |app| {
-    let anonymous = crate::auth::browser();
-    let res = post_form(
-        &app,
-        &anonymous,
-        "/communities/x/settings",
-        "community/update",
-        &settings_form("x", "X", ""),
-    )
-    .await;
-    assert_eq!(res.status(), 303);
-    assert_eq!(
-        location(&res),
-        "/signin?next=%2Fcommunities%2Fx%2Fsettings"
-    );
-});
+on_both!(
+    a_form_posted_after_the_session_ended_goes_to_sign_in_and_back,
+    |app| {
+        let anonymous = crate::auth::browser();
+        let res = post_form(
+            &app,
+            &anonymous,
+            "/communities/x/settings",
+            "community/update",
+            &settings_form("x", "X", ""),
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(location(&res), "/signin?next=%2Fcommunities%2Fx%2Fsettings");
+    }
+);

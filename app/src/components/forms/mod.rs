@@ -52,8 +52,8 @@ impl Typed {
     /// The values of the refused submission to `S` that led to this page, if any.
     pub fn of<S: leptos::server_fn::ServerFn>() -> Typed {
         #[cfg(feature = "ssr")]
-        if let Some(outcome) = crate::ssr::form_outcome()
-            .filter(|o| o.action == S::PATH && o.result.is_err())
+        if let Some(outcome) =
+            crate::ssr::form_outcome().filter(|o| o.action == S::PATH && o.result.is_err())
         {
             return Typed(Some(std::sync::Arc::new(outcome.fields)));
         }
