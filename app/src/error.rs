@@ -101,8 +101,17 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport {
-            message: value.to_string(),
+        match value {
+            // The form's fields did not make the function's arguments (a number field left
+            // empty, say): the person can fix that, so say so rather than blame the network.
+            ServerFnErrorErr::Args(_) => AppError::Invalid {
+                field: "form".to_owned(),
+                message: "Some of the values could not be read: check the form and try again."
+                    .to_owned(),
+            },
+            other => AppError::Transport {
+                message: other.to_string(),
+            },
         }
     }
 }

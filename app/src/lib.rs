@@ -32,7 +32,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                // Islands: only `#[island]` components are hydrated; the rest of every page
+                // is server-rendered HTML (docs/ARCHITECTURE.md, "The browser side").
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-white text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
@@ -62,10 +64,6 @@ pub fn escape_html(text: &str) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser, so this attribute flips once hydration has happened.
-    // End-to-end tests wait for it before they interact.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
 
     view! {
         <Stylesheet id="stoa-css" href="/pkg/stoa.css" />
@@ -77,7 +75,9 @@ pub fn App() -> impl IntoView {
             if cfg!(feature = "ssr") { escape_html(&title) } else { title }
         } />
         <Router>
-            <div class="flex min-h-screen flex-col" data-hydrated=move || hydrated.get().to_string()>
+            // `data-hydrated="true"` is set on <body> by the browser side once the islands
+            // are live (frontend/src/lib.rs); end-to-end tests wait for it.
+            <div class="flex min-h-screen flex-col">
                 <a
                     href="#main"
                     class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900"

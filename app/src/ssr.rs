@@ -176,6 +176,34 @@ pub async fn respond<T>(
     result
 }
 
+/// What a plain HTML form posted to a server function led to, handed by the server's form
+/// layer (`stoa_server::forms`) to the page the browser is sent to next, through the request
+/// extensions. Pages render on the server only (islands), so every `ActionForm` is a plain
+/// form; [`crate::components::forms::form_action`] turns this back into the action's value,
+/// which the form's `FieldError`, `FormError` and `Saved` show as with a client-side call.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FormOutcome {
+    /// The server function's path, e.g. `/api/community/update`.
+    pub action: String,
+    /// Its answer as JSON, or why it refused.
+    pub result: Result<serde_json::Value, AppError>,
+    /// What the person had typed, field by field, when it refused (empty on success), so the
+    /// form shows it again.
+    pub fields: Vec<(String, String)>,
+}
+
+/// The outcome of the plain form submission that led to this page, if any.
+pub fn form_outcome() -> Option<FormOutcome> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<FormOutcome>().cloned())
+}
+
+/// Sends the browser to `path` once the server function succeeds: a client-side call
+/// navigates there, a plain form post is redirected there (`stoa_server::forms`).
+pub fn go_to(path: &str) {
+    leptos_axum::redirect(path);
+}
+
 /// The server's clock (tests move it).
 pub fn now() -> Result<stoa_db::Timestamp, AppError> {
     Ok(auth()?.clock().now())

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body_limit;
 pub mod client_ip;
 pub mod config;
+pub mod forms;
 pub mod health;
 pub mod logos;
 pub mod middleware;

@@ -352,6 +352,14 @@ pub fn router(
             context, shell,
         ))
         .with_state(state)
+        // Plain form posts to server functions: Post/Redirect/Get with the outcome kept for
+        // the page (`forms`). Innermost, so it sees the session and the signed-in person.
+        .layer(axum::middleware::from_fn_with_state(
+            crate::forms::FormsConfig {
+                origin: settings.public_origin(),
+            },
+            crate::forms::plain_forms,
+        ))
         // Each `layer` wraps what is above it, so the last one is outermost: the policy sees
         // every response, including those the inner layers make up (timeouts, panics), and
         // CSRF refuses a cross-site request before any session is loaded or body read.

@@ -3,6 +3,7 @@ use leptos_meta::Title;
 
 use crate::components::auth::SignInRequired;
 use crate::components::errors::ErrorPanel;
+use crate::components::forms::{Typed, form_action};
 use crate::error::AppError;
 use crate::serverfns::account::{AccountView, RenameAccount, UnlinkIdentity, account_overview};
 
@@ -12,8 +13,8 @@ const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-
 /// The signed-in person's account: name, email, identities, sessions.
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let rename = ServerAction::<RenameAccount>::new();
-    let unlink = ServerAction::<UnlinkIdentity>::new();
+    let rename = form_action::<RenameAccount>();
+    let unlink = form_action::<UnlinkIdentity>();
     let overview = Resource::new(
         move || (rename.version().get(), unlink.version().get()),
         |_| account_overview(),
@@ -55,7 +56,7 @@ fn AccountDetails(
             <ActionForm action=rename attr:class="flex flex-col gap-2">
                 <label for="name" class="text-sm font-medium">"Name"</label>
                 <div class="flex gap-2">
-                    <input id="name" name="name" value=name maxlength="100" required class=INPUT />
+                    <input id="name" name="name" value={Typed::of::<RenameAccount>().get("name", name)} maxlength="100" required class=INPUT />
                     <button type="submit" class=BUTTON>"Save"</button>
                 </div>
                 {move || error_of(rename.value().get()).map(|m| view! { <p role="alert" class="text-sm text-red-700 dark:text-red-400">{m}</p> })}

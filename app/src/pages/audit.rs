@@ -27,14 +27,14 @@ fn filters(with_community: bool) -> impl IntoView {
         <Form method="GET" action="" attr:class="mt-3 flex flex-wrap items-end gap-2" attr:role="search">
             {with_community.then(|| view! {
                 <div><label for="audit-community" class=LABEL>"Community"</label>
-                <input id="audit-community" name="community" maxlength="40" placeholder="slug" prop:value=get("community") class=INPUT /></div>
+                <input id="audit-community" name="community" maxlength="40" placeholder="slug" value=get("community") class=INPUT /></div>
             })}
             <div><label for="audit-action" class=LABEL>"Kind"</label>
             <select id="audit-action" name="action" class=INPUT>
                 {ACTIONS.iter().map(|(v, l)| view! { <option value=*v selected=move || action() == *v>{*l}</option> }).collect_view()}
             </select></div>
             <div><label for="audit-actor" class=LABEL>"Who"</label>
-            <input id="audit-actor" name="actor" maxlength="100" prop:value=get("actor") class=INPUT /></div>
+            <input id="audit-actor" name="actor" maxlength="100" value=get("actor") class=INPUT /></div>
             <button type="submit" class=BUTTON>"Filter"</button>
         </Form>
     }

@@ -4,10 +4,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::components::forms::{
-    BUTTON, FieldError, FormError, HINT, INPUT, LABEL, PRIMARY, Saved, TABLE, guarded,
+    BUTTON, FieldError, FormError, HINT, INPUT, LABEL, PRIMARY, Saved, TABLE, Typed, form_action,
+    guarded,
 };
 use crate::policy::{Action, Role};
 use crate::serverfns::community::{
@@ -89,14 +90,9 @@ fn use_community() -> Resource<Result<CommunityView, crate::error::AppError>> {
 #[component]
 pub fn CommunityHomePage() -> impl IntoView {
     let community = use_community();
-    let join = ServerAction::<RequestToJoin>::new();
-    let leave = ServerAction::<LeaveCommunity>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if matches!(leave.value().get(), Some(Ok(()))) {
-            navigate("/dashboard", Default::default());
-        }
-    });
+    let join = form_action::<RequestToJoin>();
+    // Leaving goes to the dashboard (`leave_community` redirects there).
+    let leave = form_action::<LeaveCommunity>();
     view! {
         {guarded(community, move |c: CommunityView| view! {
             <div class="grid gap-8 md:grid-cols-3">
@@ -140,6 +136,8 @@ fn AtAGlance(slug: String) -> impl IntoView {
     })
 }
 
+const REQUEST_SENT: &str = "Request sent. You will get an email when the admins decide.";
+
 fn join_box(c: &CommunityView, join: ServerAction<RequestToJoin>) -> Option<AnyView> {
     if c.my_role.is_some() || c.join_policy != JoinPolicy::Request {
         return None;
@@ -152,19 +150,24 @@ fn join_box(c: &CommunityView, join: ServerAction<RequestToJoin>) -> Option<AnyV
         }.into_any());
     }
     if c.request_pending {
-        return Some(view! { <p class="text-sm" data-testid="request-pending">"You asked to join; the admins will decide."</p> }.into_any());
+        // Right after asking (the form's post lands here), the note says it went out.
+        return Some(view! {
+            <Saved value=join.value() text=REQUEST_SENT />
+            <p class="text-sm" data-testid="request-pending">"You asked to join; the admins will decide."</p>
+        }.into_any());
     }
     let slug = c.slug.to_string();
+    let typed = Typed::of::<RequestToJoin>();
     Some(view! {
         <div>
             <ActionForm action=join attr:class="space-y-2">
                 <input type="hidden" name="slug" value=slug />
                 <label for="join-message" class=LABEL>"Ask to join"</label>
-                <textarea id="join-message" name="message" rows="3" maxlength="1000" class=INPUT placeholder="Tell the admins who you are (optional)"></textarea>
+                <textarea id="join-message" name="message" rows="3" maxlength="1000" class=INPUT placeholder="Tell the admins who you are (optional)">{typed.get("message", "")}</textarea>
                 <FieldError value=join.value() field="message" />
                 <button type="submit" class=PRIMARY>"Send request"</button>
             </ActionForm>
-            <Saved value=join.value() text="Request sent. You will get an email when the admins decide." />
+            <Saved value=join.value() text=REQUEST_SENT />
         </div>
     }.into_any())
 }
@@ -174,38 +177,48 @@ fn join_box(c: &CommunityView, join: ServerAction<RequestToJoin>) -> Option<AnyV
 fn CommunityFields<T>(
     #[prop(into)] value: Signal<Option<Result<T, crate::error::AppError>>>,
     #[prop(optional)] current: Option<CommunityView>,
+    /// What was typed before a refused submission: shown instead of `current`.
+    typed: Typed,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
 {
     let c = current;
-    let policy = c.as_ref().map(|c| c.join_policy).unwrap_or_default();
-    let get = move |f: fn(&CommunityView) -> String| c.as_ref().map(f).unwrap_or_default();
+    let policy = typed.get(
+        "join_policy",
+        c.as_ref()
+            .map(|c| c.join_policy)
+            .unwrap_or_default()
+            .as_str(),
+    );
+    let get = move |field: &str, f: fn(&CommunityView) -> String| {
+        typed.get(field, c.as_ref().map(f).unwrap_or_default())
+    };
     view! {
         <div>
             <label for="name" class=LABEL>"Name"</label>
-            <input id="name" name="name" required maxlength="100" class=INPUT value=get(|c| c.name.clone()) />
+            <input id="name" name="name" required maxlength="100" class=INPUT value=get("name", |c| c.name.clone()) />
             <FieldError value field="name" />
         </div>
         <div>
             <label for="description" class=LABEL>"Description"</label>
-            <textarea id="description" name="description" rows="4" maxlength="2000" class=INPUT>{get(|c| c.description.clone())}</textarea>
+            <textarea id="description" name="description" rows="4" maxlength="2000" class=INPUT>{get("description", |c| c.description.clone())}</textarea>
             <FieldError value field="description" />
         </div>
         <div>
             <label for="field" class=LABEL>"Field"</label>
-            <input id="field" name="field" maxlength="80" class=INPUT placeholder="Oceanography, Data science education…" value=get(|c| c.field.clone()) />
+            <input id="field" name="field" maxlength="80" class=INPUT placeholder="Oceanography, Data science education…" value=get("field", |c| c.field.clone()) />
             <FieldError value field="field" />
         </div>
         <div>
             <label for="website" class=LABEL>"Website"</label>
-            <input id="website" name="website" type="url" maxlength="300" class=INPUT placeholder="https://" value=get(|c| c.website.clone().unwrap_or_default()) />
+            <input id="website" name="website" type="url" maxlength="300" class=INPUT placeholder="https://" value=get("website", |c| c.website.clone().unwrap_or_default()) />
             <FieldError value field="website" />
         </div>
         <div>
             <label for="join_policy" class=LABEL>"How people join"</label>
             <select id="join_policy" name="join_policy" class=INPUT>
-                {JoinPolicy::ALL.iter().map(|p| view! { <option value=p.as_str() selected=policy == *p>{p.label()}</option> }).collect_view()}
+                {JoinPolicy::ALL.iter().map(|p| view! { <option value=p.as_str() selected=policy == p.as_str()>{p.label()}</option> }).collect_view()}
             </select>
             <FieldError value field="join_policy" />
         </div>
@@ -227,25 +240,20 @@ const COMMUNITY_FIELDS: &[&str] = &[
 /// Sign-up of a new community.
 #[component]
 pub fn NewCommunityPage() -> impl IntoView {
-    let create = ServerAction::<CreateCommunity>::new();
+    // A created community opens its page (`create_community` redirects there).
+    let create = form_action::<CreateCommunity>();
     let dashboard = Resource::new(|| (), |_| my_dashboard());
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(slug)) = create.value().get() {
-            navigate(&format!("/communities/{slug}"), Default::default());
-        }
-    });
     let value = create.value();
     view! {
         <Title text="New community" />
         <h1 class="text-2xl font-bold tracking-tight">"Sign up a community"</h1>
         <p class="mt-2 text-slate-700 dark:text-slate-300">"A lab, a course or a consortium: you become its owner and can invite the others."</p>
-        {guarded(dashboard, move |d| view! {
+        {guarded(dashboard, move |d| { let typed = Typed::of::<CreateCommunity>(); let institution = typed.get("institution", ""); view! {
             <ActionForm action=create attr:class="mt-6 max-w-xl space-y-4" attr:data-testid="new-community">
-                <CommunityFields value />
+                <CommunityFields value typed=typed.clone() />
                 <div>
                     <label for="slug" class=LABEL>"Short name"</label>
-                    <input id="slug" name="slug" required minlength="2" maxlength="40" class=INPUT placeholder="ocean-lab" />
+                    <input id="slug" name="slug" required minlength="2" maxlength="40" class=INPUT placeholder="ocean-lab" value=typed.get("slug", "") />
                     <p class=HINT>"2–40 lowercase letters, digits and hyphens; used in your hub's address and fixed once chosen."</p>
                     <FieldError value field="slug" />
                 </div>
@@ -254,22 +262,22 @@ pub fn NewCommunityPage() -> impl IntoView {
                     <label for="institution" class="sr-only">"Institution"</label>
                     <select id="institution" name="institution" class=INPUT>
                         <option value="">"Decide later"</option>
-                        {d.institutions.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
-                        <option value="new">"A new institution…"</option>
+                        {d.institutions.iter().map(|(id, name)| view! { <option value=id.to_string() selected=institution == id.to_string()>{name.clone()}</option> }).collect_view()}
+                        <option value="new" selected=institution == "new">"A new institution…"</option>
                     </select>
                     <FieldError value field="institution" />
                     <p class=HINT>"For a new institution, give its legal name and country (more details later):"</p>
                     <label for="legal_name" class=LABEL>"Legal name"</label>
-                    <input id="legal_name" name="legal_name" maxlength="200" class=INPUT />
+                    <input id="legal_name" name="legal_name" maxlength="200" class=INPUT value=typed.get("legal_name", "") />
                     <FieldError value field="legal_name" />
                     <label for="country" class=LABEL>"Country code"</label>
-                    <input id="country" name="country" maxlength="2" class=INPUT placeholder="DE" />
+                    <input id="country" name="country" maxlength="2" class=INPUT placeholder="DE" value=typed.get("country", "") />
                     <FieldError value field="country" />
                 </fieldset>
                 <button type="submit" class=PRIMARY>"Create community"</button>
                 <FormError value fields=COMMUNITY_FIELDS />
             </ActionForm>
-        })}
+        }})}
     }
 }
 
@@ -277,7 +285,7 @@ pub fn NewCommunityPage() -> impl IntoView {
 #[component]
 pub fn CommunitySettingsPage() -> impl IntoView {
     let slug = use_slug();
-    let update = ServerAction::<UpdateCommunity>::new();
+    let update = form_action::<UpdateCommunity>();
     let community = Resource::new(
         move || (slug(), update.version().get()),
         |(slug, _)| community_settings(slug),
@@ -292,7 +300,7 @@ pub fn CommunitySettingsPage() -> impl IntoView {
                 <h2 class="text-lg font-semibold">"Settings"</h2>
                 <ActionForm action=update attr:class="mt-4 max-w-xl space-y-4">
                     <input type="hidden" name="slug" value=slug />
-                    <CommunityFields value current=c />
+                    <CommunityFields value current=c typed={Typed::of::<UpdateCommunity>()} />
                     <button type="submit" class=PRIMARY>"Save"</button>
                     <Saved value text="Saved." />
                     <FormError value fields=COMMUNITY_FIELDS />
@@ -333,7 +341,7 @@ fn LogoForms(slug: String, logo: Option<String>) -> impl IntoView {
 #[component]
 pub fn BillingPage() -> impl IntoView {
     let slug = use_slug();
-    let set = ServerAction::<SetBillingInstitution>::new();
+    let set = form_action::<SetBillingInstitution>();
     let billing = Resource::new(
         move || (slug(), set.version().get()),
         |(slug, _)| get_billing(slug),
@@ -352,7 +360,8 @@ pub fn BillingPage() -> impl IntoView {
                     }}
                 </p>
                 {b.choices.clone().map(|choices| {
-                    let current = b.institution.as_ref().map(|(id, _)| *id);
+                    let stored = b.institution.as_ref().map(|(id, _)| id.to_string()).unwrap_or_default();
+                    let current = Typed::of::<SetBillingInstitution>().get("institution", stored);
                     view! {
                         <ActionForm action=set attr:class="mt-4 flex max-w-xl items-end gap-2">
                             <input type="hidden" name="slug" value=slug.clone() />
@@ -360,7 +369,7 @@ pub fn BillingPage() -> impl IntoView {
                                 <label for="institution" class=LABEL>"Choose one of your institutions"</label>
                                 <select id="institution" name="institution" class=INPUT>
                                     <option value="">"None"</option>
-                                    {choices.into_iter().map(|(id, name)| view! { <option value=id.to_string() selected=current == Some(id)>{name}</option> }).collect_view()}
+                                    {choices.into_iter().map(|(id, name)| view! { <option value=id.to_string() selected=current == id.to_string()>{name}</option> }).collect_view()}
                                 </select>
                             </div>
                             <button type="submit" class=BUTTON>"Save"</button>
@@ -379,7 +388,7 @@ pub fn BillingPage() -> impl IntoView {
 #[component]
 pub fn JoinRequestsPage() -> impl IntoView {
     let slug = use_slug();
-    let decide = ServerAction::<DecideJoinRequest>::new();
+    let decide = form_action::<DecideJoinRequest>();
     let requests = Resource::new(
         move || (slug(), decide.version().get()),
         |(slug, _)| list_join_requests(slug),

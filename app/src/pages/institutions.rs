@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::components::forms::{
-    BUTTON, FieldError, FormError, HINT, INPUT, LABEL, PRIMARY, Saved, TABLE, guarded,
+    BUTTON, FieldError, FormError, HINT, INPUT, LABEL, PRIMARY, Saved, TABLE, Typed, form_action,
+    guarded,
 };
 use crate::error::AppError;
 use crate::serverfns::institutions::{
@@ -26,35 +27,39 @@ const FIELDS: &[&str] = &[
 fn InstitutionFields<T>(
     #[prop(into)] value: Signal<Option<Result<T, AppError>>>,
     #[prop(optional)] current: Option<InstitutionView>,
+    /// What was typed before a refused submission: shown instead of `current`.
+    typed: Typed,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
 {
-    let get = move |f: fn(&InstitutionView) -> String| current.as_ref().map(f).unwrap_or_default();
+    let get = move |field: &str, f: fn(&InstitutionView) -> String| {
+        typed.get(field, current.as_ref().map(f).unwrap_or_default())
+    };
     view! {
         <div>
             <label for="legal_name" class=LABEL>"Legal name"</label>
-            <input id="legal_name" name="legal_name" required maxlength="200" class=INPUT value=get(|i| i.legal_name.clone()) />
+            <input id="legal_name" name="legal_name" required maxlength="200" class=INPUT value=get("legal_name", |i| i.legal_name.clone()) />
             <FieldError value field="legal_name" />
         </div>
         <div>
             <label for="address" class=LABEL>"Address"</label>
-            <textarea id="address" name="address" rows="3" maxlength="500" class=INPUT>{get(|i| i.address.clone())}</textarea>
+            <textarea id="address" name="address" rows="3" maxlength="500" class=INPUT>{get("address", |i| i.address.clone())}</textarea>
             <FieldError value field="address" />
         </div>
         <div>
             <label for="country" class=LABEL>"Country code"</label>
-            <input id="country" name="country" required maxlength="2" class=INPUT placeholder="DE" value=get(|i| i.country.clone()) />
+            <input id="country" name="country" required maxlength="2" class=INPUT placeholder="DE" value=get("country", |i| i.country.clone()) />
             <FieldError value field="country" />
         </div>
         <div>
             <label for="tax_id" class=LABEL>"Tax or VAT id"</label>
-            <input id="tax_id" name="tax_id" maxlength="50" class=INPUT value=get(|i| i.tax_id.clone()) />
+            <input id="tax_id" name="tax_id" maxlength="50" class=INPUT value=get("tax_id", |i| i.tax_id.clone()) />
             <FieldError value field="tax_id" />
         </div>
         <div>
             <label for="billing_contacts" class=LABEL>"Billing contacts"</label>
-            <textarea id="billing_contacts" name="billing_contacts" rows="3" class=INPUT placeholder="accounts@university.edu">{get(|i| i.billing_contacts.clone())}</textarea>
+            <textarea id="billing_contacts" name="billing_contacts" rows="3" class=INPUT placeholder="accounts@university.edu">{get("billing_contacts", |i| i.billing_contacts.clone())}</textarea>
             <p class=HINT>"Up to 10 addresses, one per line: invoices go there."</p>
             <FieldError value field="billing_contacts" />
         </div>
@@ -64,13 +69,8 @@ where
 /// Registers an institution; the person becomes its admin.
 #[component]
 pub fn NewInstitutionPage() -> impl IntoView {
-    let create = ServerAction::<CreateInstitution>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = create.value().get() {
-            navigate(&format!("/institutions/{id}"), Default::default());
-        }
-    });
+    // A registered institution opens its page (`create_institution` redirects there).
+    let create = form_action::<CreateInstitution>();
     let value = create.value();
     // Loaded only to send an anonymous visitor to sign in first.
     let me = Resource::new(|| (), |_| crate::serverfns::community::my_dashboard());
@@ -80,7 +80,7 @@ pub fn NewInstitutionPage() -> impl IntoView {
         <p class="mt-2 text-slate-700 dark:text-slate-300">"The legal entity that pays for one or more communities. You become its admin."</p>
         {guarded(me, move |_| view! {
             <ActionForm action=create attr:class="mt-6 max-w-xl space-y-4">
-                <InstitutionFields value />
+                <InstitutionFields value typed={Typed::of::<CreateInstitution>()} />
                 <button type="submit" class=PRIMARY>"Register"</button>
                 <FormError value fields=FIELDS />
             </ActionForm>
@@ -99,10 +99,10 @@ pub fn InstitutionPage() -> impl IntoView {
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    let update = ServerAction::<UpdateInstitution>::new();
-    let add = ServerAction::<InviteInstitutionAdmin>::new();
-    let remove = ServerAction::<RemoveInstitutionAdmin>::new();
-    let withdraw = ServerAction::<RevokeInstitutionInvitation>::new();
+    let update = form_action::<UpdateInstitution>();
+    let add = form_action::<InviteInstitutionAdmin>();
+    let remove = form_action::<RemoveInstitutionAdmin>();
+    let withdraw = form_action::<RevokeInstitutionInvitation>();
     let institution = Resource::new(
         move || {
             (
@@ -148,7 +148,7 @@ pub fn InstitutionPage() -> impl IntoView {
                 view! {
                     <ActionForm action=update attr:class="mt-3 max-w-xl space-y-4">
                         <input type="hidden" name="id" value=id />
-                        <InstitutionFields value current=i.clone() />
+                        <InstitutionFields value current=i.clone() typed={Typed::of::<UpdateInstitution>()} />
                         <button type="submit" class=PRIMARY>"Save"</button>
                         <Saved value text="Saved." />
                         <FormError value fields=FIELDS />
@@ -214,7 +214,7 @@ fn admin_forms(
             <input type="hidden" name="id" value=id.to_string() />
             <div class="flex-1">
                 <label for="admin-email" class=LABEL>"Invite an admin by email"</label>
-                <input id="admin-email" name="email" type="email" required class=INPUT />
+                <input id="admin-email" name="email" type="email" required class=INPUT value={Typed::of::<InviteInstitutionAdmin>().get("email", "")} />
             </div>
             <button type="submit" class=BUTTON>"Invite"</button>
         </ActionForm>

@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::components::forms::{
-    BUTTON, FieldError, FormError, HINT, INPUT, LABEL, PRIMARY, TABLE, guarded, urlencode,
+    BUTTON, FieldError, FormError, HINT, INPUT, LABEL, PRIMARY, TABLE, Typed, form_action, guarded,
+    urlencode,
 };
 use crate::pages::community::use_slug;
 use crate::policy::Role;
@@ -20,9 +21,9 @@ use crate::serverfns::invitations::{
 #[component]
 pub fn InvitationsPage() -> impl IntoView {
     let slug = use_slug();
-    let invite = ServerAction::<CreateInvitations>::new();
-    let revoke = ServerAction::<RevokeInvitation>::new();
-    let resend = ServerAction::<ResendInvitation>::new();
+    let invite = form_action::<CreateInvitations>();
+    let revoke = form_action::<RevokeInvitation>();
+    let resend = form_action::<ResendInvitation>();
     let pending = Resource::new(
         move || {
             (
@@ -35,13 +36,15 @@ pub fn InvitationsPage() -> impl IntoView {
     let slug = use_slug();
     let form_slug = slug();
     let value = invite.value();
+    let typed = Typed::of::<CreateInvitations>();
+    let role = typed.get("role", Role::Member.as_str());
     view! {
         <h2 class="text-lg font-semibold">"Invite people"</h2>
         <ActionForm action=invite attr:class="mt-3 max-w-xl space-y-3" attr:data-testid="invite-form">
             <input type="hidden" name="slug" value=form_slug />
             <div>
                 <label for="emails" class=LABEL>"Email addresses"</label>
-                <textarea id="emails" name="emails" rows="4" required class=INPUT placeholder="one@university.edu, or paste a list: one per line"></textarea>
+                <textarea id="emails" name="emails" rows="4" required class=INPUT placeholder="one@university.edu, or paste a list: one per line">{typed.get("emails", "")}</textarea>
                 <p class=HINT>{format!("One address, or up to {MAX_BULK} separated by new lines, commas or spaces.")}</p>
                 <FieldError value field="emails" />
             </div>
@@ -49,18 +52,18 @@ pub fn InvitationsPage() -> impl IntoView {
                 <div>
                     <label for="invite-role" class=LABEL>"Role"</label>
                     <select id="invite-role" name="role" class=INPUT>
-                        {Role::GRANTABLE.into_iter().map(|r| view! { <option value=r.as_str() selected=r == Role::Member>{r.label()}</option> }).collect_view()}
+                        {Role::GRANTABLE.into_iter().map(|r| view! { <option value=r.as_str() selected=role == r.as_str()>{r.label()}</option> }).collect_view()}
                     </select>
                     <FieldError value field="role" />
                 </div>
                 <div>
                     <label for="expires_days" class=LABEL>"Link works for (days)"</label>
-                    <input id="expires_days" name="expires_days" type="number" min="1" max="30" value=DEFAULT_EXPIRY_DAYS.to_string() class=INPUT />
+                    <input id="expires_days" name="expires_days" type="number" min="1" max="30" value=typed.get("expires_days", DEFAULT_EXPIRY_DAYS.to_string()) class=INPUT />
                     <FieldError value field="expires_days" />
                 </div>
                 <div>
                     <label for="ends_on" class=LABEL>"Membership ends on"</label>
-                    <input id="ends_on" name="ends_on" type="date" class=INPUT />
+                    <input id="ends_on" name="ends_on" type="date" class=INPUT value=typed.get("ends_on", "") />
                     <p class=HINT>"Optional: for courses and workshops."</p>
                     <FieldError value field="ends_on" />
                 </div>
@@ -147,13 +150,8 @@ pub fn AcceptInvitationPage() -> impl IntoView {
         )
     };
     let invitation = Resource::new(key, |(token, reference)| get_invitation(token, reference));
-    let accept = ServerAction::<AcceptInvitation>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(path)) = accept.value().get() {
-            navigate(&path, Default::default());
-        }
-    });
+    // An accepted invitation opens what it was for (`accept_invitation` redirects there).
+    let accept = form_action::<AcceptInvitation>();
     view! {
         <Title text="Invitation" />
         <h1 class="text-2xl font-bold tracking-tight">"Invitation"</h1>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 
 use crate::components::forms::{
-    BUTTON, FormError, INPUT, TABLE, guarded, pager, urlencode, use_search_and_page,
+    BUTTON, FormError, INPUT, TABLE, form_action, guarded, pager, urlencode, use_search_and_page,
 };
 use crate::pages::community::{role_options, use_slug};
 use crate::policy::Role;
@@ -17,9 +17,9 @@ use crate::serverfns::members::{
 pub fn MembersPage() -> impl IntoView {
     let slug = use_slug();
     let (q, page) = use_search_and_page();
-    let update = ServerAction::<UpdateMember>::new();
-    let remove = ServerAction::<RemoveMember>::new();
-    let transfer = ServerAction::<TransferOwnership>::new();
+    let update = form_action::<UpdateMember>();
+    let remove = form_action::<RemoveMember>();
+    let transfer = form_action::<TransferOwnership>();
     let members = Resource::new(
         move || {
             (
@@ -36,7 +36,7 @@ pub fn MembersPage() -> impl IntoView {
         <h2 class="text-lg font-semibold">"Members"</h2>
         <Form method="GET" action="" attr:role="search" attr:class="mt-3 flex max-w-md gap-2">
             <label for="member-q" class="sr-only">"Search members"</label>
-            <input id="member-q" type="search" name="q" maxlength="100" placeholder="Name or email" prop:value=q class=INPUT />
+            <input id="member-q" type="search" name="q" maxlength="100" placeholder="Name or email" value=q class=INPUT />
             <button type="submit" class=BUTTON>"Search"</button>
         </Form>
         <FormError value=update.value() />

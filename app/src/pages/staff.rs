@@ -54,7 +54,7 @@ pub fn StaffCommunitiesPage() -> impl IntoView {
         <h1 class="text-2xl font-bold tracking-tight">"All communities"</h1>
         <Form method="GET" action="" attr:role="search" attr:class="mt-3 flex max-w-md gap-2">
             <label for="staff-q" class="sr-only">"Search communities"</label>
-            <input id="staff-q" type="search" name="q" maxlength="100" prop:value=q class=INPUT />
+            <input id="staff-q" type="search" name="q" maxlength="100" value=q class=INPUT />
             <button type="submit" class=BUTTON>"Search"</button>
         </Form>
         {guarded(list, move |p| {
@@ -86,9 +86,12 @@ pub fn StaffCommunitiesPage() -> impl IntoView {
 /// Staff raise (or reset) one community's daily invitation mail limit.
 #[component]
 fn MailLimitForm() -> impl IntoView {
-    use crate::components::forms::{BUTTON, FieldError, FormError, HINT, INPUT, LABEL, Saved};
+    use crate::components::forms::{
+        BUTTON, FieldError, FormError, HINT, INPUT, LABEL, Saved, Typed, form_action,
+    };
     use crate::serverfns::institutions::SetCommunityMailLimit;
-    let set = ServerAction::<SetCommunityMailLimit>::new();
+    let set = form_action::<SetCommunityMailLimit>();
+    let typed = Typed::of::<SetCommunityMailLimit>();
     let value = set.value();
     view! {
         <h2 class="mt-8 text-lg font-semibold">"Invitation mail limit"</h2>
@@ -96,11 +99,11 @@ fn MailLimitForm() -> impl IntoView {
         <ActionForm action=set attr:class="mt-3 flex max-w-xl items-end gap-2" attr:data-testid="mail-limit-form">
             <div class="flex-1">
                 <label for="limit-slug" class=LABEL>"Community (short name)"</label>
-                <input id="limit-slug" name="slug" required class=INPUT />
+                <input id="limit-slug" name="slug" required class=INPUT value=typed.get("slug", "") />
             </div>
             <div class="w-40">
                 <label for="limit-per-day" class=LABEL>"Emails a day"</label>
-                <input id="limit-per-day" name="per_day" type="number" min="1" class=INPUT />
+                <input id="limit-per-day" name="per_day" type="number" min="1" class=INPUT value=typed.get("per_day", "") />
             </div>
             <button type="submit" class=BUTTON>"Set"</button>
         </ActionForm>

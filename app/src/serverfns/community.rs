@@ -12,7 +12,7 @@ pub use stoa_model::community::{
 
 /// Signs up a community; the signed-in person becomes its owner. `institution` is empty
 /// (choose later), `new` (create one from `legal_name` and `country`), or the id of an
-/// institution the person administers. Returns the slug.
+/// institution the person administers. Returns the slug, and goes to the community's page.
 #[server(prefix = "/api", endpoint = "community/create")]
 pub async fn create_community(
     name: String,
@@ -43,6 +43,7 @@ pub async fn create_community(
             .map(String::from)
     })
     .await
+    .inspect(|slug| crate::ssr::go_to(&format!("/communities/{slug}")))
 }
 
 /// A community's page: public facts for everyone, more for its members.
@@ -88,10 +89,13 @@ pub async fn update_community(
     .await
 }
 
-/// Leaves a community (the last owner cannot: transfer ownership first).
+/// Leaves a community (the last owner cannot: transfer ownership first), and goes to the
+/// dashboard.
 #[server(prefix = "/api", endpoint = "community/leave")]
 pub async fn leave_community(slug: String) -> Result<(), AppError> {
-    crate::ssr::write(async |ctx, tx| stoa_domain::communities::leave(ctx, tx, &slug).await).await
+    crate::ssr::write(async |ctx, tx| stoa_domain::communities::leave(ctx, tx, &slug).await)
+        .await
+        .inspect(|()| crate::ssr::go_to("/dashboard"))
 }
 
 /// Asks to join a community that takes requests; its admins decide.

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use crate::error::AppError;
 pub use stoa_model::institution::{BillingView, InstitutionForm, InstitutionView, MailLimitView};
 
-/// Registers an institution; the signed-in person becomes its admin. Returns its id.
+/// Registers an institution; the signed-in person becomes its admin. Returns its id, and goes
+/// to its page.
 #[server(prefix = "/api", endpoint = "institutions/create")]
 pub async fn create_institution(
     legal_name: String,
@@ -21,7 +22,9 @@ pub async fn create_institution(
         tax_id,
         billing_contacts,
     };
-    crate::ssr::write(async |ctx, tx| stoa_domain::institutions::create(ctx, tx, &form).await).await
+    crate::ssr::write(async |ctx, tx| stoa_domain::institutions::create(ctx, tx, &form).await)
+        .await
+        .inspect(|id| crate::ssr::go_to(&format!("/institutions/{id}")))
 }
 
 /// An institution and the communities it pays for.

@@ -57,9 +57,10 @@ pub async fn get_invitation(token: String, reference: String) -> Result<Invitati
 }
 
 /// Accepts the invitation `reference` as the signed-in person, who must have the address it
-/// was sent to; returns the path to go to.
+/// was sent to; returns the path of what it was for, and goes there.
 #[server(prefix = "/api", endpoint = "invitations/accept")]
 pub async fn accept_invitation(reference: String) -> Result<String, AppError> {
     crate::ssr::write(async |ctx, tx| stoa_domain::invitations::accept(ctx, tx, &reference).await)
         .await
+        .inspect(|path| crate::ssr::go_to(path))
 }

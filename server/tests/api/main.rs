@@ -7,6 +7,7 @@ mod auth;
 mod authorization;
 mod cli;
 mod communities;
+mod forms;
 mod health;
 mod institutions;
 mod invitations;

@@ -21,6 +21,54 @@ pub const HINT: &str = "mt-1 text-xs text-slate-600 dark:text-slate-400";
 /// Tables.
 pub const TABLE: &str = "mt-3 w-full text-left text-sm";
 
+/// The action behind an `ActionForm` on a page. Pages are rendered on the server only
+/// (islands: no page code runs in the browser), so each `ActionForm` is a plain HTML form
+/// that posts to the server function, with JavaScript or without. The server's form layer
+/// (`stoa_server::forms`) then redirects to the page the person continues on and hands it the
+/// outcome; this action's value is that outcome, so the form's [`FieldError`], [`FormError`]
+/// and [`Saved`] show it exactly as they would after a client-side call.
+pub fn form_action<S>() -> ServerAction<S>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let action = ServerAction::<S>::new();
+    #[cfg(feature = "ssr")]
+    if let Some(outcome) = crate::ssr::form_outcome().filter(|o| o.action == S::PATH) {
+        let result = outcome.result.and_then(|value| {
+            serde_json::from_value(value).map_err(|err| crate::ssr::internal(err.to_string()))
+        });
+        action.value().set(Some(result));
+    }
+    action
+}
+
+/// What the person typed into the form of server function `S` before it was refused, so the
+/// form shows it again (values are rendered as attribute or text content, never as HTML).
+#[derive(Debug, Clone, Default)]
+pub struct Typed(Option<std::sync::Arc<Vec<(String, String)>>>);
+
+impl Typed {
+    /// The values of the refused submission to `S` that led to this page, if any.
+    pub fn of<S: leptos::server_fn::ServerFn>() -> Typed {
+        #[cfg(feature = "ssr")]
+        if let Some(outcome) =
+            crate::ssr::form_outcome().filter(|o| o.action == S::PATH && o.result.is_err())
+        {
+            return Typed(Some(std::sync::Arc::new(outcome.fields)));
+        }
+        Typed(None)
+    }
+
+    /// The typed value of `field`, else `current` (the stored value, or empty).
+    pub fn get(&self, field: &str, current: impl Into<String>) -> String {
+        self.0
+            .as_ref()
+            .and_then(|fields| fields.iter().find(|(name, _)| name == field))
+            .map_or_else(|| current.into(), |(_, value)| value.clone())
+    }
+}
+
 /// The message for `field` when the last submission failed validation there.
 #[component]
 pub fn FieldError<T>(
