@@ -172,12 +172,14 @@ pub async fn search(
                 total,
             });
         }
+        // The page's keys from the index alone (a derived table, so both engines read it
+        // first), then those members' rows and accounts by primary key.
         let sql = format!(
-            "SELECT {COLUMNS} FROM memberships m JOIN accounts a ON a.id = m.account_id \
-             WHERE m.community_id = $1 AND m.account_id IN \
-               (SELECT k.account_id FROM memberships k WHERE k.community_id = $1 \
-                ORDER BY k.role_rank, k.name_key, k.account_id LIMIT $2 OFFSET $3) \
-             {ORDER}"
+            "SELECT {COLUMNS} FROM (SELECT account_id, role_rank, name_key FROM memberships \
+               WHERE community_id = $1 ORDER BY role_rank, name_key, account_id LIMIT $2 OFFSET $3) k \
+             JOIN memberships m ON m.community_id = $1 AND m.account_id = k.account_id \
+             JOIN accounts a ON a.id = m.account_id \
+             ORDER BY k.role_rank, k.name_key, k.account_id"
         );
         let items = on!(conn, c => sqlx::query_as(&sql)
             .bind(community).bind(limit).bind(offset).fetch_all(c).await)?;

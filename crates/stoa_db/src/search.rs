@@ -157,6 +157,24 @@ impl Index {
     }
 }
 
+impl Index {
+    /// SQL counting the rows of `table` that match the words bound at `$param` (the value is
+    /// the one [`Index::condition`] gives). On SQLite the FTS5 table alone answers, without
+    /// reading `table`: its triggers keep exactly one entry per row.
+    pub fn count(&self, backend: Backend, table: &str, param: usize) -> String {
+        match backend {
+            Backend::Sqlite => format!(
+                "SELECT COUNT(*) FROM {t} WHERE {t} MATCH ${param}",
+                t = self.fts5_table
+            ),
+            Backend::Postgres => format!(
+                "SELECT COUNT(*) FROM {table} WHERE {} @@ ${param}::tsquery",
+                self.tsvector_column
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
