@@ -11,12 +11,12 @@ SHELL := bash
 
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3}' Cargo.lock)
 SITE := target/site
-PKG := $(SITE)/pkg
+STAGE := target/site-stage
 WASM := target/wasm32-unknown-unknown/wasm-release/stoa_frontend.wasm
 STOA := target/debug/stoa
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup setup-test build site site-release server dev run seed test test-rust test-e2e lint fmt bench clean
+.PHONY: help setup setup-test build site site-release site-stage server dev run seed test test-rust test-e2e lint fmt bench clean
 
 help: ## Show this help
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,16 +27,23 @@ setup: ## Install what building and running needs (wasm target, wasm-bindgen, np
 setup-test: ## Also install what the tests need (Chromium)
 	@scripts/setup.sh --test
 
-site: ## Build the browser side into target/site (wasm, JS, CSS, public files)
-	cargo build -p stoa_frontend --target wasm32-unknown-unknown --profile wasm-release
-	@mkdir -p $(PKG)
-	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-	  --out-dir $(PKG) --out-name stoa $(WASM)
-	tailwindcss -i style/main.css -o $(PKG)/stoa.css --minify 2>/dev/null
+site: site-stage ## Build the browser side into target/site (hashed wasm, JS, CSS + .br/.gz; public files)
+	@node scripts/site-assets.mjs $(STAGE) $(SITE) >/dev/null
 	cp -R public/. $(SITE)/
 
-site-release: site ## Build the site and optimise the wasm with wasm-opt (npm binaryen)
-	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int $(PKG)/stoa_bg.wasm -o $(PKG)/stoa_bg.wasm
+site-release: site-stage ## Build the site and optimise the wasm with wasm-opt (npm binaryen)
+	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int $(STAGE)/pkg/stoa_bg.wasm -o $(STAGE)/pkg/stoa_bg.wasm
+	@node scripts/site-assets.mjs $(STAGE) $(SITE) >/dev/null
+	cp -R public/. $(SITE)/
+
+# wasm-bindgen and Tailwind write plain names into the stage; scripts/site-assets.mjs then
+# gives the site content-hashed names and precompressed copies (see server/src/assets.rs).
+site-stage:
+	cargo build -p stoa_frontend --target wasm32-unknown-unknown --profile wasm-release
+	@mkdir -p $(STAGE)/pkg
+	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+	  --out-dir $(STAGE)/pkg --out-name stoa $(WASM)
+	tailwindcss -i style/main.css -o $(STAGE)/pkg/stoa.css --minify 2>/dev/null
 
 server: ## Build the stoa binary (debug)
 	cargo build -p stoa_server

@@ -11,14 +11,14 @@ pub use stoa_model::{policy, validate};
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::layout::{Footer, Header};
 use crate::pages::*;
 
-/// Name of the compiled site files: `pkg/stoa.js`, `pkg/stoa_bg.wasm`, `pkg/stoa.css`.
+/// Name of the compiled site files: `pkg/stoa.<hash>.js`, `.wasm`, `.css` (see the Makefile).
 pub const OUTPUT_NAME: &str = "stoa";
 
 /// The HTML document around the app, rendered on the server only.
@@ -31,6 +31,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // `pkg/stoa.<hash>.css` when the site was built with hashed names (`make site`).
+                <HashedStylesheet options=options.clone() id="stoa-css" />
                 <AutoReload options=options.clone() />
                 // Islands: only `#[island]` components are hydrated; the rest of every page
                 // is server-rendered HTML (docs/ARCHITECTURE.md, "The browser side").
@@ -66,7 +68,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="stoa-css" href="/pkg/stoa.css" />
         <Title formatter=|text: String| {
             let title = if text.is_empty() { "Stoa".to_string() } else { format!("{text} · Stoa") };
             // leptos_meta 0.8 writes the server-rendered <title> without escaping, so a name

@@ -2,6 +2,7 @@
 //! `src/main.rs` dispatches. A library so integration tests can start the real server
 //! in-process on `127.0.0.1:0`.
 
+pub mod assets;
 pub mod auth;
 pub mod body_limit;
 pub mod client_ip;

@@ -278,10 +278,11 @@ fn message_response(status: StatusCode, message: &str, json: bool, slug: &str) -
         .map(|s| format!("/communities/{s}/settings"))
         .unwrap_or_else(|_| "/".into());
     let message = stoa_app::escape_html(message);
+    let css = crate::assets::stylesheet_href();
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Logo not changed · Stoa</title><link rel=\"stylesheet\" href=\"/pkg/stoa.css\"></head>\
+         <title>Logo not changed · Stoa</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
          <body class=\"min-h-screen bg-white text-slate-900 dark:bg-slate-950 dark:text-slate-100\">\
          <main id=\"main\" class=\"mx-auto max-w-xl px-4 py-16\">\
          <h1 class=\"text-2xl font-bold\">The logo was not changed</h1>\

@@ -78,12 +78,8 @@ fn main() -> ExitCode {
         }
     };
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    telemetry::init(
-        settings.log_format,
-        &settings.log_filter,
-        ansi,
-        std::io::stderr,
-    );
+    // Kept until `main` returns: dropping it writes the lines still queued.
+    let _log_guard = telemetry::init_non_blocking(settings.log_format, &settings.log_filter, ansi);
     for warning in &warnings {
         tracing::warn!("{warning}");
     }

@@ -113,6 +113,42 @@ pub async fn response_policy(
     res
 }
 
+/// `Cache-Control` for pages (HTML) that do not set their own; runs inside the current-user
+/// layer, so it knows whether someone is signed in.
+///
+/// Signed in: `private, no-cache`: never in a shared cache, and the browser asks again
+/// before showing it (the back button still works from the back/forward cache, which
+/// `no-store` would disable).
+///
+/// Anonymous: `no-cache`: a cache may keep the page but must ask Stoa before each use, and
+/// Stoa answers every request with a freshly rendered page (no validators), so nobody is shown
+/// a page older than the last change and every response carries its own CSP nonce. A longer
+/// public lifetime would serve stale directories after a change and replay one nonce to many
+/// people; the rendering cost is what Stoa's own page cache saves instead.
+pub async fn html_cache_control(req: Request, next: Next) -> Response<Body> {
+    let signed_in = req
+        .extensions()
+        .get::<stoa_app::auth::CurrentUser>()
+        .is_some();
+    let mut res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(if signed_in {
+                "private, no-cache"
+            } else {
+                "no-cache"
+            }),
+        );
+    }
+    res
+}
+
 /// The policy for HTML responses. Scripts: same-origin files plus inline scripts carrying
 /// this response's nonce (Leptos' hydration bootstrap); `wasm-unsafe-eval` lets the page
 /// compile its WebAssembly and nothing else. No inline styles, no plugins, no framing, and
@@ -172,11 +208,12 @@ pub fn message_page(
         escape_html(text),
         escape_html(request_id),
     );
+    let css = crate::assets::stylesheet_href();
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"color-scheme\" content=\"light dark\">\
-         <title>{title} · Stoa</title><link rel=\"stylesheet\" href=\"/pkg/stoa.css\"></head>\
+         <title>{title} · Stoa</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
          <body class=\"min-h-screen bg-white text-slate-900 dark:bg-slate-950 dark:text-slate-100\">\
          <main id=\"main\" class=\"mx-auto max-w-xl px-4 py-16\">\
          <p class=\"text-sm font-semibold text-teal-700\">{code}</p>\

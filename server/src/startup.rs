@@ -258,11 +258,18 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
     {
         return conf.leptos_options;
     }
+    // A site built by `make site` has content-hashed names listed in `hash.txt`; the shell's
+    // HydrationScripts and HashedStylesheet read it (see `assets`).
+    let hashed = crate::assets::SiteAssets::load(&settings.site_root).hashed();
     LeptosOptions::builder()
         .output_name(stoa_app::OUTPUT_NAME)
         .site_root(settings.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(settings.listen)
+        .hash_files(hashed)
+        .hash_file(std::sync::Arc::from(
+            crate::assets::SiteAssets::hash_file_path(&settings.site_root).to_string_lossy(),
+        ))
         .build()
 }
 
@@ -285,6 +292,19 @@ pub fn router(
     db: Db,
     auth: Auth,
     limiter: RateLimiter,
+) -> anyhow::Result<Router> {
+    router_with(settings, db, auth, limiter, Router::new())
+}
+
+/// [`router`] with `extra` routes mounted beside the app's, under every layer a page has
+/// (the benchmark serves fixed bytes through the full stack with it:
+/// `server/examples/stack_bytes.rs`).
+pub fn router_with(
+    settings: &Settings,
+    db: Db,
+    auth: Auth,
+    limiter: RateLimiter,
+    extra: Router,
 ) -> anyhow::Result<Router> {
     let state = AppState {
         leptos_options: leptos_options(settings),
@@ -339,7 +359,7 @@ pub fn router(
     let body_limits = std::sync::Arc::new(crate::body_limit::limits());
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID_HEADER);
 
-    let mut router = Router::new()
+    let app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(crate::auth::routes::router(state.auth.clone(), &limiter))
@@ -352,6 +372,7 @@ pub fn router(
             context, shell,
         ))
         .with_state(state)
+        .merge(extra)
         // Plain form posts to server functions: Post/Redirect/Get with the outcome kept for
         // the page (`forms`). Innermost, so it sees the session and the signed-in person.
         .layer(axum::middleware::from_fn_with_state(
@@ -363,6 +384,9 @@ pub fn router(
         // Each `layer` wraps what is above it, so the last one is outermost: the policy sees
         // every response, including those the inner layers make up (timeouts, panics), and
         // CSRF refuses a cross-site request before any session is loaded or body read.
+        .layer(axum::middleware::from_fn(
+            crate::middleware::html_cache_control,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             auth,
             crate::auth::current_user,
@@ -399,7 +423,13 @@ pub fn router(
             proxies,
             crate::client_ip::client_ip,
         ))
-        .layer(CompressionLayer::new())
+        // Pages and API answers are compressed per request (brotli at quality 4); the
+        // site's files are not: they are served precompressed by `assets`.
+        .layer(CompressionLayer::new());
+    // The site's files first, outside the app's layers: no session, no current user, no
+    // per-request compression for them; everything else goes to the app.
+    let mut router = crate::assets::router(&settings.site_root)
+        .fallback_service(app)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(settings.request_timeout_secs),

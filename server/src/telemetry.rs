@@ -35,3 +35,21 @@ where
     // An error only means a subscriber exists already.
     drop(result);
 }
+
+/// [`init`] writing to stderr from a background thread: a request hands its formatted line to
+/// a channel instead of taking the stderr lock and making a `write` system call itself, and
+/// the thread writes what queued up in one call (`BufWriter`, flushed whenever the queue is
+/// empty). Lines are never dropped: when 128,000 lines are waiting, logging blocks as before.
+/// Keep the guard until exit: dropping it writes what is left.
+pub fn init_non_blocking(
+    format: LogFormat,
+    filter: &str,
+    ansi: bool,
+) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("stoa-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
+    init(format, filter, ansi, writer);
+    guard
+}

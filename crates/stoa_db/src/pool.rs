@@ -24,6 +24,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// A PostgreSQL connection idle this long is pinged before use (see [`Db::connect`]).
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
 /// Pool sizes and timeouts.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -177,6 +180,23 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.acquire_timeout)
+                // sqlx pings a connection (one round trip) on every checkout by default; a
+                // page checks out several. Only a connection that sat idle for a while is
+                // pinged here: a busy connection has just proved itself, and what kills one
+                // (a server restart, a proxy's idle timeout) rarely hits within seconds of
+                // its last use; when it does, that one query fails and sqlx drops the
+                // connection, as a ping racing the same restart would. Idle connections
+                // are closed after `idle_timeout` anyway, and all are renewed after
+                // `max_lifetime` (sqlx defaults: 10 and 30 minutes).
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(options)
                 .await?;
             return Ok(Db::Postgres(pool));
@@ -209,14 +229,19 @@ impl Db {
                 .map_err(|e| DbError::Config(format!("cannot create {}: {e}", parent.display())))?;
         }
         // The writer first: it creates the file and switches it to WAL before readers open it.
+        // No ping on checkout (sqlx's default sends one per checkout, a round trip to the
+        // connection's worker thread): an SQLite connection is a file handle in this process
+        // and cannot be dropped by a server or a network; a failing disk fails the query itself.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(settings.acquire_timeout)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Db::Sqlite { read, write })
@@ -332,6 +357,15 @@ impl Db {
     pub fn sqlite_write_pool(&self) -> Option<&SqlitePool> {
         match self {
             Db::Sqlite { write, .. } => Some(write),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    /// The native SQLite pool that reads, for libraries that need one (the session store
+    /// loads sessions on it: a read must not queue behind the single writer).
+    pub fn sqlite_read_pool(&self) -> Option<&SqlitePool> {
+        match self {
+            Db::Sqlite { read, .. } => Some(read),
             Db::Postgres(_) => None,
         }
     }

@@ -16,8 +16,16 @@ use crate::config::Settings;
 /// The session store for whichever engine Stoa runs on (tables from Stoa's migrations).
 #[derive(Debug, Clone)]
 pub enum Store {
-    /// SQLite, through the single writer connection.
-    Sqlite(SqliteStore),
+    /// SQLite: sessions are loaded on the read pool and written through the single writer
+    /// connection. Loading happens on every request with a session cookie and writing only
+    /// when the session changed (sign-in, sign-out, the hourly last-seen refresh), so reads
+    /// must not queue behind the writer (and behind every other write of the portal).
+    Sqlite {
+        /// Store on the read pool (`load`).
+        read: SqliteStore,
+        /// Store on the writer (`create`, `save`, `delete`, expiry).
+        write: SqliteStore,
+    },
     /// PostgreSQL.
     Postgres(PostgresStore),
 }
@@ -25,10 +33,17 @@ pub enum Store {
 impl Store {
     /// The store on `db`.
     pub fn new(db: &Db) -> Store {
-        match (db.sqlite_write_pool(), db.postgres_pool()) {
-            (Some(pool), _) => Store::Sqlite(SqliteStore::new(pool.clone())),
-            (_, Some(pool)) => Store::Postgres(PostgresStore::new(pool.clone())),
-            (None, None) => unreachable!("a Db is SQLite or PostgreSQL"),
+        match (
+            db.sqlite_read_pool(),
+            db.sqlite_write_pool(),
+            db.postgres_pool(),
+        ) {
+            (Some(read), Some(write), _) => Store::Sqlite {
+                read: SqliteStore::new(read.clone()),
+                write: SqliteStore::new(write.clone()),
+            },
+            (_, _, Some(pool)) => Store::Postgres(PostgresStore::new(pool.clone())),
+            _ => unreachable!("a Db is SQLite or PostgreSQL"),
         }
     }
 }
@@ -37,25 +52,25 @@ impl Store {
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s) => s.create(record).await,
+            Store::Sqlite { write, .. } => write.create(record).await,
             Store::Postgres(s) => s.create(record).await,
         }
     }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s) => s.save(record).await,
+            Store::Sqlite { write, .. } => write.save(record).await,
             Store::Postgres(s) => s.save(record).await,
         }
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Store::Sqlite(s) => s.load(id).await,
+            Store::Sqlite { read, .. } => read.load(id).await,
             Store::Postgres(s) => s.load(id).await,
         }
     }
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s) => s.delete(id).await,
+            Store::Sqlite { write, .. } => write.delete(id).await,
             Store::Postgres(s) => s.delete(id).await,
         }
     }
@@ -65,7 +80,7 @@ impl SessionStore for Store {
 impl ExpiredDeletion for Store {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s) => s.delete_expired().await,
+            Store::Sqlite { write, .. } => write.delete_expired().await,
             Store::Postgres(s) => s.delete_expired().await,
         }
     }

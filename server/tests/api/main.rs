@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod assets;
 mod auth;
 mod authorization;
 mod cli;

@@ -33,11 +33,12 @@ on_both!(
             "only the six newest"
         );
         assert!(body.contains(">14 communities on Stoa. "), "{body}");
+        let [js, wasm, css] = crate::assets::hashed_names();
         assert!(
-            body.contains("/pkg/stoa.js") && body.contains("/pkg/stoa_bg.wasm"),
+            body.contains(&format!("/pkg/{js}")) && body.contains(&format!("/pkg/{wasm}")),
             "hydration scripts"
         );
-        assert!(body.contains("href=\"/pkg/stoa.css\""));
+        assert!(body.contains(&format!("href=\"/pkg/{css}\"")));
     }
 );
 
@@ -79,8 +80,9 @@ on_both!(unknown_paths_get_the_404_page, |app| {
     assert!(
         body.contains("Page not found") && body.contains("<title>Page not found · Stoa</title>")
     );
+    let [js, _, _] = crate::assets::hashed_names();
     assert!(
-        body.contains("/pkg/stoa.js"),
+        body.contains(&format!("/pkg/{js}")),
         "the 404 page is a full app page"
     );
 });

@@ -90,19 +90,14 @@ on_both!(
 );
 
 on_both!(compiled_site_files_are_served_with_their_types, |app| {
-    assert!(
-        crate::helpers::workspace_root()
-            .join("target/site/pkg/stoa.css")
-            .exists(),
-        "build the site first: make site"
-    );
+    let [js, wasm, css] = crate::assets::hashed_names();
     for (path, kind) in [
-        ("/pkg/stoa.css", "text/css"),
-        ("/pkg/stoa.js", "text/javascript"),
-        ("/pkg/stoa_bg.wasm", "application/wasm"),
-        ("/favicon.svg", "image/svg+xml"),
+        (format!("/pkg/{css}"), "text/css"),
+        (format!("/pkg/{js}"), "text/javascript"),
+        (format!("/pkg/{wasm}"), "application/wasm"),
+        ("/favicon.svg".to_owned(), "image/svg+xml"),
     ] {
-        let res = app.get(path).await;
+        let res = app.get(&path).await;
         assert_eq!(res.status(), 200, "{path}");
         assert!(
             res.headers()["content-type"]
@@ -118,7 +113,7 @@ on_both!(compiled_site_files_are_served_with_their_types, |app| {
     }
     let res = app
         .client
-        .get(app.url("/pkg/stoa.css"))
+        .get(app.url(&format!("/pkg/{css}")))
         .header("accept-encoding", "gzip")
         .send()
         .await
