@@ -7,7 +7,8 @@ use crate::components::errors::ErrorPanel;
 use crate::serverfns::account::sign_in_options;
 
 const BUTTON: &str = "w-full rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-const PRIMARY: &str = "w-full rounded-md bg-teal-700 px-4 py-2 font-medium text-white hover:bg-teal-800";
+const PRIMARY: &str =
+    "w-full rounded-md bg-teal-700 px-4 py-2 font-medium text-white hover:bg-teal-800";
 
 /// Sign in with an institution's provider or an email link. Plain forms: they work
 /// without JavaScript, and the server answers with redirects.
