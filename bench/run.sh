@@ -148,7 +148,8 @@ run_engine() {
   if [ "$engine" = sqlite ]; then
     if [ -f bench/lighthouse.mjs ]; then
       echo "==> Lighthouse (bench/lighthouse.mjs)"
-      STOA_URL=http://$stoa_addr STOA_COOKIE=$ada STOA_COMMUNITY=$slug node bench/lighthouse.mjs > "$tmp/lighthouse.txt" 2>&1 ||
+      { [ -d bench/node_modules ] || npm ci --prefix bench --no-audit --no-fund >/dev/null 2>&1; } &&
+      node bench/lighthouse.mjs --url "http://$stoa_addr" --cookie "$ada" / /communities +/dashboard "+/communities/$slug" > "$tmp/lighthouse.txt" 2>&1 ||
         echo "(bench/lighthouse.mjs failed: $(tail -1 "$tmp/lighthouse.txt"))" >> "$tmp/lighthouse.txt"
     else
       echo "(no bench/lighthouse.mjs: Lighthouse skipped)" > "$tmp/lighthouse.txt"
