@@ -122,9 +122,12 @@ run_engine() {
     [ "$status" = 200 ] || echo "    warning: $path answered $status" >&2
   done
   "$static_bin" "$dir" $static_addr & local static_pid=$!; pids+=("$static_pid")
-  STOA_LISTEN=$stack_addr STOA_LOG_FILTER=info "$stack_bin" "$dir" 2>"$tmp/stack-$engine.log" & local stack_pid=$!; pids+=("$stack_pid")
+  local stack_pid=""
+  if [ -x "$stack_bin" ]; then
+    STOA_LISTEN=$stack_addr "$stack_bin" "$dir" 2>"$tmp/stack-$engine.log" & stack_pid=$!; pids+=("$stack_pid")
+    wait_up $stack_addr /__bench/home
+  fi
   wait_up $static_addr /home
-  wait_up $stack_addr /__bench/home
 
   for p in "${pages[@]}"; do
     read -r name path who <<<"$p"
@@ -135,7 +138,8 @@ run_engine() {
     local page st stack
     page=$(measure "http://$stoa_addr$path" "$cookie")
     st=$(measure "http://$static_addr/$name")
-    stack=$(measure "http://$stack_addr/__bench/$name" "$cookie")
+    stack="0 0 0"
+    [ -n "$stack_pid" ] && stack=$(measure "http://$stack_addr/__bench/$name" "$cookie")
     echo "$engine $name $who $(stat -c %s "$dir/$name") $page | $st | $stack" >> "$results"
   done
   local rss; rss=$(ps -o rss= -p "$stoa_pid" | tr -d ' ')
@@ -144,7 +148,8 @@ run_engine() {
   if [ "$engine" = sqlite ]; then
     if [ -f bench/lighthouse.mjs ]; then
       echo "==> Lighthouse (bench/lighthouse.mjs)"
-      STOA_URL=http://$stoa_addr STOA_COOKIE=$ada STOA_COMMUNITY=$slug node bench/lighthouse.mjs > "$tmp/lighthouse.txt" 2>&1 ||
+      { [ -d bench/node_modules ] || npm ci --prefix bench --no-audit --no-fund >/dev/null 2>&1; } &&
+      node bench/lighthouse.mjs --url "http://$stoa_addr" --cookie "$ada" / /communities +/dashboard "+/communities/$slug" > "$tmp/lighthouse.txt" 2>&1 ||
         echo "(bench/lighthouse.mjs failed: $(tail -1 "$tmp/lighthouse.txt"))" >> "$tmp/lighthouse.txt"
     else
       echo "(no bench/lighthouse.mjs: Lighthouse skipped)" > "$tmp/lighthouse.txt"
@@ -155,7 +160,7 @@ run_engine() {
     echo "list queries, PostgreSQL:" >> "$tmp/queries.txt"
     "$bin/examples/list_queries" "$url" >> "$tmp/queries.txt" 2>&1 || true
   fi
-  stop "$stoa_pid" "$static_pid" "$stack_pid"
+  stop "$stoa_pid" "$static_pid" ${stack_pid:+"$stack_pid"}
 }
 
 for engine in $engines; do run_engine "$engine"; done
@@ -175,7 +180,7 @@ awk '
       header = 1
     }
     extra = (a[8] != "" ? a[8] : "")
-    printf "%-9s %-15s %7d %9d %8.2f %8.2f %9d %8.3f %9d %8.2f %7.3f %s\n", a[1], a[2], a[4], a[5], a[6], a[7], s[1], a[5] / s[1], k[1], k[3], a[5] / k[1], extra
+    printf "%-9s %-15s %7d %9d %8.2f %8.2f %9d %8.3f %9d %8.2f %7.3f %s\n", a[1], a[2], a[4], a[5], a[6], a[7], s[1], a[5] / s[1], k[1], k[3], (k[1] > 0 ? a[5] / k[1] : 0), extra
   }
   END { for (e in rss) printf "server RSS after the %s run: %.0f MB\n", e, rss[e] / 1024 }
 ' "$results"
