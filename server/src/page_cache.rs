@@ -95,7 +95,7 @@ impl<S> tower::Layer<S> for PageCacheLayer {
     fn layer(&self, inner: S) -> Self::Service {
         PageCacheService {
             inner,
-            cache: self.cache.clone(),
+            cache: std::sync::Arc::clone(&self.cache),
         }
     }
 }
@@ -127,7 +127,7 @@ where
         // The service that was polled ready serves this request; the clone waits for the next.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let cache = self.cache.clone();
+        let cache = std::sync::Arc::clone(&self.cache);
         Box::pin(async move { Ok(cache.handle(inner, req).await) })
     }
 }
@@ -219,7 +219,7 @@ impl Store {
         }
         self.tick += 1;
         entry.last_used.store(self.tick, Ordering::Relaxed);
-        Some(entry.clone())
+        Some(std::sync::Arc::clone(entry))
     }
 
     fn insert(&mut self, key: String, entry: Arc<Entry>) {
@@ -318,14 +318,14 @@ impl PageCache {
         let flight = {
             let mut flights = lock(&self.flights);
             match flights.get(&key) {
-                Some(f) if f.version == seen.version => Err(f.clone()),
+                Some(f) if f.version == seen.version => Err(std::sync::Arc::clone(f)),
                 _ => {
                     let f = Arc::new(Flight {
                         version: seen.version,
                         result: OnceLock::new(),
                         done: Notify::new(),
                     });
-                    flights.insert(key.clone(), f.clone());
+                    flights.insert(key.clone(), std::sync::Arc::clone(&f));
                     Ok(f)
                 }
             }
@@ -339,7 +339,7 @@ impl PageCache {
                 };
                 let (res, entry) = render(&mut inner, req, &nonce, seen.version).await;
                 if let Some(entry) = &entry {
-                    lock(&self.store).insert(key.clone(), entry.clone());
+                    lock(&self.store).insert(key.clone(), std::sync::Arc::clone(entry));
                 }
                 let _ = landing.flight.result.set(entry);
                 tracing::debug!(page_cache = "miss", "page rendered");

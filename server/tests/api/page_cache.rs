@@ -24,12 +24,12 @@ impl Page {
 
     /// Whether the server says it answered from the cache (its debug log line, which
     /// carries the request id).
-    fn from_cache(&self) -> bool {
-        from_cache(&self.request_id)
+    fn served_from_cache(&self) -> bool {
+        served_from_cache(&self.request_id)
     }
 }
 
-fn from_cache(request_id: &str) -> bool {
+fn served_from_cache(request_id: &str) -> bool {
     captured_log()
         .lines()
         .any(|l| l.contains(request_id) && l.contains("\"page_cache\":\"hit\""))
@@ -73,13 +73,13 @@ async fn cached_and_showing(app: &TestApp, text: &str) {
         let again = anonymous(app, path).await;
         assert!(again.body.contains(text), "{path} still shows “{text}”");
         assert!(
-            again.from_cache(),
+            again.served_from_cache(),
             "{path}: the second visit is a cache hit"
         );
     }
 }
 
-fn update_form<'a>(name: &'a str) -> Vec<(&'a str, &'a str)> {
+fn update_form(name: &str) -> Vec<(&str, &str)> {
     vec![
         ("slug", "cached-lab"),
         ("name", name),
@@ -154,7 +154,7 @@ on_both!(each_cached_copy_carries_its_own_nonce, |app| {
             in_body.iter().all(|n| *n == nonce),
             "{in_body:?} vs the header's {nonce}"
         );
-        bodies.push((page.body.replace(&nonce, "NONCE"), page.from_cache()));
+        bodies.push((page.body.replace(&nonce, "NONCE"), page.served_from_cache()));
         seen.push(nonce);
     }
     assert_eq!(
@@ -192,13 +192,16 @@ on_both!(signed_in_people_never_meet_the_anonymous_cache, |app| {
     // A signed-in visit first: rendered for them, and not kept for anyone else.
     let theirs = get(&reader.client, &app.url("/communities?q=test")).await;
     assert_eq!(theirs.status, 200);
-    assert!(signed_in(&theirs) && !theirs.from_cache());
+    assert!(signed_in(&theirs) && !theirs.served_from_cache());
     let first = anonymous(&app, "/communities?q=test").await;
     assert!(
         !signed_in(&first),
         "a cached page never holds a signed-in person's data"
     );
-    assert!(!first.from_cache(), "the signed-in render was not kept");
+    assert!(
+        !first.served_from_cache(),
+        "the signed-in render was not kept"
+    );
 
     // The anonymous page is cached now; the signed-in person still gets their own.
     for path in ["/", "/communities?q=test"] {
@@ -209,11 +212,11 @@ on_both!(signed_in_people_never_meet_the_anonymous_cache, |app| {
         assert_eq!(theirs.status, 200);
         assert!(signed_in(&theirs), "{path}: the person's own page");
         assert!(
-            !theirs.from_cache(),
+            !theirs.served_from_cache(),
             "{path}: never from the anonymous cache"
         );
         let anon = anonymous(&app, path).await;
-        assert!(anon.from_cache(), "{path}");
+        assert!(anon.served_from_cache(), "{path}");
         assert!(!signed_in(&anon), "{path}");
         assert!(!anon.body.contains("Sign out"), "{path}");
     }
@@ -227,5 +230,5 @@ on_both!(signed_in_people_never_meet_the_anonymous_cache, |app| {
         .unwrap();
     let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(res.status(), 200);
-    assert!(!from_cache(&id));
+    assert!(!served_from_cache(&id));
 });
