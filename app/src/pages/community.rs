@@ -12,8 +12,8 @@ use crate::components::forms::{
 };
 use crate::policy::{Action, Role};
 use crate::serverfns::community::{
-    CommunityView, CreateCommunity, JoinPolicy, LeaveCommunity, RequestToJoin, UpdateCommunity,
-    community_settings, get_community, get_community_home, my_dashboard,
+    CommunityHome, CommunityView, CreateCommunity, JoinPolicy, LeaveCommunity, RequestToJoin,
+    UpdateCommunity, community_settings, get_community, my_dashboard,
 };
 use crate::serverfns::institutions::{SetBillingInstitution, get_billing};
 use crate::serverfns::join_requests::{DecideJoinRequest, list_join_requests};
@@ -42,10 +42,13 @@ const TABS: &[(&str, &str, Action)] = &[
 /// `Suspend` can lose its owner chain, and its server function then runs without the
 /// request's context (leptos-rs/leptos#4088). The tab's page is rendered beside the
 /// header, not inside its suspense, and reports errors (404, 403, sign-in) itself.
+///
+/// `glance` asks for the at-a-glance block with the community (the home tab shows it), in
+/// the same call.
 #[component]
-pub fn CommunityFrame(children: Children) -> impl IntoView {
+pub fn CommunityFrame(children: Children, #[prop(optional)] glance: bool) -> impl IntoView {
     let slug = use_slug();
-    let community = Resource::new(slug, get_community);
+    let community = Resource::new(slug, move |slug| get_community(slug, glance));
     provide_context(community);
     view! {
         <Suspense fallback=|| ()>
@@ -104,7 +107,7 @@ pub fn CommunityHomePage() -> impl IntoView {
                     <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">"On Stoa since " {c.joined.clone()}</p>
                 </section>
                 <aside class="space-y-4">
-                    {c.may(Action::ViewCommunityHome).then(|| view! { <AtAGlance slug=c.slug.to_string() /> })}
+                    {c.glance.clone().map(|h| view! { <AtAGlance h /> })}
                     {c.my_end.clone().map(|end| view! { <p class="text-sm">"Your membership ends on " {end} "."</p> })}
                     {join_box(&c, join)}
                     {c.may(Action::LeaveCommunity).then(|| view! {
@@ -122,18 +125,15 @@ pub fn CommunityHomePage() -> impl IntoView {
 
 /// Members, hub and billing status, for those who belong.
 #[component]
-fn AtAGlance(slug: String) -> impl IntoView {
-    let home = Resource::new(move || slug.clone(), get_community_home);
-    guarded(home, |h| {
-        view! {
-            <dl class="rounded-lg border border-slate-200 p-4 text-sm dark:border-slate-800" data-testid="at-a-glance">
-                <dt class="font-medium">"Members"</dt><dd data-testid="member-count">{h.members}</dd>
-                <dt class="mt-2 font-medium">"Hub"</dt><dd>{h.hub_status}</dd>
-                <dt class="mt-2 font-medium">"Billing"</dt><dd>{h.billing_status}</dd>
-                {h.institution.map(|i| view! { <dt class="mt-2 font-medium">"Paid for by"</dt><dd>{i}</dd> })}
-            </dl>
-        }
-    })
+fn AtAGlance(h: CommunityHome) -> impl IntoView {
+    view! {
+        <dl class="rounded-lg border border-slate-200 p-4 text-sm dark:border-slate-800" data-testid="at-a-glance">
+            <dt class="font-medium">"Members"</dt><dd data-testid="member-count">{h.members}</dd>
+            <dt class="mt-2 font-medium">"Hub"</dt><dd>{h.hub_status}</dd>
+            <dt class="mt-2 font-medium">"Billing"</dt><dd>{h.billing_status}</dd>
+            {h.institution.map(|i| view! { <dt class="mt-2 font-medium">"Paid for by"</dt><dd>{i}</dd> })}
+        </dl>
+    }
 }
 
 const REQUEST_SENT: &str = "Request sent. You will get an email when the admins decide.";

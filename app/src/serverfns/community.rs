@@ -46,17 +46,17 @@ pub async fn create_community(
     .inspect(|slug| crate::ssr::go_to(&format!("/communities/{slug}")))
 }
 
-/// A community's page: public facts for everyone, more for its members.
+/// A community's page: public facts for everyone, more for its members; with `glance`, also
+/// members, hub and billing at a glance for those who may see them (the community's home).
 #[server(prefix = "/api", endpoint = "community/get")]
-pub async fn get_community(slug: String) -> Result<CommunityView, AppError> {
-    crate::ssr::read(async |ctx, conn| stoa_domain::communities::page(ctx, conn, &slug).await).await
-}
-
-/// What matters at a glance: members, hub and billing status; for members, staff and the
-/// paying institution's admins.
-#[server(prefix = "/api", endpoint = "community/home")]
-pub async fn get_community_home(slug: String) -> Result<CommunityHome, AppError> {
-    crate::ssr::read(async |ctx, conn| stoa_domain::communities::home(ctx, conn, &slug).await).await
+pub async fn get_community(
+    slug: String,
+    #[server(default)] glance: bool,
+) -> Result<CommunityView, AppError> {
+    crate::ssr::read(async |ctx, conn| {
+        stoa_domain::communities::page(ctx, conn, &slug, glance).await
+    })
+    .await
 }
 
 /// The community as its settings form shows it; for those who may change it.

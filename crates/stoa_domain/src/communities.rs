@@ -238,9 +238,21 @@ fn placeholder_slug() -> Slug {
 }
 
 /// A community's page: public facts for everyone, more for its members.
-pub async fn page(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<CommunityView> {
+///
+/// With `glance`, the view also holds the at-a-glance block when the caller may see it, so
+/// that the community's home is one call (one access check) rather than two.
+pub async fn page(
+    ctx: &Ctx,
+    mut conn: Conn<'_>,
+    slug: &str,
+    glance: bool,
+) -> Result<CommunityView> {
     let access = access::community(ctx, conn.reborrow(), slug, Action::ViewCommunityPage).await?;
-    view_of(ctx, conn, &access).await
+    let mut view = view_of(ctx, conn.reborrow(), &access).await?;
+    if glance && access.may(Action::ViewCommunityHome) {
+        view.glance = Some(glance_of(conn, &access).await?);
+    }
+    Ok(view)
 }
 
 /// The community as its settings form shows it; for those who may change it.
@@ -275,13 +287,13 @@ async fn view_of(ctx: &Ctx, mut conn: Conn<'_>, access: &CommunityAccess) -> Res
         my_end: access.ends_at.map(date_of),
         can: access.allowed(),
         request_pending,
+        glance: None,
     })
 }
 
 /// What matters at a glance: members, hub and billing status; for members, staff and the
-/// paying institution's admins.
-pub async fn home(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<CommunityHome> {
-    let access = access::community(ctx, conn.reborrow(), slug, Action::ViewCommunityHome).await?;
+/// paying institution's admins (the caller checks [`Action::ViewCommunityHome`]).
+async fn glance_of(mut conn: Conn<'_>, access: &CommunityAccess) -> Result<CommunityHome> {
     let c = &access.community;
     let institution = match c.institution_id {
         Some(id) => institutions::get(conn.reborrow(), id)

@@ -72,6 +72,9 @@ pub struct CommunityView {
     pub can: Vec<Action>,
     /// The viewer has a pending join request.
     pub request_pending: bool,
+    /// Members, hub and billing at a glance: asked for by the community's home only, and
+    /// there only for those who may see it.
+    pub glance: Option<CommunityHome>,
 }
 
 impl CommunityView {

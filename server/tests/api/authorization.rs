@@ -50,7 +50,6 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("staff/mail_limit", Action::ManageMailLimits, Scope::Global, &[200]),
     ("staff/set_mail_limit", Action::ManageMailLimits, Scope::Global, &[200]),
     ("community/get", Action::ViewCommunityPage, Scope::Community, &[200]),
-    ("community/home", Action::ViewCommunityHome, Scope::Community, &[200]),
     ("community/request_join", Action::RequestToJoin, Scope::Community, &[200, 422]),
     ("community/leave", Action::LeaveCommunity, Scope::Community, &[200, 422]),
     ("community/settings", Action::UpdateCommunity, Scope::Community, &[200]),
@@ -73,6 +72,14 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("institutions/invite_admin", Action::UpdateInstitution, Scope::Institution, &[200]),
     ("institutions/revoke_invitation", Action::UpdateInstitution, Scope::Institution, &[200]),
     ("institutions/remove_admin", Action::UpdateInstitution, Scope::Institution, &[200]),
+];
+
+/// Parts of an answer that an action of their own guards inside a call another action
+/// allows: the server function, the extra form fields that ask for the part, the JSON field
+/// holding it (null when the caller may not see it), the action, its scope.
+#[rustfmt::skip]
+const PARTS: &[(&str, &[(&str, &str)], &str, Action, Scope)] = &[
+    ("community/get", &[("glance", "true")], "glance", Action::ViewCommunityHome, Scope::Community),
 ];
 
 /// Routes outside the server functions and pages (the logo upload is a plain multipart form
@@ -135,7 +142,8 @@ async fn every_server_fn_page_and_action_has_an_entry() {
 
     for action in Action::ALL {
         assert!(
-            SERVER_FNS.iter().any(|(_, a, ..)| a == action),
+            SERVER_FNS.iter().any(|(_, a, ..)| a == action)
+                || PARTS.iter().any(|(.., a, _)| a == action),
             "{action:?} is checked by no server function in the table"
         );
     }
@@ -473,8 +481,8 @@ async fn form(
                 ("account_id", extra.0.to_string()),
             ]
         }
-        "community/get" | "community/home" | "community/leave" | "community/settings"
-        | "invitations/list" | "requests/list" | "billing/get" => vec![s()],
+        "community/get" | "community/leave" | "community/settings" | "invitations/list"
+        | "requests/list" | "billing/get" => vec![s()],
         "community/request_join" => vec![s(), ("message", String::new())],
         "community/update" => vec![
             s(),
@@ -580,6 +588,33 @@ on_both!(
                     };
                     if !expected.contains(&status) {
                         failures.push(format!("{endpoint} as {who} on {} community: {status}, expected {expected:?} ({decision:?})", if own { "their own" } else { "another" }));
+                    }
+                }
+            }
+        }
+        for &(endpoint, extra, field, action, scope) in PARTS {
+            for who in WHO {
+                for own in [true, false] {
+                    reset(&app, &fx).await;
+                    let target = if own { fx.own } else { fx.other };
+                    let mut form = form(&app, &fx, endpoint, who, target, 0).await;
+                    form.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+                    let res = fx
+                        .client(who)
+                        .post(app.url(&format!("/api/{endpoint}")))
+                        .form(&form)
+                        .send()
+                        .await
+                        .unwrap();
+                    calls += 1;
+                    if res.status() != 200 {
+                        continue; // the call's own action refused it: checked above
+                    }
+                    let body: serde_json::Value = res.json().await.unwrap();
+                    let shown = !body[field].is_null();
+                    let allowed = decide(&actor(who, scope, own), action) == Decision::Allow;
+                    if shown != allowed {
+                        failures.push(format!("{endpoint} as {who} on {} community: {field} shown {shown}, allowed {allowed}", if own { "their own" } else { "another" }));
                     }
                 }
             }

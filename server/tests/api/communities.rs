@@ -44,7 +44,8 @@ pub async fn create_community(app: &TestApp, owner: &Person, slug: &str, join_po
     assert_eq!(body, Value::String(slug.into()));
 }
 
-fn community_form<'a>(
+/// The sign-up form's fields.
+pub fn community_form<'a>(
     slug: &'a str,
     name: &'a str,
     join_policy: &'a str,
@@ -842,10 +843,15 @@ on_both!(memberships_end_on_their_date_after_a_notice, |app| {
     // On the date the membership grants nothing at once, and ends by itself.
     app.clock
         .advance(TimeDelta::days(3) + TimeDelta::minutes(1));
-    let (status, _) = app
-        .call(&student.client, "community/home", &[("slug", "course")])
+    let (status, body) = app
+        .call(
+            &student.client,
+            "community/get",
+            &[("slug", "course"), ("glance", "true")],
+        )
         .await;
-    assert_eq!(status, 404);
+    assert_eq!((status, &body["my_role"]), (200, &Value::Null), "{body}");
+    assert_eq!(body["glance"], Value::Null, "members only");
     app.run_worker().await;
     assert_eq!(role_of(&app, "course", student.id).await, None);
     let mut conn = app.db.read().await.unwrap();
