@@ -33,9 +33,9 @@ echo "==> Rust tests (unit, store and integration; SQLite and PostgreSQL), in pa
 # generates Leptos's route list with resource loading switched off process-wide, which
 # froze the resources of any page another server was rendering at that moment. Routes are
 # now generated once per process (server/src/startup.rs, tested by
-# server/tests/api/parallel.rs). cargo's default is one test thread per core; far more threads
-# than cores slow each test enough that a server's own background worker (2 s poll) can run
-# before a test's assertion that a job has not run yet.
+# server/tests/api/parallel.rs). Test servers run no background worker of their own
+# (`run_jobs = false`): tests run its passes when they choose, so no thread count makes a
+# job run before a test looks for it.
 cargo test --workspace --exclude stoa_frontend
 
 echo "==> browser tests (Playwright + Chromium)"

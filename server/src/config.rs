@@ -38,6 +38,7 @@ const KEYS: &[&str] = &[
     "rate_limit_per_minute",
     "oidc_metadata_ttl_secs",
     "communities_per_account_per_day",
+    "run_jobs",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
@@ -159,6 +160,11 @@ pub struct Settings {
     /// anew at once (at most once a minute), so rotation does not wait for this. Default
     /// 3600.
     pub oidc_metadata_ttl_secs: u64,
+    /// Whether this process runs the background work: the job queue (mail) and membership
+    /// ends and notices. Default true. Several processes sharing one database may all run
+    /// it (each job is claimed by one of them); turn it off for web-only processes, as long
+    /// as at least one process runs it, or invitations are never mailed. `STOA_RUN_JOBS`.
+    pub run_jobs: bool,
 }
 
 /// One OpenID Connect provider.
@@ -242,6 +248,7 @@ impl Default for Settings {
             proxy_header: ProxyHeader::XForwardedFor,
             rate_limit_per_minute: 30,
             oidc_metadata_ttl_secs: 3600,
+            run_jobs: true,
         }
     }
 }

@@ -184,6 +184,7 @@ async fn run(
                 "communities_per_account_per_day = {}",
                 settings.communities_per_account_per_day
             );
+            println!("run_jobs                 = {}", settings.run_jobs);
             for warning in &warnings {
                 println!("warning: {warning}");
             }

@@ -56,6 +56,7 @@ pub struct Application {
     db: Db,
     clock: Clock,
     worker: crate::worker::Worker,
+    run_jobs: bool,
     shutdown_timeout: Duration,
 }
 
@@ -101,6 +102,7 @@ impl Application {
             db,
             clock,
             worker,
+            run_jobs: settings.run_jobs,
             shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
         })
     }
@@ -140,7 +142,12 @@ impl Application {
             let _ = tcp.set_nodelay(true);
         });
         let housekeeping = tokio::spawn(housekeeping(self.db.clone(), self.clock.clone()));
-        let worker = tokio::spawn(self.worker.clone().run());
+        let worker = self
+            .run_jobs
+            .then(|| tokio::spawn(self.worker.clone().run()));
+        if !self.run_jobs {
+            tracing::info!("background jobs are off in this process (run_jobs = false)");
+        }
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -157,7 +164,9 @@ impl Application {
         }
         housekeeping.abort();
         // A job cut off here was claimed with a lease; the next worker retries it.
-        worker.abort();
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         self.db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -26,6 +26,15 @@ enum Cleanup {
 }
 
 impl TestDb {
+    /// Connects to this database with the default pool settings and applies the migrations.
+    pub async fn migrated(&self) -> crate::Db {
+        let db = crate::Db::connect(&self.url, &crate::PoolSettings::default())
+            .await
+            .expect("connect to the test database");
+        db.migrate().await.expect("migrate the test database");
+        db
+    }
+
     /// Creates the database. Panics with set-up instructions when PostgreSQL is unreachable:
     /// the PostgreSQL tests are part of the suite, never silently skipped.
     pub async fn new(backend: Backend) -> TestDb {
@@ -97,4 +106,25 @@ impl Drop for TestDb {
             }
         }
     }
+}
+
+/// Runs `$body` as two tests, `sqlite` and `postgres`, each with a fresh migrated
+/// [`crate::Db`] (`tokio` must be a dev-dependency of the caller).
+#[macro_export]
+macro_rules! db_on_both {
+    ($name:ident, |$db:ident| $body:block) => {
+        async fn $name($db: $crate::Db) $body
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let test_db = $crate::testing::TestDb::new($crate::Backend::Sqlite).await;
+                super::$name(test_db.migrated().await).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let test_db = $crate::testing::TestDb::new($crate::Backend::Postgres).await;
+                super::$name(test_db.migrated().await).await;
+            }
+        }
+    };
 }

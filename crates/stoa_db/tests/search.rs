@@ -4,16 +4,8 @@
 use stoa_db::accounts;
 use stoa_db::communities::{self, NewCommunity};
 use stoa_db::testing::TestDb;
-use stoa_db::{Backend, Conn, Db, PoolSettings, Timestamp, memberships, on};
+use stoa_db::{Backend, Conn, Db, Timestamp, memberships, on};
 use stoa_model::{JoinPolicy, Role, Slug};
-
-async fn connect(test_db: &TestDb) -> Db {
-    let db = Db::connect(&test_db.url, &PoolSettings::default())
-        .await
-        .expect("connect");
-    db.migrate().await.expect("migrate");
-    db
-}
 
 fn at(secs: i64) -> Timestamp {
     Timestamp::from(chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0).unwrap())
@@ -84,7 +76,7 @@ async fn both_engines_give_the_same_results() {
         TestDb::new(Backend::Sqlite).await,
         TestDb::new(Backend::Postgres).await,
     );
-    let (sqlite, postgres) = (connect(&sqlite_db).await, connect(&postgres_db).await);
+    let (sqlite, postgres) = (sqlite_db.migrated().await, postgres_db.migrated().await);
     fill(&sqlite).await;
     fill(&postgres).await;
     let cases: &[(&str, &[usize])] = &[
@@ -189,26 +181,7 @@ async fn both_engines_give_the_same_results() {
     }
 }
 
-/// Runs `$body` as two tests, `sqlite` and `postgres`, each with a fresh migrated `Db`.
-macro_rules! on_both {
-    ($name:ident, |$db:ident| $body:block) => {
-        async fn $name($db: Db) $body
-        mod $name {
-            use stoa_db::Backend;
-            use stoa_db::testing::TestDb;
-            #[tokio::test]
-            async fn sqlite() {
-                let test_db = TestDb::new(Backend::Sqlite).await;
-                super::$name(super::connect(&test_db).await).await;
-            }
-            #[tokio::test]
-            async fn postgres() {
-                let test_db = TestDb::new(Backend::Postgres).await;
-                super::$name(super::connect(&test_db).await).await;
-            }
-        }
-    };
-}
+use stoa_db::db_on_both as on_both;
 
 /// On SQLite, FTS5's own check that its index matches the content table.
 async fn fts5_consistent(conn: Conn<'_>) {

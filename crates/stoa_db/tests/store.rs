@@ -10,34 +10,7 @@ use stoa_db::testing::TestDb;
 use stoa_db::{Backend, Db, DbError, PoolSettings, Timestamp};
 use stoa_db::{audit, invitations, jobs, join_requests, memberships};
 
-/// Runs `$body` as two tests, `sqlite` and `postgres`, each with a fresh migrated `Db`.
-macro_rules! on_both {
-    ($name:ident, |$db:ident| $body:block) => {
-        async fn $name($db: Db) $body
-        mod $name {
-            use stoa_db::Backend;
-            use stoa_db::testing::TestDb;
-            #[tokio::test]
-            async fn sqlite() {
-                let test_db = TestDb::new(Backend::Sqlite).await;
-                super::$name(super::connect(&test_db).await).await;
-            }
-            #[tokio::test]
-            async fn postgres() {
-                let test_db = TestDb::new(Backend::Postgres).await;
-                super::$name(super::connect(&test_db).await).await;
-            }
-        }
-    };
-}
-
-async fn connect(test_db: &TestDb) -> Db {
-    let db = Db::connect(&test_db.url, &PoolSettings::default())
-        .await
-        .expect("connect");
-    db.migrate().await.expect("migrate");
-    db
-}
+use stoa_db::db_on_both as on_both;
 
 fn community<'a>(slug: &'a str, name: &'a str) -> NewCommunity<'a> {
     NewCommunity {

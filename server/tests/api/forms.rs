@@ -6,7 +6,7 @@ use reqwest::Client;
 use reqwest::header::{ACCEPT, LOCATION, REFERER};
 
 use crate::auth::location;
-use crate::communities::{create_community, person};
+use crate::communities::{community_form, create_community, person};
 use crate::helpers::{TestApp, on_both, require_peers};
 
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -120,17 +120,7 @@ on_both!(an_accepted_form_lands_where_the_client_call_would, |app| {
         &owner.client,
         "/communities/new",
         "community/create",
-        &[
-            ("name", "Second Lab"),
-            ("slug", "second-lab"),
-            ("description", ""),
-            ("field", ""),
-            ("website", ""),
-            ("join_policy", "invite"),
-            ("institution", ""),
-            ("legal_name", ""),
-            ("country", ""),
-        ],
+        &community_form("second-lab", "Second Lab", "invite"),
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -157,17 +147,7 @@ on_both!(the_server_function_client_still_gets_json, |app| {
     let res = owner
         .client
         .post(app.url("/api/community/create"))
-        .form(&[
-            ("name", "Json Two"),
-            ("slug", "json-two"),
-            ("description", ""),
-            ("field", ""),
-            ("website", ""),
-            ("join_policy", "invite"),
-            ("institution", ""),
-            ("legal_name", ""),
-            ("country", ""),
-        ])
+        .form(&community_form("json-two", "Json Two", "invite"))
         .send()
         .await
         .unwrap();

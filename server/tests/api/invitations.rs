@@ -11,7 +11,7 @@ use crate::auth::{browser, latest_link, link_from_mail_after, location, token_of
 use crate::communities::{
     create_community, field_of, invitation_token, invite, mail_to, person, reference_of, role_of,
 };
-use crate::helpers::{TestApp, require_peers};
+use crate::helpers::{TestApp, on_both, require_peers};
 
 /// Small limits, so that each boundary is a few mails away.
 fn small_limits(s: &mut Settings) {
@@ -37,6 +37,11 @@ async fn total_today(app: &TestApp) -> i64 {
 /// How many mails maildev holds for `email`, after a worker pass (nothing queued is left).
 async fn mails_to(app: &TestApp, email: &str) -> usize {
     app.run_worker().await;
+    mails_held_for(email).await
+}
+
+/// How many mails maildev holds for `email` now.
+async fn mails_held_for(email: &str) -> usize {
     let maildev = std::env::var("STOA_TEST_MAILDEV_URL").unwrap();
     let mails: Vec<Value> = reqwest::get(format!("{maildev}/api/email"))
         .await
@@ -75,191 +80,203 @@ async fn invitation_id(
         .to_string()
 }
 
-async fn mail_limits_hold_at_their_exact_boundaries(app: TestApp) {
-    require_peers();
-    let owner = person(&app, "owner").await;
-    create_community(&app, &owner, "lim-a", "invite").await;
-    let first: Vec<String> = (0..3).map(|_| unique_email("a")).collect();
+on_both!(
+    mail_limits_hold_at_their_exact_boundaries,
+    settings = small_limits,
+    |app| {
+        require_peers();
+        let owner = person(&app, "owner").await;
+        create_community(&app, &owner, "lim-a", "invite").await;
+        let first: Vec<String> = (0..3).map(|_| unique_email("a")).collect();
 
-    // The community's limit: 3 go, the 4th is refused and nothing of it is queued or sent.
-    let (status, rows) = invite(&app, &owner, "lim-a", &first.join("\n"), "member").await;
-    assert_eq!(status, 200, "{rows}");
-    assert_eq!(pending_jobs(&app).await, 3);
-    let fourth = unique_email("a4");
-    let (status, body) = invite(&app, &owner, "lim-a", &fourth, "member").await;
-    assert_eq!((status, field_of(&body)), (422, "emails"), "{body}");
-    assert!(
-        message(&body)
-            .starts_with("This community can send 3 invitation emails a day; 3 went out today"),
-        "{body}"
-    );
-    assert_eq!(pending_jobs(&app).await, 3, "nothing queued");
-    for email in &first {
-        mail_to(&app, email, "Invitation to join", 0).await;
-    }
-    assert_eq!(mails_to(&app, &fourth).await, 0, "nothing sent");
-    let (_, list) = app
-        .call(&owner.client, "invitations/list", &[("slug", "lim-a")])
-        .await;
-    assert_eq!(list.as_array().unwrap().len(), 3, "nothing created");
+        // The community's limit: 3 go, the 4th is refused and nothing of it is queued or sent.
+        let (status, rows) = invite(&app, &owner, "lim-a", &first.join("\n"), "member").await;
+        assert_eq!(status, 200, "{rows}");
+        assert_eq!(pending_jobs(&app).await, 3);
+        let fourth = unique_email("a4");
+        let (status, body) = invite(&app, &owner, "lim-a", &fourth, "member").await;
+        assert_eq!((status, field_of(&body)), (422, "emails"), "{body}");
+        assert!(
+            message(&body)
+                .starts_with("This community can send 3 invitation emails a day; 3 went out today"),
+            "{body}"
+        );
+        assert_eq!(pending_jobs(&app).await, 3, "nothing queued");
+        for email in &first {
+            mail_to(&app, email, "Invitation to join", 0).await;
+        }
+        assert_eq!(mails_to(&app, &fourth).await, 0, "nothing sent");
+        let (_, list) = app
+            .call(&owner.client, "invitations/list", &[("slug", "lim-a")])
+            .await;
+        assert_eq!(list.as_array().unwrap().len(), 3, "nothing created");
 
-    // Resending waits 10 minutes after the last mail, then counts like a new one.
-    let id = invitation_id(&app, &owner, "lim-a", &first[0]).await;
-    let form = [("slug", "lim-a"), ("id", id.as_str())];
-    let resend = || app.call(&owner.client, "invitations/resend", &form);
-    let (status, body) = resend().await;
-    assert_eq!((status, field_of(&body)), (422, "id"));
-    assert!(
-        message(&body).contains("less than 10 minutes ago"),
-        "{body}"
-    );
-    app.clock.advance(chrono::TimeDelta::minutes(9));
-    assert_eq!(resend().await.0, 422, "9 minutes are not 10");
-    app.clock.advance(chrono::TimeDelta::minutes(1));
-    let (status, body) = resend().await;
-    assert_eq!(status, 422, "{body}");
-    assert!(
-        message(&body).starts_with("This community can send 3"),
-        "{body}"
-    );
-    assert_eq!(
-        pending_jobs(&app).await,
-        0,
-        "a refused resend queues nothing"
-    );
-    assert_eq!(mails_to(&app, &first[0]).await, 1);
+        // Resending waits 10 minutes after the last mail, then counts like a new one.
+        let id = invitation_id(&app, &owner, "lim-a", &first[0]).await;
+        let form = [("slug", "lim-a"), ("id", id.as_str())];
+        let resend = || app.call(&owner.client, "invitations/resend", &form);
+        let (status, body) = resend().await;
+        assert_eq!((status, field_of(&body)), (422, "id"));
+        assert!(
+            message(&body).contains("less than 10 minutes ago"),
+            "{body}"
+        );
+        app.clock.advance(chrono::TimeDelta::minutes(9));
+        assert_eq!(resend().await.0, 422, "9 minutes are not 10");
+        app.clock.advance(chrono::TimeDelta::minutes(1));
+        let (status, body) = resend().await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            message(&body).starts_with("This community can send 3"),
+            "{body}"
+        );
+        assert_eq!(
+            pending_jobs(&app).await,
+            0,
+            "a refused resend queues nothing"
+        );
+        assert_eq!(mails_to(&app, &first[0]).await, 1);
 
-    // Staff raise the community's limit (only staff may); the next resend goes through.
-    let staff = person(&app, "staff").await;
-    let mut tx = app.db.begin().await.unwrap();
-    stoa_db::accounts::set_staff(tx.conn(), &staff.email, true, app.clock.now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let raise = [("slug", "lim-a"), ("per_day", "4")];
-    assert_eq!(
-        app.call(&owner.client, "staff/set_mail_limit", &raise)
+        // Staff raise the community's limit (only staff may); the next resend goes through.
+        let staff = person(&app, "staff").await;
+        let mut tx = app.db.begin().await.unwrap();
+        stoa_db::accounts::set_staff(tx.conn(), &staff.email, true, app.clock.now())
             .await
-            .0,
-        403
-    );
-    let (status, body) = app
-        .call(
-            &staff.client,
-            "staff/set_mail_limit",
-            &[("slug", "lim-a"), ("per_day", "0")],
-        )
-        .await;
-    assert_eq!((status, field_of(&body)), (422, "per_day"));
-    let (status, body) = app
-        .call(&staff.client, "staff/set_mail_limit", &raise)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (_, view) = app
-        .call(&staff.client, "staff/mail_limit", &[("slug", "lim-a")])
-        .await;
-    assert_eq!(
-        (&view["per_day"], &view["raised"], &view["sent_today"]),
-        (&Value::from(4), &Value::Bool(true), &Value::from(3))
-    );
-    let (status, body) = resend().await;
-    assert_eq!(status, 200, "{body}");
-    mail_to(&app, &first[0], "Invitation to join", 1).await;
+            .unwrap();
+        tx.commit().await.unwrap();
+        let raise = [("slug", "lim-a"), ("per_day", "4")];
+        assert_eq!(
+            app.call(&owner.client, "staff/set_mail_limit", &raise)
+                .await
+                .0,
+            403
+        );
+        let (status, body) = app
+            .call(
+                &staff.client,
+                "staff/set_mail_limit",
+                &[("slug", "lim-a"), ("per_day", "0")],
+            )
+            .await;
+        assert_eq!((status, field_of(&body)), (422, "per_day"));
+        let (status, body) = app
+            .call(&staff.client, "staff/set_mail_limit", &raise)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (_, view) = app
+            .call(&staff.client, "staff/mail_limit", &[("slug", "lim-a")])
+            .await;
+        assert_eq!(
+            (&view["per_day"], &view["raised"], &view["sent_today"]),
+            (&Value::from(4), &Value::Bool(true), &Value::from(3))
+        );
+        let (status, body) = resend().await;
+        assert_eq!(status, 200, "{body}");
+        mail_to(&app, &first[0], "Invitation to join", 1).await;
 
-    // The account's limit (5 a day, whatever the community): 4 used, so 2 more at once are
-    // refused in another community, 1 goes, and then none.
-    create_community(&app, &owner, "lim-b", "invite").await;
-    let pair = format!("{}\n{}", unique_email("b"), unique_email("b"));
-    let (status, body) = invite(&app, &owner, "lim-b", &pair, "member").await;
-    assert_eq!((status, field_of(&body)), (422, "emails"));
-    assert!(
+        // The account's limit (5 a day, whatever the community): 4 used, so 2 more at once are
+        // refused in another community, 1 goes, and then none.
+        create_community(&app, &owner, "lim-b", "invite").await;
+        let pair = format!("{}\n{}", unique_email("b"), unique_email("b"));
+        let (status, body) = invite(&app, &owner, "lim-b", &pair, "member").await;
+        assert_eq!((status, field_of(&body)), (422, "emails"));
+        assert!(
         message(&body).starts_with("You can have 5 invitation emails sent a day across your communities and institutions; 4 went out today"),
         "{body}"
     );
-    assert_eq!(pending_jobs(&app).await, 0);
-    let fifth = unique_email("b5");
-    assert_eq!(invite(&app, &owner, "lim-b", &fifth, "member").await.0, 200);
-    let (status, body) = invite(&app, &owner, "lim-b", &unique_email("b6"), "member").await;
-    assert_eq!(status, 422);
-    assert!(message(&body).starts_with("You can have 5"), "{body}");
-    mail_to(&app, &fifth, "Invitation to join", 0).await;
+        assert_eq!(pending_jobs(&app).await, 0);
+        let fifth = unique_email("b5");
+        assert_eq!(invite(&app, &owner, "lim-b", &fifth, "member").await.0, 200);
+        let (status, body) = invite(&app, &owner, "lim-b", &unique_email("b6"), "member").await;
+        assert_eq!(status, 422);
+        assert!(message(&body).starts_with("You can have 5"), "{body}");
+        mail_to(&app, &fifth, "Invitation to join", 0).await;
 
-    // Stoa's total (8 a day): someone else's 3 reach it exactly; a 9th is refused.
-    let other = person(&app, "other").await;
-    create_community(&app, &other, "lim-c", "invite").await;
-    let third: Vec<String> = (0..3).map(|_| unique_email("c")).collect();
-    assert_eq!(
-        invite(&app, &other, "lim-c", &third.join("\n"), "member")
+        // Stoa's total (8 a day): someone else's 3 reach it exactly; a 9th is refused.
+        let other = person(&app, "other").await;
+        create_community(&app, &other, "lim-c", "invite").await;
+        let third: Vec<String> = (0..3).map(|_| unique_email("c")).collect();
+        assert_eq!(
+            invite(&app, &other, "lim-c", &third.join("\n"), "member")
+                .await
+                .0,
+            200
+        );
+        assert_eq!(total_today(&app).await, 8);
+        let (status, body) = invite(&app, &other, "lim-c", &unique_email("c4"), "member").await;
+        assert_eq!((status, field_of(&body)), (422, "emails"));
+        assert!(
+            message(&body).starts_with("Stoa has reached its limit"),
+            "{body}"
+        );
+        assert_eq!(
+            pending_jobs(&app).await,
+            3,
+            "only the 3 that fitted are queued"
+        );
+
+        // Counted on mail actually sent: one revoked before the worker ran is never sent and no
+        // longer counts, so one more fits.
+        let revoked = invitation_id(&app, &other, "lim-c", &third[0]).await;
+        assert_eq!(
+            app.call(
+                &other.client,
+                "invitations/revoke",
+                &[("slug", "lim-c"), ("id", &revoked)]
+            )
             .await
             .0,
-        200
-    );
-    assert_eq!(total_today(&app).await, 8);
-    let (status, body) = invite(&app, &other, "lim-c", &unique_email("c4"), "member").await;
-    assert_eq!((status, field_of(&body)), (422, "emails"));
-    assert!(
-        message(&body).starts_with("Stoa has reached its limit"),
-        "{body}"
-    );
-    assert_eq!(
-        pending_jobs(&app).await,
-        3,
-        "only the 3 that fitted are queued"
-    );
+            200
+        );
+        assert_eq!(mails_to(&app, &third[0]).await, 0);
+        assert_eq!(total_today(&app).await, 7);
+        let last = unique_email("c5");
+        assert_eq!(invite(&app, &other, "lim-c", &last, "member").await.0, 200);
+        mail_to(&app, &last, "Invitation to join", 0).await;
+        assert_eq!(total_today(&app).await, 8);
 
-    // Counted on mail actually sent: one revoked before the worker ran is never sent and no
-    // longer counts, so one more fits.
-    let revoked = invitation_id(&app, &other, "lim-c", &third[0]).await;
-    assert_eq!(
-        app.call(
-            &other.client,
-            "invitations/revoke",
-            &[("slug", "lim-c"), ("id", &revoked)]
-        )
-        .await
-        .0,
-        200
-    );
-    assert_eq!(mails_to(&app, &third[0]).await, 0);
-    assert_eq!(total_today(&app).await, 7);
-    let last = unique_email("c5");
-    assert_eq!(invite(&app, &other, "lim-c", &last, "member").await.0, 200);
-    mail_to(&app, &last, "Invitation to join", 0).await;
-    assert_eq!(total_today(&app).await, 8);
+        // Stoa's own notices are not counted: with the total reached, sign-in links still go
+        // out and the count does not move.
+        person(&app, "newcomer").await;
+        assert_eq!(total_today(&app).await, 8);
 
-    // Stoa's own notices are not counted: with the total reached, sign-in links still go
-    // out and the count does not move.
-    person(&app, "newcomer").await;
-    assert_eq!(total_today(&app).await, 8);
+        // A new UTC day starts a new count.
+        app.clock.advance(chrono::TimeDelta::days(1));
+        assert_eq!(
+            invite(&app, &other, "lim-c", &unique_email("d"), "member")
+                .await
+                .0,
+            200
+        );
+        assert_eq!(total_today(&app).await, 1);
 
-    // A new UTC day starts a new count.
-    app.clock.advance(chrono::TimeDelta::days(1));
-    assert_eq!(
-        invite(&app, &other, "lim-c", &unique_email("d"), "member")
-            .await
-            .0,
-        200
-    );
-    assert_eq!(total_today(&app).await, 1);
-
-    // Institution admin invitations are invitation mail too: counted for the account and
-    // in total (no community).
-    let (status, institution) = app
-        .call(
-            &other.client,
-            "institutions/create",
-            &[
-                ("legal_name", "Limits University"),
-                ("address", ""),
-                ("country", "DE"),
-                ("tax_id", ""),
-                ("billing_contacts", ""),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200);
-    let institution = institution.to_string();
-    for n in 0..4 {
+        // Institution admin invitations are invitation mail too: counted for the account and
+        // in total (no community).
+        let (status, institution) = app
+            .call(
+                &other.client,
+                "institutions/create",
+                &[
+                    ("legal_name", "Limits University"),
+                    ("address", ""),
+                    ("country", "DE"),
+                    ("tax_id", ""),
+                    ("billing_contacts", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200);
+        let institution = institution.to_string();
+        for n in 0..4 {
+            let (status, body) = app
+                .call(
+                    &other.client,
+                    "institutions/invite_admin",
+                    &[("id", &institution), ("email", &unique_email("adm"))],
+                )
+                .await;
+            assert_eq!(status, 200, "invitation {n}: {body}");
+        }
         let (status, body) = app
             .call(
                 &other.client,
@@ -267,39 +284,11 @@ async fn mail_limits_hold_at_their_exact_boundaries(app: TestApp) {
                 &[("id", &institution), ("email", &unique_email("adm"))],
             )
             .await;
-        assert_eq!(status, 200, "invitation {n}: {body}");
+        assert_eq!((status, field_of(&body)), (422, "email"));
+        assert!(message(&body).starts_with("You can have 5"), "{body}");
+        assert_eq!(total_today(&app).await, 5);
     }
-    let (status, body) = app
-        .call(
-            &other.client,
-            "institutions/invite_admin",
-            &[("id", &institution), ("email", &unique_email("adm"))],
-        )
-        .await;
-    assert_eq!((status, field_of(&body)), (422, "email"));
-    assert!(message(&body).starts_with("You can have 5"), "{body}");
-    assert_eq!(total_today(&app).await, 5);
-}
-
-mod mail_limits_hold_at_their_exact_boundaries {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::mail_limits_hold_at_their_exact_boundaries(
-            TestApp::spawn_with(Backend::Sqlite, small_limits).await,
-        )
-        .await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        super::mail_limits_hold_at_their_exact_boundaries(
-            TestApp::spawn_with(Backend::Postgres, small_limits).await,
-        )
-        .await;
-    }
-}
+);
 
 /// Undoes the page's percent-encoding of a `next` path.
 fn percent_decode(text: &str) -> String {
@@ -637,3 +626,31 @@ crate::helpers::on_both!(only_a_proven_address_accepts_an_invitation, |app| {
         Some("admin")
     );
 });
+
+fn runs_jobs(s: &mut Settings) {
+    s.run_jobs = true;
+}
+
+// Tests run background passes themselves (`run_jobs = false`); a production process runs its
+// own worker, which alone mails a queued invitation.
+on_both!(
+    the_process_mails_invitations_itself_when_it_runs_jobs,
+    settings = runs_jobs,
+    |app| {
+        require_peers();
+        let owner = person(&app, "worker-owner").await;
+        create_community(&app, &owner, "own-worker", "invite").await;
+        let email = unique_email("own-worker");
+        let (status, body) = invite(&app, &owner, "own-worker", &email, "member").await;
+        assert_eq!(status, 200, "{body}");
+        // The worker polls every 2 s; give it several rounds.
+        for _ in 0..100 {
+            if mails_held_for(&email).await == 1 {
+                assert_eq!(pending_jobs(&app).await, 0, "the job is done");
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the app's own worker did not mail the invitation within 10 s");
+    }
+);

@@ -9,7 +9,7 @@ use stoa_db::accounts::AccountId;
 use stoa_model::Role;
 
 use crate::auth::browser;
-use crate::communities::{Person, create_community, person};
+use crate::communities::{Person, community_form, create_community, person};
 use crate::helpers::{TestApp, on_both, require_peers};
 
 /// A 1×1 PNG.
@@ -454,17 +454,7 @@ on_both!(
 
 /// The sign-up form's fields for `slug`.
 fn sign_up(slug: &str) -> Vec<(&str, &str)> {
-    vec![
-        ("name", "Capped community"),
-        ("slug", slug),
-        ("description", ""),
-        ("field", ""),
-        ("website", ""),
-        ("join_policy", "invite"),
-        ("institution", ""),
-        ("legal_name", ""),
-        ("country", ""),
-    ]
+    community_form(slug, "Capped community", "invite")
 }
 
 on_both!(new_communities_per_account_are_capped_per_day, |app| {
