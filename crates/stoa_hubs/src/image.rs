@@ -7,10 +7,14 @@
 //! the same rule the server applies. It uses only syntax that Rust `regex`, Python `re` and
 //! JavaScript agree on (no `\w`, whose meaning differs).
 //!
-//! Two deliberate narrowings of the grammar:
+//! Three deliberate narrowings of the grammar:
 //! - a tag or a `sha256` digest is required: a bare name means `:latest`, which changes under
 //!   the community without a revision in Stoa;
-//! - IPv6 registry hosts (`[::1]:5000/x`) are refused; no hub pulls from one.
+//! - IPv6 registry hosts (`[::1]:5000/x`) are refused; no hub pulls from one;
+//! - a first component with capitals but without `.` or `:` (`Org/image:1`) is refused by
+//!   [`check_image_reference`]: container runtimes read it as a Docker Hub path, where capitals
+//!   are invalid. The shown pattern cannot express this without look-ahead, so it is slightly
+//!   looser; KubeSpawner would pass such a name to a pull that fails.
 
 use std::sync::LazyLock;
 
@@ -56,7 +60,7 @@ pub fn check_image_reference(value: &str) -> Result<(), String> {
             "Use at most {MAX_IMAGE_REFERENCE_CHARS} characters."
         ));
     }
-    if PATTERN.is_match(value) {
+    if PATTERN.is_match(value) && !registry_looks_like_a_path(value) {
         return Ok(());
     }
     // Explain the most likely mistake rather than only "does not match".
@@ -75,16 +79,28 @@ pub fn check_image_reference(value: &str) -> Result<(), String> {
     if parts.tag.is_none() && parts.digest.is_none() {
         return Err("Add a tag (such as :2026.04.29) or a digest (@sha256:…): without one, the image can change without notice.".to_owned());
     }
-    if parts
-        .repository
-        .rsplit_once('/')
-        .map_or(parts.repository, |(_, last)| last)
-        .chars()
-        .any(|c| c.is_ascii_uppercase())
+    if registry_looks_like_a_path(value)
+        || parts
+            .repository
+            .rsplit_once('/')
+            .map_or(parts.repository, |(_, last)| last)
+            .chars()
+            .any(|c| c.is_ascii_uppercase())
     {
         return Err("Image names use lowercase letters only (tags may use capitals).".to_owned());
     }
     Err(IMAGE_REFERENCE_MESSAGE.to_owned())
+}
+
+/// The pattern lets `Org/image:1` through with `Org` read as a registry host; Docker and
+/// containerd read a first component without `.` or `:` (other than `localhost`) as part of a
+/// Docker Hub path, where capitals are invalid. Refuse those too.
+fn registry_looks_like_a_path(value: &str) -> bool {
+    value.split_once('/').is_some_and(|(first, _)| {
+        !first.contains(['.', ':'])
+            && first != "localhost"
+            && first.chars().any(|c| c.is_ascii_uppercase())
+    })
 }
 
 /// A reference split into repository, tag and digest, without checking it.
@@ -142,6 +158,7 @@ mod tests {
         "",
         "pangeo/pangeo-notebook",
         "quay.io/Jupyter/scipy:1",
+        "Pangeo/pangeo-notebook:1",
         "pangeo notebook:1",
         "image:",
         "image:-tag",

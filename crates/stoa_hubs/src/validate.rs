@@ -44,8 +44,26 @@ pub struct ValidationContext<'a> {
 
 impl ValidationContext<'_> {
     /// The bounds `spec` is checked against: staff defaults with the community's overrides.
+    /// An override that is itself invalid (zero, or a minimum above its maximum) is reported
+    /// on its staff field and left out here, so the community's fields are not also flagged
+    /// against a nonsensical limit.
     pub fn effective_bounds(&self, spec: &HubSpec) -> Bounds {
-        self.default_bounds.with_overrides(&spec.staff.bounds)
+        let mut o = spec.staff.bounds;
+        let nonzero32 = |v: &mut Option<u32>| *v = v.filter(|v| *v > 0);
+        o.max_memory_bytes = o.max_memory_bytes.filter(|v| *v > 0);
+        nonzero32(&mut o.max_cpu_millis);
+        nonzero32(&mut o.max_home_quota_gib);
+        nonzero32(&mut o.max_idle_timeout_seconds);
+        nonzero32(&mut o.max_server_age_seconds);
+        nonzero32(&mut o.max_event_users);
+        nonzero32(&mut o.max_environments);
+        let bounds = self.default_bounds.with_overrides(&o);
+        if bounds.min_idle_timeout_seconds > bounds.max_idle_timeout_seconds {
+            o.min_idle_timeout_seconds = None;
+            o.max_idle_timeout_seconds = None;
+            return self.default_bounds.with_overrides(&o);
+        }
+        bounds
     }
 }
 
@@ -607,8 +625,9 @@ fn staff(spec: &HubSpec, c: &mut Checks) {
             );
         }
     }
-    if let (Some(min), Some(max)) = (o.min_idle_timeout_seconds, o.max_idle_timeout_seconds)
-        && min > max
+    if o.min_idle_timeout_seconds.is_some()
+        && o.max_idle_timeout_seconds.is_some()
+        && o.min_idle_timeout_seconds > o.max_idle_timeout_seconds
     {
         c.add(
             "staff.bounds.min_idle_timeout_seconds",
