@@ -5,7 +5,11 @@
 //! it goes into the bring-your-own-image field of the spawn form (KubeSpawner's
 //! `validation_regex`, Python `re`) and the browser's `pattern` attribute, so a person sees
 //! the same rule the server applies. It uses only syntax that Rust `regex`, Python `re` and
-//! JavaScript agree on (no `\w`, whose meaning differs).
+//! JavaScript agree on, including the `v` flag browsers use for `pattern` attributes: no `\w`
+//! (whose meaning differs), and `-` escaped inside classes. (Checked by hand against Python
+//! 3 `re` and Node's `RegExp` with no flag, `u` and `v`.) One difference remains: Python's `$`
+//! also matches before a final newline, so KubeSpawner would let `x:1\n` through; a text
+//! input cannot submit a newline, and Stoa's own check (Rust `$`) refuses it.
 //!
 //! Three deliberate narrowings of the grammar:
 //! - a tag or a `sha256` digest is required: a bare name means `:latest`, which changes under
@@ -25,14 +29,14 @@ use regex::Regex;
 pub const IMAGE_REFERENCE_PATTERN: &str = concat!(
     "^",
     // Optional registry: dotted host components, optional port, then a slash.
-    "(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])",
-    "(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*",
+    "(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9])",
+    "(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9]))*",
     "(?::[0-9]+)?/)?",
     // Path components: lowercase alphanumerics joined by `.`, `_`, `__` or dashes.
     "[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*",
     "(?:/[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*)*",
     // A tag (and optionally a digest), or a digest alone.
-    "(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})",
+    "(?::[A-Za-z0-9_][A-Za-z0-9_.\\-]{0,127}(?:@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})",
     "$"
 );
 
@@ -185,6 +189,24 @@ mod tests {
         }
         let long = format!("x/{}:1", "a".repeat(MAX_IMAGE_REFERENCE_CHARS));
         assert!(check_image_reference(&long).is_err());
+    }
+
+    #[test]
+    fn the_pattern_is_portable() {
+        // `\w`/`\d` differ between engines; an unescaped `-` at the end of a class is a syntax
+        // error under the `v` flag browsers use for `pattern` attributes.
+        for unportable in ["\\w", "\\d", "\\s", "(?<", "(?="] {
+            assert!(
+                !IMAGE_REFERENCE_PATTERN.contains(unportable),
+                "{unportable}"
+            );
+        }
+        for (at, _) in IMAGE_REFERENCE_PATTERN.match_indices("-]") {
+            assert!(
+                IMAGE_REFERENCE_PATTERN[..at].ends_with('\\'),
+                "unescaped - at {at}"
+            );
+        }
     }
 
     #[test]
