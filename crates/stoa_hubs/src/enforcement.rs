@@ -142,6 +142,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_readme_shows_this_table() {
+        let mut table = String::from("| Setting | On the local hub | Why |\n| --- | --- | --- |\n");
+        for row in enforcement() {
+            table.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                row.field,
+                row.enforcement.label(),
+                row.why
+            ));
+        }
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(&table),
+            "README.md's table is out of date; replace it with:\n{table}"
+        );
+    }
+
+    #[test]
     fn every_spec_field_is_in_the_table() {
         let spec =
             crate::HubSpec::starter("Org", "quay.io/jupyter/base-notebook:2026-01-01", "small");

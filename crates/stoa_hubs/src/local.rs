@@ -28,7 +28,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::render::{RenderContext, RenderError, default_url, size_of};
+use crate::render::{RenderContext, RenderError, default_url, present, size_of};
 use crate::spec::HubSpec;
 
 /// The contract's current version, written to `format`.
@@ -132,9 +132,9 @@ pub fn render_local(spec: &HubSpec, ctx: &RenderContext<'_>) -> Result<LocalConf
         profiles,
         homepage: LocalHomepage {
             org_name: h.org_name.clone(),
-            org_url: h.org_url.clone(),
-            funded_by_name: h.funded_by_name.clone(),
-            funded_by_url: h.funded_by_url.clone(),
+            org_url: present(&h.org_url).map(str::to_owned),
+            funded_by_name: present(&h.funded_by_name).map(str::to_owned),
+            funded_by_url: present(&h.funded_by_url).map(str::to_owned),
             logo_url: if h.show_logo {
                 ctx.logo_url.map(str::to_owned)
             } else {

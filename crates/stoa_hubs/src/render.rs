@@ -56,6 +56,11 @@ pub(crate) fn size_of<'a>(
         })
 }
 
+/// An optional text, `None` when blank (a spec that skipped [`crate::HubSpec::normalize`]).
+pub(crate) fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.trim().is_empty())
+}
+
 /// Roles in [`Role::ALL`] order, each once, whatever order the spec lists them in, so the
 /// renders do not change when someone reorders ticks.
 pub(crate) fn ordered_roles(roles: &[Role]) -> impl Iterator<Item = Role> + '_ {

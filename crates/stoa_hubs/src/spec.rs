@@ -42,7 +42,7 @@ pub struct HubSpec {
     pub default_interface: DefaultInterface,
     /// When idle or old servers are stopped.
     pub culling: Culling,
-    /// Home directory quota per person, in GiB.
+    /// Home directory quota per person, in GiB (z2jh `singleuser.storage.capacity`).
     pub home_quota_gib: u32,
     /// Whether people may run several named servers at once.
     pub named_servers: bool,
@@ -234,6 +234,69 @@ impl HubSpec {
         }
     }
 
+    /// Tidies what a form sends, before [`crate::validate()`]: trims every text, turns blank
+    /// optional texts into `None`, drops blank list entries, normalises line ends to `\n`,
+    /// lower-cases email domains and the custom domain, and lists each role once in a fixed
+    /// order. It never turns an invalid value into a different valid one (a slug with capitals
+    /// stays invalid), so validation still reports what the person typed. Idempotent.
+    pub fn normalize(&mut self) {
+        fn line(value: &mut String) {
+            let trimmed = value.trim();
+            if trimmed.len() != value.len() {
+                *value = trimmed.to_owned();
+            }
+        }
+        fn text(value: &mut String) {
+            *value = value.replace("\r\n", "\n").trim().to_owned();
+        }
+        fn optional(value: &mut Option<String>) {
+            if let Some(v) = value {
+                line(v);
+            }
+            if value.as_deref() == Some("") {
+                *value = None;
+            }
+        }
+        fn list(values: &mut Vec<String>, lowercase: bool) {
+            for v in values.iter_mut() {
+                line(v);
+                if lowercase {
+                    *v = v.to_lowercase();
+                }
+            }
+            values.retain(|v| !v.is_empty());
+        }
+        let h = &mut self.homepage;
+        line(&mut h.org_name);
+        optional(&mut h.org_url);
+        optional(&mut h.funded_by_name);
+        optional(&mut h.funded_by_url);
+        text(&mut h.announcement);
+        list(&mut self.login.email_domains, true);
+        list(&mut self.login.cilogon_idps, false);
+        list(&mut self.login.github_rules, false);
+        for env in &mut self.environments {
+            line(&mut env.slug);
+            line(&mut env.display_name);
+            text(&mut env.description);
+            line(&mut env.image);
+            line(&mut env.size);
+            env.allowed_roles = Role::ALL
+                .into_iter()
+                .filter(|r| env.allowed_roles.contains(r))
+                .collect();
+        }
+        if let DefaultInterface::GitPuller { repo, branch, path } = &mut self.default_interface {
+            line(repo);
+            line(branch);
+            line(path);
+        }
+        optional(&mut self.staff.custom_domain);
+        if let Some(domain) = &mut self.staff.custom_domain {
+            *domain = domain.to_lowercase();
+        }
+    }
+
     /// The stored form: pretty JSON, keys in declaration order.
     pub fn to_json(&self) -> String {
         // A struct of strings, numbers, dates and string-keyed maps always serialises.
@@ -242,6 +305,7 @@ impl HubSpec {
 
     /// The spec as YAML, for the unified diff between revisions.
     pub fn to_yaml(&self) -> String {
+        // As for JSON: every map has string keys, so the serialiser cannot fail.
         yaml_serde::to_string(self).unwrap_or_default()
     }
 
@@ -280,6 +344,57 @@ impl HubSpec {
 
 /// Whether going from `old` to `new` changes anything only staff may change, so the server can
 /// refuse the change for everybody else. Staff-only settings all live in [`HubSpec::staff`].
+/// For a hub's first spec, compare with a spec whose `staff` is `StaffSettings::default()`.
 pub fn touches_staff_fields(old: &HubSpec, new: &HubSpec) -> bool {
     old.staff != new.staff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_tidies_form_input() {
+        let mut spec = HubSpec::starter(
+            "  Ocean Lab ",
+            " quay.io/jupyter/base-notebook:2026-01-01 ",
+            "small ",
+        );
+        spec.homepage.org_url = Some("   ".into());
+        spec.homepage.funded_by_name = Some(" NSF ".into());
+        spec.homepage.announcement = " a\r\nb \n".into();
+        spec.login.email_domains = vec![" Ocean.EDU ".into(), "  ".into()];
+        spec.login.github_rules = vec![" Ocean-Lab:Team ".into()];
+        spec.environments[0].allowed_roles = vec![Role::Member, Role::Owner, Role::Member];
+        spec.environments[0].slug = " Default ".into();
+        spec.staff.custom_domain = Some(" Hub.Example.ORG ".into());
+        spec.normalize();
+        assert_eq!(spec.homepage.org_name, "Ocean Lab");
+        assert_eq!(spec.homepage.org_url, None);
+        assert_eq!(spec.homepage.funded_by_name.as_deref(), Some("NSF"));
+        assert_eq!(spec.homepage.announcement, "a\nb");
+        assert_eq!(spec.login.email_domains, ["ocean.edu"]);
+        assert_eq!(
+            spec.login.github_rules,
+            ["Ocean-Lab:Team"],
+            "GitHub names keep their case"
+        );
+        assert_eq!(
+            spec.environments[0].allowed_roles,
+            [Role::Owner, Role::Member]
+        );
+        assert_eq!(
+            spec.environments[0].slug, "Default",
+            "still invalid, as typed"
+        );
+        assert_eq!(
+            spec.environments[0].image,
+            "quay.io/jupyter/base-notebook:2026-01-01"
+        );
+        assert_eq!(spec.environments[0].size, "small");
+        assert_eq!(spec.staff.custom_domain.as_deref(), Some("hub.example.org"));
+        let once = spec.clone();
+        spec.normalize();
+        assert_eq!(spec, once);
+    }
 }

@@ -26,7 +26,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::image::{IMAGE_REFERENCE_MESSAGE, IMAGE_REFERENCE_PATTERN, check_image_reference};
-use crate::render::{RenderContext, RenderError, default_url, ordered_roles, role_group, size_of};
+use crate::render::{
+    RenderContext, RenderError, default_url, ordered_roles, present, role_group, size_of,
+};
 use crate::spec::HubSpec;
 
 /// The chart's defaults, as shipped.
@@ -248,12 +250,12 @@ fn build<'a>(spec: &'a HubSpec, ctx: &RenderContext<'a>) -> Result<Values<'a>, R
                 template_vars: TemplateVars {
                     org: Org {
                         name: &h.org_name,
-                        url: h.org_url.as_deref(),
+                        url: present(&h.org_url),
                         logo_url: if h.show_logo { ctx.logo_url } else { None },
                     },
-                    funded_by: h.funded_by_name.as_deref().map(|name| Link {
+                    funded_by: present(&h.funded_by_name).map(|name| Link {
                         name,
-                        url: h.funded_by_url.as_deref(),
+                        url: present(&h.funded_by_url),
                     }),
                     announcements: if announcement.is_empty() {
                         Vec::new()

@@ -531,6 +531,9 @@ fn the_fixtures_are_valid() {
             Ok(()),
             "{name}"
         );
+        let mut tidy = spec.clone();
+        tidy.normalize();
+        assert_eq!(tidy, spec, "{name} is already normalized");
     }
 }
 
