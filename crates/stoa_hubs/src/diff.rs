@@ -11,9 +11,10 @@ use similar::TextDiff;
 use stoa_model::Role;
 
 use crate::image::ImageParts;
-use crate::render::ordered_roles;
+use crate::render::{RenderContext, RenderError, ordered_roles};
 use crate::spec::{DefaultInterface, Environment, EventCapacity, HubSpec};
 use crate::validate::duration;
+use crate::z2jh::render_z2jh;
 
 /// One change, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -371,13 +372,34 @@ fn staff(c: &mut Changes, old: &HubSpec, new: &HubSpec) {
 }
 
 /// A unified diff of the two specs' YAML (`---`/`+++` headers named by the labels, three lines
-/// of context); empty when they are equal.
+/// of context); empty when they are equal. This is the diff of what the community edited, and
+/// it stays meaningful when the renderings change between Stoa versions.
 pub fn unified_yaml_diff(old: &HubSpec, new: &HubSpec, old_label: &str, new_label: &str) -> String {
-    let (a, b) = (old.to_yaml(), new.to_yaml());
+    unified_diff(&old.to_yaml(), &new.to_yaml(), old_label, new_label)
+}
+
+/// A unified diff of the Helm values the two specs render to: what would change on the
+/// cluster (for staff reviewing a deploy).
+pub fn unified_z2jh_diff(
+    old: &HubSpec,
+    new: &HubSpec,
+    ctx: &RenderContext<'_>,
+    old_label: &str,
+    new_label: &str,
+) -> Result<String, RenderError> {
+    Ok(unified_diff(
+        &render_z2jh(old, ctx)?,
+        &render_z2jh(new, ctx)?,
+        old_label,
+        new_label,
+    ))
+}
+
+fn unified_diff(a: &str, b: &str, old_label: &str, new_label: &str) -> String {
     if a == b {
         return String::new();
     }
-    TextDiff::from_lines(&a, &b)
+    TextDiff::from_lines(a, b)
         .unified_diff()
         .context_radius(3)
         .header(old_label, new_label)

@@ -12,7 +12,7 @@ mod validate;
 pub mod z2jh;
 
 pub use bounds::{Bounds, BoundsOverride, GIB, SizeChoice, byte_spec};
-pub use diff::{Change, diff, unified_yaml_diff};
+pub use diff::{Change, diff, unified_yaml_diff, unified_z2jh_diff};
 pub use enforcement::{Enforcement, FieldEnforcement, enforcement};
 pub use image::{
     IMAGE_REFERENCE_MESSAGE, IMAGE_REFERENCE_PATTERN, ImageParts, MAX_IMAGE_REFERENCE_CHARS,

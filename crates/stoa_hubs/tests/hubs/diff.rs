@@ -1,9 +1,11 @@
 //! Changes in words and as a unified diff.
 
-use stoa_hubs::{DefaultInterface, diff, touches_staff_fields, unified_yaml_diff};
+use stoa_hubs::{
+    DefaultInterface, diff, touches_staff_fields, unified_yaml_diff, unified_z2jh_diff,
+};
 use stoa_model::Role;
 
-use crate::fixtures::{course, research_lab};
+use crate::fixtures::{course, render_context, research_lab, sizes};
 
 fn texts(old: &stoa_hubs::HubSpec, new: &stoa_hubs::HubSpec) -> Vec<String> {
     diff(old, new).iter().map(ToString::to_string).collect()
@@ -136,5 +138,23 @@ fn unified_diff_of_the_yaml() {
     assert!(
         text.contains("\n-home_quota_gib: 100\n+home_quota_gib: 150\n"),
         "{text}"
+    );
+}
+
+#[test]
+fn unified_diff_of_the_helm_values() {
+    let sizes = sizes();
+    let old = research_lab();
+    let mut new = old.clone();
+    new.home_quota_gib = 150;
+    let text =
+        unified_z2jh_diff(&old, &new, &render_context(&sizes), "deployed", "proposed").unwrap();
+    assert!(
+        text.contains("\n-    capacity: 100Gi\n+    capacity: 150Gi\n"),
+        "{text}"
+    );
+    assert_eq!(
+        unified_z2jh_diff(&old, &old, &render_context(&sizes), "a", "b").unwrap(),
+        ""
     );
 }
