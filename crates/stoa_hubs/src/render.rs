@@ -42,6 +42,17 @@ pub enum RenderError {
     Serialise(String),
 }
 
+/// YAML as both renderings and the spec diff write it. serde-saphyr (see the workspace
+/// Cargo.toml) quotes every string a YAML 1.1 reader would take for something else, so Helm
+/// reads `no` or `1_000` back as text. Long single-line strings stay on one line (never
+/// folded, which would make diffs of URLs unreadable); strings with line breaks become
+/// literal blocks.
+pub(crate) fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, RenderError> {
+    let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX };
+    serde_saphyr::to_string_with_options(value, options)
+        .map_err(|e| RenderError::Serialise(e.to_string()))
+}
+
 /// The size an environment names.
 pub(crate) fn size_of<'a>(
     env: &Environment,

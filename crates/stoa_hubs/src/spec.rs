@@ -306,7 +306,7 @@ impl HubSpec {
     /// The spec as YAML, for the unified diff between revisions.
     pub fn to_yaml(&self) -> String {
         // As for JSON: every map has string keys, so the serialiser cannot fail.
-        yaml_serde::to_string(self).unwrap_or_default()
+        crate::render::to_yaml(self).unwrap_or_default()
     }
 
     /// A starting point for a new hub: one JupyterLab environment on `size`, the given

@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use crate::image::{IMAGE_REFERENCE_MESSAGE, IMAGE_REFERENCE_PATTERN, check_image_reference};
 use crate::render::{
-    RenderContext, RenderError, default_url, ordered_roles, present, role_group, size_of,
+    RenderContext, RenderError, default_url, ordered_roles, present, role_group, size_of, to_yaml,
 };
 use crate::spec::HubSpec;
 
@@ -37,11 +37,11 @@ pub const CHART_VALUES_YAML: &str = include_str!("../z2jh/values.yaml");
 pub const CHART_SCHEMA_YAML: &str = include_str!("../z2jh/values.schema.yaml");
 
 static CHART_DEFAULTS: LazyLock<Result<Value, String>> = LazyLock::new(|| {
-    yaml_serde::from_str::<Value>(CHART_VALUES_YAML).map_err(|e| format!("values.yaml: {e}"))
+    serde_saphyr::from_str::<Value>(CHART_VALUES_YAML).map_err(|e| format!("values.yaml: {e}"))
 });
 
 static CHART_SCHEMA: LazyLock<Result<jsonschema::Validator, String>> = LazyLock::new(|| {
-    let schema = yaml_serde::from_str::<Value>(CHART_SCHEMA_YAML)
+    let schema = serde_saphyr::from_str::<Value>(CHART_SCHEMA_YAML)
         .map_err(|e| format!("values.schema.yaml: {e}"))?;
     jsonschema::draft7::new(&schema).map_err(|e| format!("values.schema.yaml: {e}"))
 });
@@ -276,7 +276,7 @@ pub fn render_z2jh(spec: &HubSpec, ctx: &RenderContext<'_>) -> Result<String, Re
     let overlay =
         serde_json::to_value(&values).map_err(|e| RenderError::Serialise(e.to_string()))?;
     check_z2jh_values(&merge_onto_chart_defaults(&overlay)?)?;
-    yaml_serde::to_string(&values).map_err(|e| RenderError::Serialise(e.to_string()))
+    to_yaml(&values)
 }
 
 /// `overlay` deep-merged onto the chart defaults the way Helm merges `-f` files: maps merge

@@ -64,6 +64,7 @@ fn every_render_validates_against_the_chart_schema() {
         check_z2jh_values(&merged).unwrap_or_else(|e| panic!("{name}: {e}"));
         let yaml = render_z2jh(&spec, &render_context(&sizes)).unwrap();
         let back: Value = yaml_serde::from_str(&yaml).unwrap();
+        assert_eq!(back, serde_saphyr::from_str::<Value>(&yaml).unwrap());
         assert_eq!(back, overlay, "{name}: the YAML says what was validated");
     }
 }
@@ -259,6 +260,33 @@ const HOSTILE: &[&str] = &[
     "# not a comment",
     "  leading and trailing  ",
     "back\\slash \\n \\u0000",
+    // What YAML 1.1 readers such as Helm's Go YAML would turn into booleans, numbers or
+    // timestamps if written bare.
+    "no",
+    "On",
+    "y",
+    "1_000",
+    "0b101",
+    "0o17",
+    "12:30:00",
+    "2026-04-29",
+    "+.5",
+];
+
+/// Strings a YAML 1.1 reader resolves to something other than a string when plain.
+const YAML_11_TRAPS: &[&str] = &[
+    "yes",
+    "no",
+    "On",
+    "y",
+    "1_000",
+    "0b101",
+    "0o17",
+    "12:30:00",
+    "2026-04-29",
+    "+.5",
+    "~",
+    "null",
 ];
 
 #[test]
@@ -277,6 +305,14 @@ fn hostile_strings_survive_both_renderings() {
             env.display_name = format!("{hostile} {}", env.slug);
             env.description = (*hostile).into();
         }
+        // Slugs become YAML keys (image choices); staff settings follow the GPU slug.
+        let gpu_slug = format!("{hostile} gpu");
+        spec.environments[1].slug.clone_from(&gpu_slug);
+        let mut gpu = spec.staff.environments.remove("gpu").unwrap();
+        gpu.node_selector
+            .insert((*hostile).into(), (*hostile).into());
+        spec.staff.environments.insert(gpu_slug.clone(), gpu);
+        spec.login.github_rules.push((*hostile).into());
         spec.default_interface = DefaultInterface::GitPuller {
             repo: format!("https://github.com/a/{hostile}"),
             branch: (*hostile).into(),
@@ -303,8 +339,17 @@ fn hostile_strings_survive_both_renderings() {
         }
 
         let yaml = render_z2jh(&spec, &ctx).unwrap_or_else(|e| panic!("{hostile:?}: {e}"));
+        // Read back by an independent parser (libyaml), and by serde-saphyr itself.
         let back: Value =
             yaml_serde::from_str(&yaml).unwrap_or_else(|e| panic!("{hostile:?}: {e}\n{yaml}"));
+        let own: Value = serde_saphyr::from_str(&yaml).unwrap();
+        assert_eq!(own, back);
+        if YAML_11_TRAPS.contains(hostile) {
+            assert!(
+                !yaml.contains(&format!(": {hostile}\n")),
+                "{hostile:?} written bare:\n{yaml}"
+            );
+        }
         let vars = &back["custom"]["homepage"]["templateVars"];
         assert_eq!(vars["org"]["name"], *hostile, "{yaml}");
         assert_eq!(vars["funded_by"]["name"], *hostile);
@@ -319,7 +364,17 @@ fn hostile_strings_survive_both_renderings() {
             let profile = &back["singleuser"]["profileList"][i];
             assert_eq!(profile["display_name"], env.display_name.as_str());
             assert_eq!(profile["description"], *hostile);
+            assert_eq!(profile["slug"], env.slug.as_str());
+            assert!(
+                profile["profile_options"]["image"]["choices"]
+                    .get(&env.slug)
+                    .is_some()
+            );
         }
+        let selector =
+            &back["singleuser"]["profileList"][1]["kubespawner_override"]["node_selector"];
+        assert_eq!(selector[*hostile], *hostile, "{yaml}");
+        assert_eq!(selector["node.kubernetes.io/instance-type"], "g4dn.xlarge");
         // Nothing became a YAML tag, anchor or alias.
         assert!(
             !yaml.contains("\n!!")
