@@ -461,6 +461,48 @@ const CASES: &[Case] = &[
         |s| event(s, 10, (2026, 7, 6), (2026, 7, 5)),
         Some("event.ends_on"),
     ),
+    // Every bound follows the community's override, in both directions.
+    (
+        "event users by override",
+        |s| {
+            event(s, 1000, (2026, 7, 6), (2026, 7, 7));
+            s.staff.bounds.max_event_users = Some(1000);
+        },
+        None,
+    ),
+    (
+        "quota lowered by override",
+        |s| s.staff.bounds.max_home_quota_gib = Some(4),
+        Some("home_quota_gib"),
+    ),
+    (
+        "environments lowered by override",
+        |s| s.staff.bounds.max_environments = Some(1),
+        Some("environments"),
+    ),
+    (
+        "idle lowered by override",
+        |s| s.staff.bounds.max_idle_timeout_seconds = Some(1800),
+        Some("culling.idle_timeout_seconds"),
+    ),
+    (
+        "idle minimum raised by override",
+        |s| s.staff.bounds.min_idle_timeout_seconds = Some(7200),
+        Some("culling.idle_timeout_seconds"),
+    ),
+    (
+        "age lowered by override",
+        |s| s.staff.bounds.max_server_age_seconds = Some(3600),
+        Some("culling.max_age_seconds"),
+    ),
+    (
+        "memory lowered by override",
+        |s| {
+            s.environments.truncate(1);
+            s.staff.bounds.max_memory_bytes = Some(2 << 30);
+        },
+        Some("environments.0.size"),
+    ),
     // Staff.
     (
         "staff orphan",
