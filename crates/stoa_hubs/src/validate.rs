@@ -7,7 +7,7 @@
 //! `homepage.org_name`, `environments.2.image`, `login.github_rules.0`,
 //! `default_interface.branch`, `event.ends_on`, `staff.environments.<slug>.node_selector`,
 //! `staff.bounds.max_cpu_millis`. A rule about a whole list is reported on the list
-//! (`environments`).
+//! (`environments`); one about the whole spec on `form`, as in the other forms.
 
 use std::collections::BTreeSet;
 
@@ -16,7 +16,7 @@ use stoa_model::{Invalid, Role};
 
 use crate::bounds::{Bounds, GIB, SizeChoice};
 use crate::image::check_image_reference;
-use crate::spec::{DefaultInterface, HubSpec, StaffEnvironment};
+use crate::spec::{DefaultInterface, HubSpec, SCHEMA_VERSION, StaffEnvironment};
 
 /// Longest organisation or funder name.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -71,6 +71,17 @@ impl ValidationContext<'_> {
 pub fn validate(spec: &HubSpec, ctx: &ValidationContext<'_>) -> Result<(), Invalid> {
     let bounds = ctx.effective_bounds(spec);
     let mut c = Checks::default();
+    if spec.schema_version != SCHEMA_VERSION {
+        // `HubSpec::from_json` upgrades stored specs; a spec built in code must say the
+        // current version.
+        c.add(
+            "form",
+            format!(
+                "These settings are in format version {}, but this Stoa writes version {SCHEMA_VERSION}; reload the page.",
+                spec.schema_version
+            ),
+        );
+    }
     homepage(spec, &mut c);
     login(spec, &mut c);
     environments(spec, ctx, &bounds, &mut c);
@@ -585,10 +596,14 @@ fn staff(spec: &HubSpec, c: &mut Checks) {
     let s = &spec.staff;
     for (slug, env) in &s.environments {
         let at = format!("staff.environments.{slug}");
+        // Reported on the environment list, where the community sees it: removing or
+        // re-slugging an environment that staff gave a GPU or node pool is what causes it.
         if !spec.environments.iter().any(|e| &e.slug == slug) {
             c.add(
-                &at,
-                "No environment has this slug any more; move these settings to its new slug or remove them.",
+                "environments",
+                format!(
+                    "Staff settings (such as a GPU) belong to the environment with the slug “{slug}”; keep an environment with that slug, or ask staff to move the settings."
+                ),
             );
         }
         staff_environment(&at, env, c);

@@ -504,6 +504,7 @@ const CASES: &[Case] = &[
         Some("environments.0.size"),
     ),
     // Staff.
+    ("old format", |s| s.schema_version = 0, Some("form")),
     (
         "staff orphan",
         |s| {
@@ -511,7 +512,7 @@ const CASES: &[Case] = &[
                 .environments
                 .insert("gone".into(), StaffEnvironment::default());
         },
-        Some("staff.environments.gone"),
+        Some("environments"),
     ),
     (
         "staff bad label",
