@@ -1,0 +1,54 @@
+//! Stored specs stay readable.
+
+use stoa_hubs::{HubSpec, SCHEMA_VERSION, SpecReadError};
+
+use crate::fixtures::{all, course};
+
+const V1: &str = include_str!("../fixtures/spec-v1.json");
+
+#[test]
+fn version_1_fixture_reads() {
+    let spec = HubSpec::from_json(V1).unwrap();
+    assert_eq!(spec.schema_version, SCHEMA_VERSION);
+    assert_eq!(
+        spec.homepage.org_name,
+        "Data Science 101 at Example University"
+    );
+    assert_eq!(spec.environments.len(), 2);
+    assert_eq!(
+        spec,
+        course(),
+        "the fixture is the course spec as version 1 wrote it"
+    );
+}
+
+#[test]
+fn round_trips() {
+    for (name, spec) in all() {
+        assert_eq!(HubSpec::from_json(&spec.to_json()).unwrap(), spec, "{name}");
+    }
+}
+
+#[test]
+fn unreadable_versions_say_why() {
+    assert!(matches!(
+        HubSpec::from_json("{}"),
+        Err(SpecReadError::NoVersion(_))
+    ));
+    assert!(matches!(
+        HubSpec::from_json("not json"),
+        Err(SpecReadError::NoVersion(_))
+    ));
+    assert!(matches!(
+        HubSpec::from_json(r#"{"schema_version": 0}"#),
+        Err(SpecReadError::NoVersion(_))
+    ));
+    assert!(matches!(
+        HubSpec::from_json(r#"{"schema_version": 99}"#),
+        Err(SpecReadError::TooNew(99))
+    ));
+    let with_typo = V1.replacen("\"named_servers\"", "\"named_server\"", 1);
+    let error = HubSpec::from_json(&with_typo).unwrap_err();
+    assert!(matches!(error, SpecReadError::Malformed { version: 1, .. }));
+    assert!(error.to_string().contains("named_server"), "{error}");
+}
