@@ -41,6 +41,9 @@ for (const spec of pages) {
     continue;
   }
   const results = [];
+  // Lighthouse sometimes fails to record its own trace (NO_NAVSTART, NO_FCP on a busy
+  // machine): such a run is repeated, at most twice, rather than failing the whole bench.
+  let retries = 2;
   for (let r = 0; r < runs; r++) {
     // A fresh browser per run: nothing cached between runs, as for a first visit.
     const chrome = await chromeLauncher.launch({
@@ -55,7 +58,14 @@ for (const spec of pages) {
         onlyCategories: ['performance', 'accessibility'],
         ...(signedIn ? { extraHeaders: { Cookie: cookie } } : {}),
       });
-      if (lhr.runtimeError) throw new Error(`${path}: ${lhr.runtimeError.message}`);
+      if (lhr.runtimeError) {
+        if (retries-- > 0) {
+          console.error(`${path}: ${lhr.runtimeError.code}; running again`);
+          r--;
+          continue;
+        }
+        throw new Error(`${path}: ${lhr.runtimeError.message}`);
+      }
       const a = lhr.audits;
       results.push({
         performance: Math.round(lhr.categories.performance.score * 100),
