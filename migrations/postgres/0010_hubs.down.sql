@@ -1,0 +1,2 @@
+DROP TABLE hub_revisions;
+DROP TABLE hubs;
