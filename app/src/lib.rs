@@ -99,6 +99,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("dashboard") view=DashboardPage ssr=SsrMode::Async />
                         <Route path=path!("communities/new") view=NewCommunityPage ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug") view=|| view! { <CommunityFrame glance=true><CommunityHomePage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/hub") view=|| view! { <CommunityFrame><HubPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/hub/diff") view=|| view! { <CommunityFrame><HubDiffPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/hub/preview") view=|| view! { <CommunityFrame><HubPreviewPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/members") view=|| view! { <CommunityFrame><MembersPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/invitations") view=|| view! { <CommunityFrame><InvitationsPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/requests") view=|| view! { <CommunityFrame><JoinRequestsPage /></CommunityFrame> } ssr=SsrMode::Async />

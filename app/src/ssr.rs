@@ -32,6 +32,12 @@ pub fn limits() -> Result<stoa_domain::limits::Limits, AppError> {
         .ok_or_else(|| internal("the limits are missing from the context"))
 }
 
+/// The staff configuration of hubs (sizes, default bounds, starter image).
+pub fn hub_config() -> Result<std::sync::Arc<stoa_domain::hubs::HubConfig>, AppError> {
+    use_context::<std::sync::Arc<stoa_domain::hubs::HubConfig>>()
+        .ok_or_else(|| internal("the hub configuration is missing from the context"))
+}
+
 /// The sign-in service.
 pub fn auth() -> Result<stoa_auth::Auth, AppError> {
     use_context::<stoa_auth::Auth>()

@@ -19,7 +19,7 @@ const ROLES = {
   anonymous: { email: null, pages: ['/', '/communities', `/communities/${SLUG}`, '/signin', '/no-such-page'] },
   member: {
     email: 'alan@demo.stoa.example',
-    pages: ['/dashboard', '/account', `/communities/${SLUG}`, `/communities/${SLUG}/members`],
+    pages: ['/dashboard', '/account', `/communities/${SLUG}`, `/communities/${SLUG}/members`, `/communities/${SLUG}/hub`],
   },
   owner: {
     email: 'ada@demo.stoa.example',
@@ -33,13 +33,16 @@ const ROLES = {
       `/communities/${SLUG}/billing`,
       `/communities/${SLUG}/settings`,
       `/communities/${SLUG}/audit`,
+      `/communities/${SLUG}/hub`,
+      `/communities/${SLUG}/hub/diff?from=2&to=3`,
+      `/communities/${SLUG}/hub/preview?revision=3`,
       '/institutions/new',
     ],
   },
   staff: {
     email: 'grace@demo.stoa.example',
     staff: true,
-    pages: ['/staff', '/staff/communities', '/staff/audit'],
+    pages: ['/staff', '/staff/communities', '/staff/audit', `/communities/${SLUG}/hub`],
   },
 };
 
@@ -88,7 +91,8 @@ for (const scheme of ['light', 'dark']) {
         const failures = [];
         for (const path of pages) {
           await page.goto(`${stoa.url}${path}`, { waitUntil: 'networkidle' });
-          assert.equal(new URL(page.url()).pathname, path, `${role} sees ${path} (not sent elsewhere)`);
+          const landed = new URL(page.url());
+          assert.equal(landed.pathname + landed.search, path, `${role} sees ${path} (not sent elsewhere)`);
           for (const v of await audit(page)) {
             const line = `${path} [${v.impact}] ${v.id}: ${v.help}\n      ${v.nodes.join('\n      ')}`;
             if (v.impact === 'serious' || v.impact === 'critical') failures.push(line);

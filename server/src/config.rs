@@ -39,6 +39,7 @@ const KEYS: &[&str] = &[
     "oidc_metadata_ttl_secs",
     "communities_per_account_per_day",
     "run_jobs",
+    "hubs",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
@@ -165,6 +166,12 @@ pub struct Settings {
     /// it (each job is claimed by one of them); turn it off for web-only processes, as long
     /// as at least one process runs it, or invitations are never mailed. `STOA_RUN_JOBS`.
     pub run_jobs: bool,
+    /// Hubs (config file only, `[hubs]`): the machine sizes communities choose from
+    /// (`[[hubs.sizes]]` with `id`, `label`, `cpu_millis`, `memory_bytes`), the default bounds
+    /// every community works within (`[hubs.bounds]`; staff override them per community on
+    /// its hub page), and the image a new hub starts with (`default_image`). Each part has a
+    /// default; name only what changes.
+    pub hubs: stoa_domain::hubs::HubConfig,
 }
 
 /// One OpenID Connect provider.
@@ -249,6 +256,7 @@ impl Default for Settings {
             rate_limit_per_minute: 30,
             oidc_metadata_ttl_secs: 3600,
             run_jobs: true,
+            hubs: stoa_domain::hubs::HubConfig::default(),
         }
     }
 }
@@ -471,6 +479,7 @@ impl Settings {
                 "session timeouts must be at least 1".into(),
             ));
         }
+        self.check_hubs()?;
         let mut seen = std::collections::HashSet::new();
         for p in &self.oidc_providers {
             let valid_id = !p.id.is_empty()
@@ -525,6 +534,35 @@ impl Settings {
         url::Url::parse(&self.public_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_else(|_| self.public_url.trim_end_matches('/').to_owned())
+    }
+
+    /// The hub configuration must offer at least one size, each with a unique id, and start
+    /// new hubs on a valid image: a community could otherwise not save any settings.
+    fn check_hubs(&self) -> Result<(), ConfigError> {
+        let hubs = &self.hubs;
+        if hubs.sizes.is_empty() {
+            return Err(ConfigError::Invalid(
+                "hubs.sizes must list at least one size".into(),
+            ));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for size in &hubs.sizes {
+            if size.id.trim().is_empty() || !ids.insert(size.id.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "hubs.sizes: id {:?} is empty or appears twice",
+                    size.id
+                )));
+            }
+            if size.cpu_millis == 0 || size.memory_bytes == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "hubs.sizes.{}: cpu_millis and memory_bytes must be above 0",
+                    size.id
+                )));
+            }
+        }
+        stoa_hubs::check_image_reference(&hubs.default_image)
+            .map_err(|e| ConfigError::Invalid(format!("hubs.default_image: {e}")))?;
+        Ok(())
     }
 
     /// The abuse limits handed to the domain services.

@@ -241,7 +241,9 @@ async fn run(
             let db = startup::connect(&settings).await?;
             db.migrate().await.context("cannot apply migrations")?;
             if demo {
-                let added = seed::demo(&db).await.context("cannot insert demo data")?;
+                let added = seed::demo(&db, &settings.hubs)
+                    .await
+                    .context("cannot insert demo data")?;
                 tracing::info!(
                     added,
                     total = seed::demo_community_count(),

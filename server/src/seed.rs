@@ -6,6 +6,7 @@ use stoa_db::communities::{self, NewCommunity};
 use stoa_db::{Db, DbError, Timestamp};
 use stoa_db::{accounts, institutions, memberships};
 use stoa_domain::audit::Audit;
+use stoa_domain::hubs::HubConfig;
 use stoa_model::{JoinPolicy, Role, Slug};
 
 /// slug, name, field, description, website, days since sign-up
@@ -149,7 +150,7 @@ const PEOPLE: &[(&str, &str, Role)] = &[
 /// Inserts the demo communities, people and an institution that are not there yet; returns
 /// how many communities were added. Sign in as a demo person with an email link (without
 /// SMTP the link is in the server log).
-pub async fn demo(db: &Db) -> Result<usize, DbError> {
+pub async fn demo(db: &Db, hubs: &HubConfig) -> Result<usize, DbError> {
     let now = Timestamp::now();
     let mut added = 0;
     let mut tx = db.begin().await?;
@@ -220,9 +221,135 @@ pub async fn demo(db: &Db) -> Result<usize, DbError> {
             .after(serde_json::json!({ "slug": slug, "demo": true }))
             .record(tx.conn(), joined)
             .await?;
+        let ada = stoa_domain::Caller {
+            id: owner,
+            name: people[0].1.to_owned(),
+            email: None,
+            staff: false,
+        };
+        demo_hub(&mut tx, hubs, &ada, slug.as_str(), i, joined).await?;
     }
     tx.commit().await?;
     Ok(added)
+}
+
+/// Environments the demo hubs add, by community (tags as published when this was written).
+const DEMO_ENVIRONMENTS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "pangeo",
+        "Pangeo",
+        "Xarray, Dask and friends for geoscience.",
+        "pangeo/pangeo-notebook:2025.01.10",
+        "pangeo/pangeo-notebook:2026.04.29",
+    ),
+    (
+        "r",
+        "R (Rocker)",
+        "R and RStudio with the tidyverse.",
+        "rocker/binder:4.4.1",
+        "rocker/binder:4.5.0",
+    ),
+    (
+        "datascience",
+        "Data science",
+        "Python, R and Julia with the usual libraries.",
+        "quay.io/jupyter/datascience-notebook:2024-03-18",
+        "quay.io/jupyter/datascience-notebook:2025-03-17",
+    ),
+];
+
+/// Gives a demo community a hub with a short history, saved through the same service (and so
+/// the same validation and audit trail) as a person's edits: the homepage, an environment, a
+/// newer image for it; the second revision is applied.
+async fn demo_hub(
+    tx: &mut stoa_db::WriteTx,
+    hubs: &HubConfig,
+    owner: &stoa_domain::Caller,
+    slug: &str,
+    i: usize,
+    joined: Timestamp,
+) -> Result<(), DbError> {
+    use stoa_domain::hubs::{Edit, request_apply, save};
+    use stoa_model::hub::{EnvironmentForm, HomepageForm};
+    let at = |hours: i64| stoa_domain::Ctx {
+        caller: Some(owner.clone()),
+        now: Timestamp::from(joined.as_datetime() + Duration::hours(hours)),
+        public_url: String::new(),
+        limits: stoa_domain::limits::Limits::default(),
+    };
+    let failed = |e: stoa_domain::DomainError| match e {
+        stoa_domain::DomainError::Store(e) => e,
+        other => DbError::Config(format!("demo hub of {slug}: {other}")),
+    };
+    let community = communities::by_slug(tx.conn(), slug)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    let homepage = HomepageForm {
+        org_name: community.name.clone(),
+        org_url: community.website.clone().unwrap_or_default(),
+        funded_by_name: if i.is_multiple_of(4) { "University of Example".into() } else { String::new() },
+        funded_by_url: String::new(),
+        announcement: "Welcome! Servers stop after an hour without activity; **save your work** in your home folder.".into(),
+        show_logo: false,
+    };
+    save(
+        &at(1),
+        tx,
+        hubs,
+        slug,
+        0,
+        "Set up the hub",
+        &Edit::Homepage(homepage),
+    )
+    .await
+    .map_err(failed)?;
+    let (env_slug, name, description, old, new) = DEMO_ENVIRONMENTS[i % DEMO_ENVIRONMENTS.len()];
+    let size = hubs
+        .sizes
+        .get(1)
+        .or(hubs.sizes.first())
+        .map(|s| s.id.clone())
+        .unwrap_or_default();
+    let mut env = EnvironmentForm {
+        slug: env_slug.into(),
+        display_name: name.into(),
+        description: description.into(),
+        image: old.into(),
+        size,
+        default: false,
+        roles: Vec::new(),
+    };
+    save(
+        &at(2),
+        tx,
+        hubs,
+        slug,
+        1,
+        "",
+        &Edit::Environment {
+            original: String::new(),
+            form: env.clone(),
+        },
+    )
+    .await
+    .map_err(failed)?;
+    request_apply(&at(3), tx, slug, 2).await.map_err(failed)?;
+    env.image = new.into();
+    save(
+        &at(24),
+        tx,
+        hubs,
+        slug,
+        2,
+        "Newer image",
+        &Edit::Environment {
+            original: env_slug.into(),
+            form: env,
+        },
+    )
+    .await
+    .map_err(failed)?;
+    Ok(())
 }
 
 /// The number of demo communities.

@@ -330,10 +330,12 @@ pub fn router_with(
         let db = state.db.clone();
         let auth = state.auth.clone();
         let limits = settings.limits();
+        let hubs = std::sync::Arc::new(settings.hubs.clone());
         move || {
             provide_context(db.clone());
             provide_context(auth.clone());
             provide_context(limits);
+            provide_context(std::sync::Arc::clone(&hubs));
             // The middleware chose this response's nonce and request id; hand them to the
             // render so the hydration scripts carry the nonce the CSP header names.
             if let Some(parts) = use_context::<axum::http::request::Parts>() {

@@ -27,6 +27,7 @@ pub fn use_slug() -> impl Fn() -> String + Clone + Send + Sync + 'static {
 /// Tabs: (path suffix, label, the action that shows it).
 const TABS: &[(&str, &str, Action)] = &[
     ("", "Overview", Action::ViewCommunityPage),
+    ("/hub", "Hub", Action::ViewHub),
     ("/members", "Members", Action::ViewMembers),
     ("/invitations", "Invitations", Action::ViewInvitations),
     ("/requests", "Join requests", Action::ViewJoinRequests),

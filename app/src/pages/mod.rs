@@ -6,6 +6,7 @@ mod communities;
 pub mod community;
 mod dashboard;
 mod home;
+mod hub;
 mod institutions;
 mod invitations;
 mod members;
@@ -22,6 +23,7 @@ pub use community::{
 };
 pub use dashboard::DashboardPage;
 pub use home::HomePage;
+pub use hub::{HubDiffPage, HubPage, HubPreviewPage};
 pub use institutions::{InstitutionPage, NewInstitutionPage};
 pub use invitations::{AcceptInvitationPage, InvitationsPage};
 pub use members::MembersPage;

@@ -6,6 +6,7 @@ pub mod account;
 pub mod audit;
 pub mod communities;
 pub mod community;
+pub mod hub;
 pub mod institutions;
 pub mod invitations;
 pub mod join_requests;

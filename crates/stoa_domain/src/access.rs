@@ -56,7 +56,12 @@ impl CommunityAccess {
         Action::ALL
             .iter()
             .copied()
-            .filter(|a| matches!(a.rule(), stoa_model::Rule::Community { .. }) && self.may(*a))
+            .filter(|a| {
+                matches!(
+                    a.rule(),
+                    stoa_model::Rule::Community { .. } | stoa_model::Rule::CommunityStaff
+                ) && self.may(*a)
+            })
             .collect()
     }
 

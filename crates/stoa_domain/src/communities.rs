@@ -301,10 +301,27 @@ async fn glance_of(mut conn: Conn<'_>, access: &CommunityAccess) -> Result<Commu
             .map(|i| i.legal_name),
         None => None,
     };
+    let hub = stoa_db::hubs::of_community(conn.reborrow(), c.id)
+        .await?
+        .into_iter()
+        .next();
+    // Deploying arrives with the provisioning backend; until then a hub has settings only.
+    let hub_status = match hub {
+        Some(h) if h.latest_revision > 0 => match h.applied_revision {
+            Some(n) => format!(
+                "Settings at revision {}, revision {n} applied; not deployed yet",
+                h.latest_revision
+            ),
+            None => format!(
+                "Settings at revision {}; not deployed yet",
+                h.latest_revision
+            ),
+        },
+        _ => "Not deployed yet".into(),
+    };
     Ok(CommunityHome {
         members: memberships::count(conn, c.id).await?,
-        // Hubs arrive with a later milestone; until then every hub is "not deployed".
-        hub_status: "Not deployed yet".into(),
+        hub_status,
         billing_status: if institution.is_some() {
             "Institution chosen; no payment method yet".into()
         } else {

@@ -152,11 +152,15 @@ mod tests {
                 row.why
             ));
         }
-        let readme = include_str!("../README.md");
-        assert!(
-            readme.contains(&table),
-            "README.md's table is out of date; replace it with:\n{table}"
-        );
+        for (name, readme) in [
+            ("crates/stoa_hubs/README.md", include_str!("../README.md")),
+            ("README.md", include_str!("../../../README.md")),
+        ] {
+            assert!(
+                readme.contains(&table),
+                "{name}'s table is out of date; replace it with:\n{table}"
+            );
+        }
     }
 
     #[test]

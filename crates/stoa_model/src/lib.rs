@@ -5,6 +5,7 @@
 pub mod account;
 pub mod audit;
 pub mod community;
+pub mod hub;
 pub mod institution;
 pub mod invitation;
 pub mod join_requests;

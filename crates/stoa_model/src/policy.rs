@@ -9,9 +9,10 @@
 //!   gets the same 404 as for a community that does not exist. Somebody who belongs (any role)
 //!   and lacks the right gets 403: they know it exists. Anonymous visitors are sent to sign in
 //!   whether or not the community exists, which reveals nothing either.
-//! - Staff can *see* everything but change nothing as staff: a change to a community is made
-//!   by its own people (or by staff who are members), so the audit log names who did it on
-//!   the community's behalf.
+//! - Staff can *see* everything but change, as staff, only what a community cannot change
+//!   itself ([`Rule::CommunityStaff`]: a hub's staff-only settings). Everything else in a
+//!   community is changed by its own people (or by staff who are members), so the audit log
+//!   names who did it on the community's behalf.
 //!
 //! The decision depends on nothing but its inputs, so it is the same on the server and in the
 //! browser (which uses it only to hide buttons; the server decides).
@@ -126,6 +127,10 @@ pub enum Rule {
         /// Admins of the paying institution may.
         payers: bool,
     },
+    /// A change to one community that only staff may make (what needs cloud work, or sets the
+    /// limits the community works within). Recorded in that community's audit log under the
+    /// staff member's name. Its people see that it exists (403); strangers get 404.
+    CommunityStaff,
     /// About one institution: its admins; staff may read.
     Institution {
         /// A read that staff may do.
@@ -213,6 +218,16 @@ actions! {
     ViewInstitution => Rule::Institution { staff_reads: true },
     /// Change an institution's details.
     UpdateInstitution => Rule::Institution { staff_reads: false },
+    /// A community's hub in summary: its environments and how to log in.
+    ViewHub => Rule::Community { roles: ANY_ROLE, staff_reads: true, payers: false },
+    /// The hub's settings in full, its revisions, their diffs and the homepage preview.
+    ViewHubRevisions => Rule::Community { roles: MANAGERS, staff_reads: true, payers: false },
+    /// Save a revision of the hub's settings, roll back to an older one, ask for one to be
+    /// applied.
+    EditHub => Rule::Community { roles: MANAGERS, staff_reads: false, payers: false },
+    /// Change the hub's staff-only settings (GPU and node pools, custom domain, the
+    /// community's bounds): the first thing staff change rather than read.
+    EditHubStaffSettings => Rule::CommunityStaff,
     /// Staff overview.
     ViewStaffOverview => Rule::Staff,
     /// Every community, for staff.
@@ -247,6 +262,9 @@ pub fn decide(actor: &Actor, action: Action) -> Decision {
                 Decision::NotFound
             }
         }
+        Rule::CommunityStaff if actor.staff => Decision::Allow,
+        Rule::CommunityStaff if actor.role.is_some() || actor.pays => Decision::Forbidden,
+        Rule::CommunityStaff => Decision::NotFound,
         Rule::Institution { staff_reads } => {
             if actor.pays || (staff_reads && actor.staff) {
                 Decision::Allow
@@ -336,6 +354,10 @@ mod tests {
         (Action::ViewAuditLog,       ["in", "403", "403", "ok", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewBilling,        ["in", "403", "ok", "403", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),
         (Action::ManageBilling,      ["in", "403", "ok", "403", "ok", "403"],    ["in", "404", "404", "404", "404", "403"]),
+        (Action::ViewHub,            ["in", "ok", "ok", "ok", "ok", "ok"],       ["in", "404", "404", "404", "404", "ok"]),
+        (Action::ViewHubRevisions,   ["in", "403", "403", "ok", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),
+        (Action::EditHub,            ["in", "403", "403", "ok", "ok", "403"],    ["in", "404", "404", "404", "404", "403"]),
+        (Action::EditHubStaffSettings, ["in", "403", "403", "403", "403", "ok"], ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewStaffOverview,  ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
         (Action::ListAllCommunities, ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
         (Action::ViewAllAuditLog,    ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),

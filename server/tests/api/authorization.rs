@@ -67,6 +67,18 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("audit/community", Action::ViewAuditLog, Scope::Community, &[200]),
     ("billing/get", Action::ViewBilling, Scope::Community, &[200]),
     ("billing/set_institution", Action::ManageBilling, Scope::Community, &[200]),
+    ("hub/get", Action::ViewHub, Scope::Community, &[200]),
+    ("hub/diff", Action::ViewHubRevisions, Scope::Community, &[200]),
+    ("hub/preview", Action::ViewHubRevisions, Scope::Community, &[200]),
+    ("hub/save_homepage", Action::EditHub, Scope::Community, &[200]),
+    ("hub/save_login", Action::EditHub, Scope::Community, &[200]),
+    ("hub/save_environment", Action::EditHub, Scope::Community, &[200]),
+    ("hub/remove_environment", Action::EditHub, Scope::Community, &[200]),
+    ("hub/save_server", Action::EditHub, Scope::Community, &[200]),
+    ("hub/save_event", Action::EditHub, Scope::Community, &[200]),
+    ("hub/rollback", Action::EditHub, Scope::Community, &[200]),
+    ("hub/apply", Action::EditHub, Scope::Community, &[200]),
+    ("hub/save_staff", Action::EditHubStaffSettings, Scope::Community, &[200]),
     ("institutions/get", Action::ViewInstitution, Scope::Institution, &[200]),
     ("institutions/update", Action::UpdateInstitution, Scope::Institution, &[200]),
     ("institutions/invite_admin", Action::UpdateInstitution, Scope::Institution, &[200]),
@@ -74,11 +86,20 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("institutions/remove_admin", Action::UpdateInstitution, Scope::Institution, &[200]),
 ];
 
+/// Server function, extra form fields, JSON field, action, scope.
+type Part = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+    Action,
+    Scope,
+);
+
 /// Parts of an answer that an action of their own guards inside a call another action
 /// allows: the server function, the extra form fields that ask for the part, the JSON field
 /// holding it (null when the caller may not see it), the action, its scope.
 #[rustfmt::skip]
-const PARTS: &[(&str, &[(&str, &str)], &str, Action, Scope)] = &[
+const PARTS: &[Part] = &[
     ("community/get", &[("glance", "true")], "glance", Action::ViewCommunityHome, Scope::Community),
 ];
 
@@ -110,6 +131,9 @@ const PAGES: &[(&str, Action, Scope)] = &[
     ("/staff/communities", Action::ListAllCommunities, Scope::Global),
     ("/staff/audit", Action::ViewAllAuditLog, Scope::Global),
     ("/communities/:slug", Action::ViewCommunityPage, Scope::Community),
+    ("/communities/:slug/hub", Action::ViewHub, Scope::Community),
+    ("/communities/:slug/hub/diff", Action::ViewHubRevisions, Scope::Community),
+    ("/communities/:slug/hub/preview", Action::ViewHubRevisions, Scope::Community),
     ("/communities/:slug/members", Action::ViewMembers, Scope::Community),
     ("/communities/:slug/invitations", Action::ViewInvitations, Scope::Community),
     ("/communities/:slug/requests", Action::ViewJoinRequests, Scope::Community),
@@ -175,10 +199,82 @@ impl Fixture {
     }
 
     fn fresh(&self, tag: &str) -> String {
+        format!("{tag}{}", self.next())
+    }
+
+    fn next(&self) -> u32 {
         let n = self.counter.get() + 1;
         self.counter.set(n);
-        format!("{tag}{n}")
+        n
     }
+}
+
+/// Gives `community` a hub with two revisions (so diffs and rollbacks have something to work
+/// on), as its owner would have saved them.
+async fn hub(app: &TestApp, community: CommunityId, slug: &str) {
+    let mut tx = app.db.begin().await.unwrap();
+    stoa_db::hubs::create(tx.conn(), community, slug, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for name in ["First", "Second"] {
+        hub_revision(app, community, |spec| spec.homepage.org_name = name.into()).await;
+    }
+}
+
+/// Saves a revision of `community`'s hub changed by `change` directly in the store (the table
+/// needs a fresh latest revision before some probes); returns its number.
+async fn hub_revision(
+    app: &TestApp,
+    community: CommunityId,
+    change: impl FnOnce(&mut stoa_hubs::HubSpec),
+) -> i32 {
+    let mut tx = app.db.begin().await.unwrap();
+    let hub = stoa_db::hubs::of_community(tx.conn(), community)
+        .await
+        .unwrap()
+        .remove(0);
+    let mut spec = if hub.latest_revision == 0 {
+        let cfg = stoa_domain::hubs::HubConfig::default();
+        stoa_hubs::HubSpec::starter("Lab", &cfg.default_image, &cfg.sizes[0].id)
+    } else {
+        let stored = stoa_db::hubs::revision(tx.conn(), hub.id, hub.latest_revision)
+            .await
+            .unwrap()
+            .unwrap();
+        stoa_hubs::HubSpec::from_json(&stored.spec).unwrap()
+    };
+    change(&mut spec);
+    let json = spec.to_json();
+    let owner = memberships::search(tx.conn(), community, "", 1, 0)
+        .await
+        .unwrap()
+        .items[0]
+        .account_id;
+    let new = stoa_db::hubs::NewRevision {
+        base: hub.latest_revision,
+        rollback_of: None,
+        author: owner,
+        message: "Set up by the test",
+        spec: &json,
+    };
+    let saved = stoa_db::hubs::add_revision(tx.conn(), hub.id, &new, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    match saved {
+        stoa_db::hubs::Saved::As(n) => n,
+        stale => panic!("{stale:?}"),
+    }
+}
+
+/// The latest revision of `community`'s hub.
+async fn hub_latest(app: &TestApp, community: CommunityId) -> i32 {
+    let mut conn = app.db.read().await.unwrap();
+    stoa_db::hubs::of_community(conn.conn(), community)
+        .await
+        .unwrap()[0]
+        .latest_revision
 }
 
 async fn community(app: &TestApp, slug: &'static str, owner: AccountId) -> CommunityId {
@@ -260,6 +356,8 @@ async fn arrange(app: &TestApp) -> Fixture {
         tax_id: "",
         billing_contacts: "",
     };
+    hub(app, own, "own-lab").await;
+    hub(app, other, "other-lab").await;
     let mut tx = app.db.begin().await.unwrap();
     let own_institution = institutions::create(tx.conn(), &fields, owner, app.clock.now())
         .await
@@ -523,6 +621,90 @@ async fn form(
             vec![s(), ("id", id.to_string()), ("approve", "true".into())]
         }
         "audit/community" => vec![s(), ("action", String::new()), ("actor", String::new())],
+        "hub/get" => vec![s()],
+        "hub/diff" => vec![s(), ("from", "1".into()), ("to", "2".into())],
+        "hub/preview" => vec![s(), ("number", "0".into())],
+        "hub/apply" => {
+            let n = hub_revision(app, community, |spec| {
+                spec.homepage.org_name = fx.fresh("Org ")
+            })
+            .await;
+            vec![s(), ("number", n.to_string())]
+        }
+        "hub/rollback" => {
+            let n = hub_revision(app, community, |spec| {
+                spec.homepage.org_name = fx.fresh("Org ")
+            })
+            .await;
+            vec![s(), ("base", n.to_string()), ("to", (n - 1).to_string())]
+        }
+        "hub/remove_environment" => {
+            let env = fx.fresh("extra-");
+            let slug = env.clone();
+            let n = hub_revision(app, community, move |spec| {
+                let mut e = spec.environments[0].clone();
+                e.slug.clone_from(&slug);
+                e.display_name.clone_from(&slug);
+                e.default = false;
+                spec.environments.push(e);
+            })
+            .await;
+            vec![
+                s(),
+                ("base", n.to_string()),
+                ("message", String::new()),
+                ("env_slug", env),
+            ]
+        }
+        save if save.starts_with("hub/save_") => {
+            let base = ("base", hub_latest(app, community).await.to_string());
+            let n = fx.next();
+            let mut f = vec![s(), base, ("message", String::new())];
+            match save {
+                "hub/save_homepage" => f.extend([
+                    ("org_name", format!("Org {n}")),
+                    ("org_url", String::new()),
+                    ("funded_by_name", String::new()),
+                    ("funded_by_url", String::new()),
+                    ("announcement", String::new()),
+                ]),
+                "hub/save_login" => f.extend([
+                    ("email_domains", format!("d{n}.example.edu")),
+                    ("cilogon_idps", String::new()),
+                    ("github_rules", String::new()),
+                ]),
+                "hub/save_environment" => f.extend([
+                    ("original", String::new()),
+                    ("env_slug", format!("probe-{n}")),
+                    ("display_name", format!("Probe {n}")),
+                    ("description", String::new()),
+                    ("image", "quay.io/jupyter/scipy-notebook:2024-03-18".into()),
+                    ("size", "small".into()),
+                ]),
+                "hub/save_server" => f.extend([
+                    ("interface", "lab".into()),
+                    ("git_repo", String::new()),
+                    ("git_branch", String::new()),
+                    ("git_path", String::new()),
+                    ("idle_timeout_minutes", (30 + n % 60).to_string()),
+                    ("max_age_hours", "8".into()),
+                    ("home_quota_gib", "10".into()),
+                ]),
+                "hub/save_event" => f.extend([
+                    ("expected_users", (1 + n % 200).to_string()),
+                    ("starts_on", "2027-03-01".into()),
+                    ("ends_on", "2027-03-02".into()),
+                ]),
+                "hub/save_staff" => f.extend([
+                    ("custom_domain", format!("h{n}.example.org")),
+                    ("node_selectors", String::new()),
+                    ("extra_resource_limits", String::new()),
+                    ("bounds", String::new()),
+                ]),
+                other => panic!("no form for {other}"),
+            }
+            f
+        }
         "billing/set_institution" => vec![s(), ("institution", String::new())],
         other => panic!("no form for {other}"),
     }
@@ -640,6 +822,8 @@ on_both!(
                         );
                     let path = match path.as_str() {
                         "/invitations/accept" => format!("{path}?token={token}"),
+                        p if p.ends_with("/hub/diff") => format!("{path}?from=1&to=2"),
+                        p if p.ends_with("/hub/preview") => format!("{path}?revision=1"),
                         "/signin/link" => format!("{path}?token=not-a-token"),
                         _ => path,
                     };

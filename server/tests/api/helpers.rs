@@ -523,7 +523,9 @@ impl TestApp {
     }
 
     pub async fn seed_demo(&self) {
-        stoa_server::seed::demo(&self.db).await.expect("seed");
+        stoa_server::seed::demo(&self.db, &self.settings.hubs)
+            .await
+            .expect("seed");
     }
 
     /// Stops the server gracefully and reports how it ended.
