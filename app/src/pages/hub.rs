@@ -583,6 +583,9 @@ pub fn HubDiffPage() -> impl IntoView {
             <ul class="mt-3 list-disc pl-5" data-testid="hub-changes">{d.changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
             <h3 class="mt-6 text-base font-semibold">"As YAML"</h3>
             <pre class="mt-2 overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-900" data-testid="hub-yaml-diff">{d.yaml}</pre>
+            <h3 class="mt-6 text-base font-semibold">"As Zero to JupyterHub Helm values"</h3>
+            <p class=HINT>"What would change on a hub on Kubernetes, after the chart's schema check."</p>
+            <pre class="mt-2 overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-900" data-testid="hub-rendered-diff">{d.rendered}</pre>
         })}
     }
     .into_any()

@@ -192,7 +192,8 @@ pub async fn apply_revision(slug: String, number: i32) -> Result<(), AppError> {
 /// What changed between two revisions.
 #[server(prefix = "/api", endpoint = "hub/diff")]
 pub async fn get_hub_diff(slug: String, from: i32, to: i32) -> Result<HubDiff, AppError> {
-    crate::ssr::read(async |ctx, conn| hubs::diff(ctx, conn, &slug, from, to).await).await
+    let cfg = crate::ssr::hub_config()?;
+    crate::ssr::read(async |ctx, conn| hubs::diff(ctx, conn, &cfg, &slug, from, to).await).await
 }
 
 /// The hub's homepage as revision `number` renders it (0: the latest).

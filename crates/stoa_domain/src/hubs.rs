@@ -704,6 +704,27 @@ fn for_form(edit: &Edit, before: &HubSpec, invalid: Invalid) -> Invalid {
     )
 }
 
+/// Renders `spec` both ways (the JSON for a hub on this machine, the Helm values checked
+/// against the z2jh chart's schema), so that no revision is saved that a hub could not run. A
+/// spec that passed validation always renders; a failure here is a bug in Stoa, refused with
+/// its reason rather than saved.
+fn check_renders(cfg: &HubConfig, spec: &HubSpec) -> Result<()> {
+    let render = stoa_hubs::RenderContext {
+        sizes: &cfg.sizes,
+        logo_url: None,
+    };
+    stoa_hubs::render_local_json(spec, &render)
+        .map(|_| ())
+        .and_then(|()| stoa_hubs::render_z2jh(spec, &render).map(|_| ()))
+        .map_err(|e| {
+            tracing::error!(error = %e, "a validated hub spec did not render");
+            DomainError::invalid(
+                "form",
+                format!("These settings could not be turned into a hub configuration ({e}); nothing was saved."),
+            )
+        })
+}
+
 /// Saves `edit` on top of revision `base` as a new revision; returns its number.
 pub async fn save(
     ctx: &Ctx,
@@ -727,6 +748,7 @@ pub async fn save(
     checks.finish()?;
     spec.normalize();
     stoa_hubs::validate(&spec, &cfg.validation()).map_err(|e| for_form(edit, &cur.spec, e))?;
+    check_renders(cfg, &spec)?;
     if !matches!(edit, Edit::Staff(_)) && stoa_hubs::touches_staff_fields(&cur.spec, &spec) {
         // Only a rename carries staff settings along; anything else would be a staff change.
         let renamed = matches!(edit, Edit::Environment { original, form } if !original.is_empty() && original != form.slug.trim());
@@ -888,6 +910,7 @@ pub async fn rollback(
             ),
         )
     })?;
+    check_renders(cfg, &spec)?;
     let changes = stoa_hubs::diff(&cur.spec, &spec);
     let message = format!("Roll back to revision {to}");
     let number = write(ctx, tx, &access, &cur, &spec, &message, Some(to)).await?;
@@ -933,6 +956,7 @@ pub async fn request_apply(ctx: &Ctx, tx: &mut WriteTx, slug: &str, number: i32)
 pub async fn diff(
     ctx: &Ctx,
     mut conn: Conn<'_>,
+    cfg: &HubConfig,
     slug: &str,
     from: i32,
     to: i32,
@@ -945,19 +969,24 @@ pub async fn diff(
         .ok_or(DomainError::NotFound)?;
     let old = spec_of(conn.reborrow(), &hub, from).await?;
     let new = spec_of(conn, &hub, to).await?;
+    let (from_label, to_label) = (format!("revision {from}"), format!("revision {to}"));
+    let render = stoa_hubs::RenderContext {
+        sizes: &cfg.sizes,
+        logo_url: None,
+    };
+    // An old revision may name a size staff no longer offer: then there is no rendered diff
+    // to show, and the page says so rather than failing.
+    let rendered = stoa_hubs::unified_z2jh_diff(&old, &new, &render, &from_label, &to_label)
+        .unwrap_or_else(|e| format!("(not rendered: {e})"));
     Ok(HubDiff {
         from,
         to,
+        rendered,
         changes: stoa_hubs::diff(&old, &new)
             .into_iter()
             .map(|c| c.text)
             .collect(),
-        yaml: stoa_hubs::unified_yaml_diff(
-            &old,
-            &new,
-            &format!("revision {from}"),
-            &format!("revision {to}"),
-        ),
+        yaml: stoa_hubs::unified_yaml_diff(&old, &new, &from_label, &to_label),
     })
 }
 

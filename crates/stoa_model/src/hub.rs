@@ -210,8 +210,11 @@ pub struct HubDiff {
     pub to: i32,
     /// Field by field, in words.
     pub changes: Vec<String>,
-    /// Unified diff of the settings as YAML.
+    /// Unified diff of the settings as YAML (what the community edited).
     pub yaml: String,
+    /// Unified diff of the Zero to JupyterHub Helm values they render to (what changes on a
+    /// hub on Kubernetes).
+    pub rendered: String,
 }
 
 /// The hub's homepage as a revision would render it.

@@ -141,6 +141,12 @@ on_both!(revisions_diff_roll_back_and_are_audited, |app| {
         "{changes}"
     );
     assert!(diff["yaml"].as_str().unwrap().contains("+"), "{diff}");
+    // The Helm values the revisions render to: the image line of the profile changes.
+    let rendered = diff["rendered"].as_str().unwrap();
+    assert!(
+        rendered.contains("+") && rendered.contains("pangeo/pangeo-notebook:2026.04.29"),
+        "{rendered}"
+    );
 
     // Roll back to revision 1: a new revision 4 with revision 1's settings.
     let (status, body) = app
