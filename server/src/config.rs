@@ -683,6 +683,47 @@ mod tests {
     }
 
     #[test]
+    fn hubs_come_from_the_file_and_are_checked() {
+        let dir = std::env::temp_dir().join(format!("stoa-hubs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("stoa.toml");
+        let write = |text: &str| std::fs::write(&file, text).unwrap();
+        write(
+            "[hubs]\ndefault_image = \"quay.io/jupyter/base-notebook:2026-01-01\"\n\
+             [hubs.bounds]\nmax_home_quota_gib = 100\n\
+             [[hubs.sizes]]\nid = \"tiny\"\nlabel = \"Tiny\"\ncpu_millis = 500\nmemory_bytes = 1073741824\n",
+        );
+        let s = Settings::load_from(Some(&file), Vec::new())
+            .unwrap()
+            .settings;
+        assert_eq!(s.hubs.sizes.len(), 1);
+        assert_eq!(s.hubs.bounds.max_home_quota_gib, 100);
+        assert_eq!(
+            s.hubs.bounds.max_environments,
+            stoa_hubs::Bounds::default().max_environments,
+            "bounds not named keep their default"
+        );
+        for (text, key) in [
+            ("[hubs]\nsizes = []\n", "hubs.sizes"),
+            (
+                "[[hubs.sizes]]\nid = \"a\"\nlabel = \"A\"\ncpu_millis = 1\nmemory_bytes = 1\n\
+                 [[hubs.sizes]]\nid = \"a\"\nlabel = \"B\"\ncpu_millis = 1\nmemory_bytes = 1\n",
+                "appears twice",
+            ),
+            (
+                "[hubs]\ndefault_image = \"not an image\"\n",
+                "hubs.default_image",
+            ),
+            ("[hubs.bounds]\nmax_home_quota = 3\n", "max_home_quota"),
+        ] {
+            write(text);
+            let err = Settings::load_from(Some(&file), Vec::new()).unwrap_err();
+            assert!(err.to_string().contains(key), "{text}: {err}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn bad_values_are_rejected_with_the_key_named() {
         let err = Settings::load_from(None, env(&[("STOA_LISTEN", "not-an-address")])).unwrap_err();
         assert!(err.to_string().contains("listen"), "{err}");

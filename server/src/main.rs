@@ -185,6 +185,18 @@ async fn run(
                 settings.communities_per_account_per_day
             );
             println!("run_jobs                 = {}", settings.run_jobs);
+            println!(
+                "hubs                     = {} sizes ({}), starter image {}",
+                settings.hubs.sizes.len(),
+                settings
+                    .hubs
+                    .sizes
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                settings.hubs.default_image
+            );
             for warning in &warnings {
                 println!("warning: {warning}");
             }
