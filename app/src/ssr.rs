@@ -204,6 +204,21 @@ pub fn form_outcome() -> Option<FormOutcome> {
         .and_then(|parts| parts.extensions.get::<FormOutcome>().cloned())
 }
 
+/// Name of the response header that asks the form layer to keep the submitted values for the
+/// next view of the page even though the function succeeded (a "show the changes first"
+/// submission: the person goes on editing what they typed).
+pub const KEEP_TYPED_HEADER: &str = "x-stoa-keep-typed";
+
+/// Marks this server function's answer so a plain form post keeps what was typed.
+pub fn keep_typed_values() {
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        options.insert_header(
+            http::HeaderName::from_static(KEEP_TYPED_HEADER),
+            http::HeaderValue::from_static("1"),
+        );
+    }
+}
+
 /// Sends the browser to `path` once the server function succeeds: a client-side call
 /// navigates there, a plain form post is redirected there (`stoa_server::forms`).
 pub fn go_to(path: &str) {

@@ -74,7 +74,14 @@ for (const javaScript of [true, false]) {
       assert.equal(await admin.getByTestId('add-environment').locator('[name="image"]').inputValue(), 'pangeo/pangeo-notebook:2025.01.10');
       assert.equal(await admin.locator('[data-environment="default"] [data-error-for]').count(), 0, 'only the form that was sent shows the error');
 
+      // Show the changes first: nothing is saved, the form keeps what was typed.
       await admin.getByTestId('add-environment').locator('[name="env_slug"]').fill('pangeo');
+      await submit(admin.getByTestId('add-environment').getByRole('button', { name: 'Show changes' }));
+      const check = admin.getByTestId('add-environment').getByTestId('hub-check');
+      await check.waitFor();
+      assert.match(await check.innerText(), /Not saved yet[\s\S]*Pangeo/);
+      assert.match(await admin.getByTestId('hub-status').innerText(), /No settings saved yet/);
+      assert.equal(await admin.getByTestId('add-environment').locator('[name="env_slug"]').inputValue(), 'pangeo');
       await submit(admin.getByTestId('add-environment').getByRole('button', { name: 'Add environment' }));
       await admin.getByTestId('hub-history').locator('[data-revision="1"]').waitFor();
       assert.match(await admin.getByTestId('hub-environments').innerText(), /Pangeo/);

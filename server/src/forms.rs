@@ -176,11 +176,14 @@ async fn submit(config: &FormsConfig, req: Request, next: Next) -> Response {
         .or(back)
         .unwrap_or_else(|| "/".to_owned());
     let value = serde_json::from_slice(&answer).unwrap_or(serde_json::Value::Null);
+    // Values are kept after a success only when the function asks (a check before saving,
+    // after which the person goes on editing); otherwise the page shows the stored state.
+    let keep_typed = head.headers.contains_key(stoa_app::ssr::KEEP_TYPED_HEADER);
     if let Some(session) = session {
         let outcome = FormOutcome {
             action,
             result: Ok(value),
-            fields: Vec::new(),
+            fields: if keep_typed { fields } else { Vec::new() },
         };
         // Without it the person still lands in the right place, only without the note.
         keep(&session, &target, outcome).await;

@@ -300,6 +300,7 @@ async fn demo_hub(
         0,
         "Set up the hub",
         &Edit::Homepage(homepage),
+        false,
     )
     .await
     .map_err(failed)?;
@@ -330,6 +331,7 @@ async fn demo_hub(
             original: String::new(),
             form: env.clone(),
         },
+        false,
     )
     .await
     .map_err(failed)?;
@@ -346,6 +348,7 @@ async fn demo_hub(
             original: env_slug.into(),
             form: env,
         },
+        false,
     )
     .await
     .map_err(failed)?;

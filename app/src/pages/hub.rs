@@ -19,7 +19,7 @@ use crate::serverfns::hub::{
     SaveEvent, SaveHomepage, SaveLogin, SaveServer, SaveStaff, get_hub, get_hub_diff,
     get_hub_preview,
 };
-use stoa_model::hub::HubDetail;
+use stoa_model::hub::{HubDetail, HubPreview, HubSaved};
 
 const SECTION: &str = "mt-8 space-y-3";
 const H3: &str = "text-base font-semibold";
@@ -250,8 +250,8 @@ fn Editors(slug: String, latest: i32, d: HubDetail) -> impl IntoView {
                         <p class=HINT>"Shown on the hub's front page. Links and emphasis are kept; HTML is shown as text."</p>
                         <FieldError value=homepage.value() field="announcement" /></div>
                     <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="show_logo" value="true" checked=checked(&t, "show_logo", h.show_logo) />"Show the community's logo"</label>
-                    <button type="submit" class=PRIMARY>"Save homepage"</button>
-                    <Saved value=homepage.value() text="Saved as a new revision." />
+                    <div class="flex gap-2"><button type="submit" class=PRIMARY>"Save homepage"</button><button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button></div>
+                    <HubOutcome value=homepage.value() />
                     <FormError value=homepage.value() fields=&["message", "org_name", "org_url", "funded_by_name", "funded_by_url", "announcement"] />
                 </ActionForm>
                 <p class="mt-2 text-sm"><a class="underline" href=preview_href>"Preview the homepage"</a></p>
@@ -273,8 +273,8 @@ fn Editors(slug: String, latest: i32, d: HubDetail) -> impl IntoView {
                         <textarea id="github_rules" name="github_rules" rows="2" class=INPUT placeholder="my-org or my-org:my-team">{tl.get("github_rules", f.login.github_rules)}</textarea>
                         <p class=HINT>"Saved and checked now; they take effect once a sign-in provider tells Stoa these facts."</p>
                         <FieldError value=login.value() field="github_rules" /></div>
-                    <button type="submit" class=PRIMARY>"Save login rules"</button>
-                    <Saved value=login.value() text="Saved as a new revision." />
+                    <div class="flex gap-2"><button type="submit" class=PRIMARY>"Save login rules"</button><button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button></div>
+                    <HubOutcome value=login.value() />
                     <FormError value=login.value() fields=&["message", "email_domains", "cilogon_idps", "github_rules"] />
                 </ActionForm>
             </details>
@@ -307,10 +307,10 @@ fn Editors(slug: String, latest: i32, d: HubDetail) -> impl IntoView {
                     <div><label for="home_quota_gib" class=LABEL>"Home storage per person (GiB)"</label>
                         <input id="home_quota_gib" name="home_quota_gib" inputmode="numeric" class=INPUT value=ts.get("home_quota_gib", f.server.home_quota_gib) />
                         <FieldError value=server.value() field="home_quota_gib" /></div>
-                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="named_servers" value="true" checked=checked(&ts, "named_servers", f.server.named_servers) />"People may run several named servers"</label>
-                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="bring_your_own_image" value="true" checked=checked(&ts, "bring_your_own_image", f.server.bring_your_own_image) />"People may start any image they name"</label>
-                    <button type="submit" class=PRIMARY>"Save server settings"</button>
-                    <Saved value=server.value() text="Saved as a new revision." />
+                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="options[named_servers]" value="true" checked=checked(&ts, "options[named_servers]", f.server.named_servers) />"People may run several named servers"</label>
+                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="options[bring_your_own_image]" value="true" checked=checked(&ts, "options[bring_your_own_image]", f.server.bring_your_own_image) />"People may start any image they name"</label>
+                    <div class="flex gap-2"><button type="submit" class=PRIMARY>"Save server settings"</button><button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button></div>
+                    <HubOutcome value=server.value() />
                     <FormError value=server.value() fields=&["message", "interface", "git_repo", "git_branch", "git_path", "idle_timeout_minutes", "max_age_hours", "home_quota_gib"] />
                 </ActionForm>
             </details>
@@ -328,8 +328,8 @@ fn Editors(slug: String, latest: i32, d: HubDetail) -> impl IntoView {
                     <div><label for="ends_on" class=LABEL>"Last day"</label>
                         <input id="ends_on" name="ends_on" type="date" class=INPUT value=te.get("ends_on", f.event.ends_on) />
                         <FieldError value=event.value() field="ends_on" /></div>
-                    <button type="submit" class=PRIMARY>"Save event"</button>
-                    <Saved value=event.value() text="Saved as a new revision." />
+                    <div class="flex gap-2"><button type="submit" class=PRIMARY>"Save event"</button><button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button></div>
+                    <HubOutcome value=event.value() />
                     <FormError value=event.value() fields=&["message", "expected_users", "starts_on", "ends_on"] />
                 </ActionForm>
             </details>
@@ -353,7 +353,7 @@ fn Environments(
     let typed = Typed::of::<SaveEnvironment>();
     // The outcome belongs to the form whose `original` was sent; the others stay quiet.
     let sent_original = typed.get("original", "\u{0}");
-    let outcome_for = move |original: &str| -> Signal<Option<Result<i32, AppError>>> {
+    let outcome_for = move |original: &str| -> Signal<Option<Result<HubSaved, AppError>>> {
         let mine = sent_original == original
             || (sent_original == "\u{0}"
                 && save.value().with_untracked(|v| v.is_some())
@@ -415,7 +415,7 @@ fn EnvironmentFields(
     original: String,
     e: EnvironmentForm,
     typed: Typed,
-    value: Signal<Option<Result<i32, AppError>>>,
+    value: Signal<Option<Result<HubSaved, AppError>>>,
     sizes: Vec<(String, String)>,
     pattern: String,
     message: String,
@@ -498,8 +498,11 @@ fn EnvironmentFields(
             <div><label for=id("message") class=LABEL>"Message (optional)"</label>
                 <input id=id("message") name="message" maxlength="200" class=INPUT value=typed.get("message", "") />
                 <FieldError value field="message" /></div>
-            <button type="submit" class=PRIMARY>{if original.is_empty() { "Add environment" } else { "Save environment" }}</button>
-            <Saved value text="Saved as a new revision." />
+            <div class="flex gap-2">
+                <button type="submit" class=PRIMARY>{if original.is_empty() { "Add environment" } else { "Save environment" }}</button>
+                <button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button>
+            </div>
+            <HubOutcome value />
             <FormError value fields />
         </ActionForm>
     }
@@ -533,8 +536,8 @@ fn StaffSettings(slug: String, latest: i32, editable: bool, d: HubDetail) -> imp
                         <div><label for="bounds" class=LABEL>"Limits (name=value, one per line; empty: the defaults)"</label>
                             <textarea id="bounds" name="bounds" rows="3" class=INPUT placeholder="max_home_quota_gib=100">{t.get("bounds", s.bounds)}</textarea>
                             <FieldError value field="bounds" /></div>
-                        <button type="submit" class=PRIMARY>"Save staff settings"</button>
-                        <Saved value text="Saved as a new revision." />
+                        <div class="flex gap-2"><button type="submit" class=PRIMARY>"Save staff settings"</button><button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button></div>
+                        <HubOutcome value />
                         <FormError value fields=&["message", "custom_domain", "node_selectors", "extra_resource_limits", "bounds"] />
                     </ActionForm>
                 }.into_any()
@@ -603,19 +606,52 @@ pub fn HubPreviewPage() -> impl IntoView {
         <p><a class="underline" href=move || format!("/communities/{}/hub", slug())>"Back to the hub"</a></p>
         {guarded(preview, |p| view! {
             <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">{format!("Revision {}, as the hub's front page will show it", p.number)}</p>
-            <div class="mt-3 rounded-lg border border-slate-200 p-6 dark:border-slate-800" data-testid="hub-preview">
-                <div class="flex items-center gap-3">
-                    {p.logo.map(|src| view! { <img src=src alt="" width="48" height="48" class="h-12 w-12 rounded object-cover" /> })}
-                    <h2 class="text-xl font-semibold">{match p.org_url { Some(url) => view! { <a class="underline" href=url rel="noopener noreferrer nofollow">{p.org_name}</a> }.into_any(), None => view! { <span>{p.org_name}</span> }.into_any() }}</h2>
-                </div>
-                // Made by stoa_hubs::announcement_html on the server: Markdown rendered, then
-                // sanitised by ammonia (no raw HTML, no scripts, safe links only).
-                <div class="prose mt-4 max-w-none dark:prose-invert" data-testid="hub-announcement" inner_html=p.announcement_html></div>
-                {p.funded_by_name.map(|name| view! {
-                    <p class="mt-4 text-sm">"Funded by "{match p.funded_by_url { Some(url) => view! { <a class="underline" href=url rel="noopener noreferrer nofollow">{name}</a> }.into_any(), None => view! { <span>{name}</span> }.into_any() }}</p>
-                })}
-            </div>
+            <PreviewBox p />
         })}
     }
     .into_any()
+}
+
+/// The hub's front page as `p` renders it.
+#[component]
+fn PreviewBox(p: HubPreview) -> impl IntoView {
+    view! {
+        <div class="mt-3 rounded-lg border border-slate-200 p-6 dark:border-slate-800" data-testid="hub-preview">
+        <div class="flex items-center gap-3">
+            {p.logo.map(|src| view! { <img src=src alt="" width="48" height="48" class="h-12 w-12 rounded object-cover" /> })}
+            <h2 class="text-xl font-semibold">{match p.org_url { Some(url) => view! { <a class="underline" href=url rel="noopener noreferrer nofollow">{p.org_name}</a> }.into_any(), None => view! { <span>{p.org_name}</span> }.into_any() }}</h2>
+        </div>
+        // Made by stoa_hubs::announcement_html on the server: Markdown rendered, then
+        // sanitised by ammonia (no raw HTML, no scripts, safe links only).
+        <div class="prose mt-4 max-w-none dark:prose-invert" data-testid="hub-announcement" inner_html=p.announcement_html></div>
+        {p.funded_by_name.map(|name| view! {
+            <p class="mt-4 text-sm">"Funded by "{match p.funded_by_url { Some(url) => view! { <a class="underline" href=url rel="noopener noreferrer nofollow">{name}</a> }.into_any(), None => view! { <span>{name}</span> }.into_any() }}</p>
+        })}
+    </div>
+    }
+    .into_any()
+}
+
+/// After a section's form: the revision saved, or (after "Show changes") what saving would
+/// change and, for the homepage, how it would look.
+#[component]
+fn HubOutcome(#[prop(into)] value: Signal<Option<Result<HubSaved, AppError>>>) -> impl IntoView {
+    move || {
+        value.with(|v| match v {
+            Some(Ok(HubSaved { number: Some(n), .. })) => Some(view! {
+                <p role="status" class="mt-2 text-sm text-teal-800 dark:text-teal-300">{format!("Saved as revision {n}.")}</p>
+            }.into_any()),
+            Some(Ok(HubSaved { number: None, changes, preview })) => {
+                let (changes, preview) = (changes.clone(), preview.clone());
+                Some(view! {
+                    <div role="status" class="mt-2 space-y-2 text-sm" data-testid="hub-check">
+                        <p class="font-medium">{if changes.is_empty() { "Nothing would change." } else { "Not saved yet. Saving would change:" }}</p>
+                        <ul class="list-disc pl-5">{changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
+                        {preview.map(|p| view! { <PreviewBox p /> })}
+                    </div>
+                }.into_any())
+            }
+            _ => None,
+        })
+    }
 }

@@ -6,19 +6,32 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 pub use stoa_model::hub::{
-    EnvironmentForm, EventForm, HomepageForm, HubDiff, HubPreview, HubView, LoginForm, RoleChoice,
-    ServerForm, StaffForm,
+    EnvironmentForm, EventForm, HomepageForm, HubDiff, HubPreview, HubSaved, HubView, LoginForm,
+    RoleChoice, ServerForm, ServerOptions, StaffForm,
 };
 
 #[cfg(feature = "ssr")]
 use stoa_domain::hubs::{self, Edit};
 
-/// Saves one section as a new revision on top of `base`.
+/// Saves one section as a new revision on top of `base`; with `intent` "check", only says
+/// what saving would change, and the form keeps what was typed.
 #[cfg(feature = "ssr")]
-async fn save(slug: String, base: i32, message: String, edit: Edit) -> Result<i32, AppError> {
+async fn save(
+    slug: String,
+    base: i32,
+    message: String,
+    intent: String,
+    edit: Edit,
+) -> Result<HubSaved, AppError> {
     let cfg = crate::ssr::hub_config()?;
-    crate::ssr::write(async |ctx, tx| hubs::save(ctx, tx, &cfg, &slug, base, &message, &edit).await)
-        .await
+    let check_only = intent == "check";
+    if check_only {
+        crate::ssr::keep_typed_values();
+    }
+    crate::ssr::write(async |ctx, tx| {
+        hubs::save(ctx, tx, &cfg, &slug, base, &message, &edit, check_only).await
+    })
+    .await
 }
 
 /// The hub tab: a summary for members; settings, history and bounds for admins and staff.
@@ -34,13 +47,14 @@ pub async fn save_homepage(
     slug: String,
     base: i32,
     message: String,
+    #[server(default)] intent: String,
     org_name: String,
     org_url: String,
     funded_by_name: String,
     funded_by_url: String,
     announcement: String,
     #[server(default)] show_logo: bool,
-) -> Result<i32, AppError> {
+) -> Result<HubSaved, AppError> {
     let form = HomepageForm {
         org_name,
         org_url,
@@ -49,7 +63,7 @@ pub async fn save_homepage(
         announcement,
         show_logo,
     };
-    save(slug, base, message, Edit::Homepage(form)).await
+    save(slug, base, message, intent, Edit::Homepage(form)).await
 }
 
 /// Saves who may log in (one rule per line).
@@ -58,16 +72,17 @@ pub async fn save_login(
     slug: String,
     base: i32,
     message: String,
+    #[server(default)] intent: String,
     email_domains: String,
     cilogon_idps: String,
     github_rules: String,
-) -> Result<i32, AppError> {
+) -> Result<HubSaved, AppError> {
     let form = LoginForm {
         email_domains,
         cilogon_idps,
         github_rules,
     };
-    save(slug, base, message, Edit::Login(form)).await
+    save(slug, base, message, intent, Edit::Login(form)).await
 }
 
 /// Adds an environment (`original` empty) or changes the one whose slug was `original`.
@@ -76,6 +91,7 @@ pub async fn save_environment(
     slug: String,
     base: i32,
     message: String,
+    #[server(default)] intent: String,
     original: String,
     env_slug: String,
     display_name: String,
@@ -84,7 +100,7 @@ pub async fn save_environment(
     size: String,
     #[server(default)] default: bool,
     #[server(default)] roles: RoleChoice,
-) -> Result<i32, AppError> {
+) -> Result<HubSaved, AppError> {
     let form = EnvironmentForm {
         slug: env_slug,
         display_name,
@@ -94,7 +110,14 @@ pub async fn save_environment(
         default,
         roles: roles.roles(),
     };
-    save(slug, base, message, Edit::Environment { original, form }).await
+    save(
+        slug,
+        base,
+        message,
+        intent,
+        Edit::Environment { original, form },
+    )
+    .await
 }
 
 /// Removes an environment.
@@ -104,8 +127,15 @@ pub async fn remove_environment(
     base: i32,
     message: String,
     env_slug: String,
-) -> Result<i32, AppError> {
-    save(slug, base, message, Edit::RemoveEnvironment(env_slug)).await
+) -> Result<HubSaved, AppError> {
+    save(
+        slug,
+        base,
+        message,
+        String::new(),
+        Edit::RemoveEnvironment(env_slug),
+    )
+    .await
 }
 
 /// Saves the server settings: interface, culling, storage, named servers, own images.
@@ -114,6 +144,7 @@ pub async fn save_server(
     slug: String,
     base: i32,
     message: String,
+    #[server(default)] intent: String,
     interface: String,
     git_repo: String,
     git_branch: String,
@@ -121,9 +152,8 @@ pub async fn save_server(
     idle_timeout_minutes: String,
     max_age_hours: String,
     home_quota_gib: String,
-    #[server(default)] named_servers: bool,
-    #[server(default)] bring_your_own_image: bool,
-) -> Result<i32, AppError> {
+    #[server(default)] options: ServerOptions,
+) -> Result<HubSaved, AppError> {
     let form = ServerForm {
         interface,
         git_repo,
@@ -132,10 +162,10 @@ pub async fn save_server(
         idle_timeout_minutes,
         max_age_hours,
         home_quota_gib,
-        named_servers,
-        bring_your_own_image,
+        named_servers: options.named_servers,
+        bring_your_own_image: options.bring_your_own_image,
     };
-    save(slug, base, message, Edit::Server(form)).await
+    save(slug, base, message, intent, Edit::Server(form)).await
 }
 
 /// Saves the planned event (all fields empty: no event).
@@ -144,16 +174,17 @@ pub async fn save_event(
     slug: String,
     base: i32,
     message: String,
+    #[server(default)] intent: String,
     expected_users: String,
     starts_on: String,
     ends_on: String,
-) -> Result<i32, AppError> {
+) -> Result<HubSaved, AppError> {
     let form = EventForm {
         expected_users,
         starts_on,
         ends_on,
     };
-    save(slug, base, message, Edit::Event(form)).await
+    save(slug, base, message, intent, Edit::Event(form)).await
 }
 
 /// Saves the staff-only settings (staff only).
@@ -162,18 +193,19 @@ pub async fn save_staff(
     slug: String,
     base: i32,
     message: String,
+    #[server(default)] intent: String,
     custom_domain: String,
     node_selectors: String,
     extra_resource_limits: String,
     bounds: String,
-) -> Result<i32, AppError> {
+) -> Result<HubSaved, AppError> {
     let form = StaffForm {
         custom_domain,
         node_selectors,
         extra_resource_limits,
         bounds,
     };
-    save(slug, base, message, Edit::Staff(form)).await
+    save(slug, base, message, intent, Edit::Staff(form)).await
 }
 
 /// Restores the settings of revision `to` as a new revision on top of `base`.

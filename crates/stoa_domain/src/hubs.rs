@@ -19,7 +19,7 @@ use stoa_hubs::{
 };
 use stoa_model::hub::{
     EnvironmentForm, EnvironmentSummary, EventForm, HomepageForm, HubDetail, HubDiff, HubForm,
-    HubPreview, HubSummary, HubView, LoginForm, RevisionRow, ServerForm, StaffForm,
+    HubPreview, HubSaved, HubSummary, HubView, LoginForm, RevisionRow, ServerForm, StaffForm,
 };
 use stoa_model::validate::Checks;
 use stoa_model::{Action, FieldMessage, Invalid};
@@ -725,7 +725,9 @@ fn check_renders(cfg: &HubConfig, spec: &HubSpec) -> Result<()> {
         })
 }
 
-/// Saves `edit` on top of revision `base` as a new revision; returns its number.
+/// Saves `edit` on top of revision `base` as a new revision, or with `check_only` runs every
+/// check and says what saving would change (and, for the homepage, how it would look) without
+/// writing anything.
 pub async fn save(
     ctx: &Ctx,
     tx: &mut WriteTx,
@@ -734,7 +736,8 @@ pub async fn save(
     base: i32,
     message: &str,
     edit: &Edit,
-) -> Result<i32> {
+    check_only: bool,
+) -> Result<HubSaved> {
     let access = access::change(ctx, tx, slug, edit.action()).await?;
     let me = ctx.caller()?;
     let message = message_or(message, || edit.label())?;
@@ -765,22 +768,36 @@ pub async fn save(
             ),
         ));
     }
-    let changes = if cur.latest > 0 {
-        stoa_hubs::diff(&cur.spec, &spec)
-    } else {
-        Vec::new()
-    };
+    let changes: Vec<String> = stoa_hubs::diff(&cur.spec, &spec)
+        .into_iter()
+        .map(|c| c.text)
+        .collect();
+    if check_only {
+        let preview = match edit {
+            Edit::Homepage(_) => Some(preview_of(tx.conn(), &access, &spec, cur.latest + 1).await?),
+            _ => None,
+        };
+        return Ok(HubSaved {
+            number: None,
+            changes,
+            preview,
+        });
+    }
     let number = write(ctx, tx, &access, &cur, &spec, &message, None).await?;
     access
         .audit(me, "hub.revision_saved", &format!("Revision {number}"))
         .after(json!({
             "revision": number,
             "message": message,
-            "changes": changes.iter().map(|c| c.text.clone()).collect::<Vec<_>>(),
+            "changes": changes,
         }))
         .record(tx.conn(), ctx.now)
         .await?;
-    Ok(number)
+    Ok(HubSaved {
+        number: Some(number),
+        changes,
+        preview: None,
+    })
 }
 
 fn message_or(message: &str, default: impl FnOnce() -> String) -> Result<String> {
@@ -1005,6 +1022,16 @@ pub async fn preview(
         (Some(h), n) => (n, spec_of(conn.reborrow(), h, n).await?),
         (None, _) => return Err(DomainError::NotFound),
     };
+    preview_of(conn, &access, &spec, number).await
+}
+
+/// The homepage `spec` renders, shown as revision `number`.
+async fn preview_of(
+    conn: Conn<'_>,
+    access: &CommunityAccess,
+    spec: &HubSpec,
+    number: i32,
+) -> Result<HubPreview> {
     let logo = if spec.homepage.show_logo {
         stoa_db::logos::info(conn, access.community.id)
             .await?
@@ -1014,7 +1041,7 @@ pub async fn preview(
     };
     let web =
         |url: Option<String>| url.filter(|u| u.starts_with("https://") || u.starts_with("http://"));
-    let h = spec.homepage;
+    let h = spec.homepage.clone();
     Ok(HubPreview {
         number,
         announcement_html: stoa_hubs::announcement_html(&h.announcement),

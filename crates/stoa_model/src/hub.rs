@@ -217,6 +217,18 @@ pub struct HubDiff {
     pub rendered: String,
 }
 
+/// What a section's form did: saved a revision, or (asked to show the changes first) nothing
+/// yet, with what saving would change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubSaved {
+    /// The new revision, when saved; None when only checked.
+    pub number: Option<i32>,
+    /// What changes (or changed) from the latest revision, in words.
+    pub changes: Vec<String>,
+    /// For the homepage: how it would look.
+    pub preview: Option<HubPreview>,
+}
+
 /// The hub's homepage as a revision would render it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HubPreview {
@@ -234,6 +246,16 @@ pub struct HubPreview {
     pub logo: Option<String>,
     /// The announcement as sanitised HTML (made on the server by `stoa_hubs`).
     pub announcement_html: String,
+}
+
+/// The switches of the server settings form (`options[named_servers]=true`, …).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerOptions {
+    /// Several named servers per person.
+    pub named_servers: bool,
+    /// People may type their own image.
+    pub bring_your_own_image: bool,
 }
 
 /// The roles ticked on an environment's form (`roles[owner]=true`, …); none ticked means

@@ -90,7 +90,7 @@ on_both!(revisions_diff_roll_back_and_are_audited, |app| {
 
     let (status, body) =
         save_homepage(&app, &ada, "ocean-hub", 0, "Ocean University", "Welcome!").await;
-    assert_eq!((status, &body), (200, &Value::from(1)));
+    assert_eq!((status, &body["number"]), (200, &Value::from(1)), "{body}");
     let (status, body) = add_environment(
         &app,
         &ada,
@@ -100,7 +100,7 @@ on_both!(revisions_diff_roll_back_and_are_audited, |app| {
         "pangeo/pangeo-notebook:2025.01.10",
     )
     .await;
-    assert_eq!((status, &body), (200, &Value::from(2)));
+    assert_eq!((status, &body["number"]), (200, &Value::from(2)), "{body}");
     let h = hub(&app, &ada, "ocean-hub").await;
     assert_eq!(
         h["summary"]["environments"][1]["roles"],
@@ -126,7 +126,7 @@ on_both!(revisions_diff_roll_back_and_are_audited, |app| {
             ],
         )
         .await;
-    assert_eq!((status, &body), (200, &Value::from(3)));
+    assert_eq!((status, &body["number"]), (200, &Value::from(3)), "{body}");
     let (status, diff) = app
         .call(
             &ada.client,
@@ -354,7 +354,7 @@ on_both!(staff_settings_are_staff_only_and_raise_the_bounds, |app| {
     let (status, body) = app
         .call(&grace.client, "hub/save_staff", &staff_form("1"))
         .await;
-    assert_eq!((status, &body), (200, &Value::from(2)));
+    assert_eq!((status, &body["number"]), (200, &Value::from(2)), "{body}");
     let h = hub(&app, &ada, "gpu-hub").await;
     assert_eq!(h["can_edit_staff"], false);
     assert!(
@@ -380,10 +380,16 @@ on_both!(staff_settings_are_staff_only_and_raise_the_bounds, |app| {
                 ("idle_timeout_minutes", "60"),
                 ("max_age_hours", "8"),
                 ("home_quota_gib", "150"),
+                ("options[named_servers]", "true"),
             ],
         )
         .await;
-    assert_eq!((status, &body), (200, &Value::from(3)));
+    assert_eq!((status, &body["number"]), (200, &Value::from(3)), "{body}");
+    let server = &hub(&app, &ada, "gpu-hub").await["detail"]["form"]["server"];
+    assert_eq!(
+        (&server["named_servers"], &server["bring_your_own_image"]),
+        (&Value::Bool(true), &Value::Bool(false))
+    );
     let (status, body) = app
         .call(
             &ada.client,
@@ -452,4 +458,57 @@ on_both!(the_preview_renders_markdown_and_never_raw_html, |app| {
     let body = page.text().await.unwrap();
     assert!(body.contains("Preview &lt;b&gt;Hub&lt;/b&gt;"), "escaped");
     assert!(!body.contains("<script>alert(1)"));
+});
+
+on_both!(show_changes_checks_everything_and_saves_nothing, |app| {
+    require_peers();
+    let ada = person(&app, "hub-check").await;
+    create_community(&app, &ada, "check-hub", "invite").await;
+    save_homepage(&app, &ada, "check-hub", 0, "Check Hub", "").await;
+    let homepage = |announcement: &'static str, intent: &'static str| {
+        [
+            ("slug", "check-hub"),
+            ("base", "1"),
+            ("message", ""),
+            ("intent", intent),
+            ("org_name", "Check Hub"),
+            ("org_url", "https://ocean.example.edu"),
+            ("funded_by_name", "NSF"),
+            ("funded_by_url", ""),
+            ("announcement", announcement),
+        ]
+    };
+    let (status, body) = app
+        .call(
+            &ada.client,
+            "hub/save_homepage",
+            &homepage("*Hello*", "check"),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["number"], Value::Null, "not saved");
+    assert!(body["changes"].to_string().contains("NSF"), "{body}");
+    assert!(
+        body["preview"]["announcement_html"]
+            .as_str()
+            .unwrap()
+            .contains("<em>Hello</em>"),
+        "{body}"
+    );
+    assert_eq!(
+        hub(&app, &ada, "check-hub").await["latest"],
+        1,
+        "nothing written"
+    );
+    // A check is validated like a save.
+    let mut bad = homepage("", "check");
+    bad[4] = ("org_name", "");
+    let (status, body) = app.call(&ada.client, "hub/save_homepage", &bad).await;
+    assert_eq!(status, 422, "{body}");
+    // Then the save itself.
+    let (status, body) = app
+        .call(&ada.client, "hub/save_homepage", &homepage("*Hello*", ""))
+        .await;
+    assert_eq!((status, &body["number"]), (200, &Value::from(2)), "{body}");
+    assert!(!audit_actions(&app, "check-hub").await.is_empty());
 });

@@ -52,8 +52,10 @@ impl Typed {
     /// The values of the refused submission to `S` that led to this page, if any.
     pub fn of<S: leptos::server_fn::ServerFn>() -> Typed {
         #[cfg(feature = "ssr")]
+        // Kept after a refusal, and after a success that asked for it (a check before
+        // saving): otherwise the form shows the stored values.
         if let Some(outcome) =
-            crate::ssr::form_outcome().filter(|o| o.action == S::PATH && o.result.is_err())
+            crate::ssr::form_outcome().filter(|o| o.action == S::PATH && !o.fields.is_empty())
         {
             return Typed(Some(std::sync::Arc::new(outcome.fields)));
         }
