@@ -174,6 +174,30 @@ export async function signInByEmail(context, baseUrl, email) {
   await page.close();
 }
 
+/**
+ * Signs a new account in at the test OpenID provider (any password) in a new context of
+ * `browser`, with or without JavaScript; returns its watched page, on the dashboard.
+ */
+export async function signInAtProvider(browser, baseUrl, login, { javaScript = true } = {}) {
+  const context = await browser.newContext({ javaScriptEnabled: javaScript });
+  const page = await watchedPage(context);
+  await page.goto(`${baseUrl}/signin?next=/dashboard`);
+  await page.getByRole('button', { name: 'Continue with Test University' }).click();
+  await page.fill('input[name="login"]', login);
+  await page.fill('input[name="password"]', 'anything');
+  await page.click('button[type="submit"]');
+  await page.waitForURL(`${baseUrl}/dashboard`);
+  return page;
+}
+
+/**
+ * Clicks a submit button and waits for the page it leads to. Forms are plain HTML forms
+ * (Post/Redirect/Get), with JavaScript too, so each submission loads a page.
+ */
+export async function submit(locator) {
+  await Promise.all([locator.page().waitForEvent('load'), locator.click()]);
+}
+
 /** Launches headless Chromium with the flags this sandbox needs. */
 export async function launchBrowser() {
   const browser = await chromium.launch({

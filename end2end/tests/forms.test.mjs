@@ -4,7 +4,7 @@
 // accepted one lands where it should, with its note ("Saved.").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startStoa, watchedPage } from '../support/harness.mjs';
+import { launchBrowser, signInAtProvider, startStoa, submit } from '../support/harness.mjs';
 
 let stoa;
 let browser;
@@ -16,27 +16,6 @@ after(async () => {
   await browser?.close();
   await stoa?.stop();
 });
-
-/** Signs in a new account at the test provider; returns its page on the dashboard. */
-async function signIn(javaScript, login) {
-  const context = await browser.newContext({ javaScriptEnabled: javaScript });
-  const page = await watchedPage(context);
-  await page.goto(`${stoa.url}/signin?next=/dashboard`);
-  await page.getByRole('button', { name: 'Continue with Test University' }).click();
-  await page.fill('input[name="login"]', login);
-  await page.fill('input[name="password"]', 'anything');
-  await page.click('button[type="submit"]');
-  await page.waitForURL(`${stoa.url}/dashboard`);
-  return page;
-}
-
-/**
- * Clicks a submit button and waits for the page it leads to. Forms are plain HTML forms
- * (Post/Redirect/Get), with JavaScript too, so each submission loads a page.
- */
-async function submit(locator) {
-  await Promise.all([locator.page().waitForEvent('load'), locator.click()]);
-}
 
 /** Only our own pages' problems count (the provider's login page asks for a web font). */
 async function assertNoProblems(page) {
@@ -55,7 +34,7 @@ for (const javaScript of [true, false]) {
     };
 
     before(async () => {
-      owner = await signIn(javaScript, `owner${run}`);
+      owner = await signInAtProvider(browser, stoa.url, `owner${run}`, { javaScript });
     });
     after(async () => {
       await owner?.context().close();
@@ -185,7 +164,7 @@ for (const javaScript of [true, false]) {
 
     test('join requests and members: ask, approve, change the role, leave', async () => {
       const login = `req${run}`;
-      const requester = await signIn(javaScript, login);
+      const requester = await signInAtProvider(browser, stoa.url, login, { javaScript });
       await go(requester, `/communities/${slug}`);
       await requester.fill('#join-message', 'I study forms.');
       await submit(requester.getByRole('button', { name: 'Send request' }));

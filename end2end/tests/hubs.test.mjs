@@ -3,7 +3,7 @@
 // the homepage and restores an older revision. Every form is a plain HTML form.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startStoa, watchedPage } from '../support/harness.mjs';
+import { launchBrowser, signInAtProvider, startStoa, submit } from '../support/harness.mjs';
 
 let stoa;
 let browser;
@@ -16,26 +16,10 @@ after(async () => {
   await stoa?.stop();
 });
 
-async function signIn(javaScript, login) {
-  const context = await browser.newContext({ javaScriptEnabled: javaScript });
-  const page = await watchedPage(context);
-  await page.goto(`${stoa.url}/signin?next=/dashboard`);
-  await page.getByRole('button', { name: 'Continue with Test University' }).click();
-  await page.fill('input[name="login"]', login);
-  await page.fill('input[name="password"]', 'anything');
-  await page.click('button[type="submit"]');
-  await page.waitForURL(`${stoa.url}/dashboard`);
-  return page;
-}
-
 /** Opens a section of the hub's forms (a <details>) unless a save left it open. */
 async function openSection(page, name) {
   const details = page.locator('details', { has: page.locator('summary', { hasText: name }) });
   if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
-}
-
-async function submit(locator) {
-  await Promise.all([locator.page().waitForEvent('load'), locator.click()]);
 }
 
 for (const javaScript of [true, false]) {
@@ -45,7 +29,7 @@ for (const javaScript of [true, false]) {
     let admin;
 
     before(async () => {
-      admin = await signIn(javaScript, `hubadmin${run}`);
+      admin = await signInAtProvider(browser, stoa.url, `hubadmin${run}`, { javaScript });
       await admin.goto(`${stoa.url}/communities/new`);
       await admin.fill('#name', 'Hub Lab');
       await admin.fill('#slug', slug);

@@ -56,6 +56,32 @@ async fn save_homepage(
     app.call(&who.client, "hub/save_homepage", &form).await
 }
 
+/// Saves the server section with `idle` minutes, `quota` GiB and `extra` fields.
+async fn save_server(
+    app: &TestApp,
+    who: &Person,
+    slug: &str,
+    base: i32,
+    (idle, quota): (&str, &str),
+    extra: &[(&str, &str)],
+) -> (u16, Value) {
+    let base = base.to_string();
+    let mut form = vec![
+        ("slug", slug),
+        ("base", base.as_str()),
+        ("message", ""),
+        ("interface", "lab"),
+        ("git_repo", ""),
+        ("git_branch", ""),
+        ("git_path", ""),
+        ("idle_timeout_minutes", idle),
+        ("max_age_hours", "8"),
+        ("home_quota_gib", quota),
+    ];
+    form.extend_from_slice(extra);
+    app.call(&who.client, "hub/save_server", &form).await
+}
+
 async fn add_environment(
     app: &TestApp,
     who: &Person,
@@ -242,24 +268,7 @@ on_both!(
             "{body}"
         );
         // Numbers that are not numbers, a quota above the bound.
-        let (status, body) = app
-            .call(
-                &ada.client,
-                "hub/save_server",
-                &[
-                    ("slug", "bad-hub"),
-                    ("base", "1"),
-                    ("message", ""),
-                    ("interface", "lab"),
-                    ("git_repo", ""),
-                    ("git_branch", ""),
-                    ("git_path", ""),
-                    ("idle_timeout_minutes", "soon"),
-                    ("max_age_hours", "8"),
-                    ("home_quota_gib", "5000"),
-                ],
-            )
-            .await;
+        let (status, body) = save_server(&app, &ada, "bad-hub", 1, ("soon", "5000"), &[]).await;
         assert_eq!(status, 422, "{body}");
         let fields: Vec<String> = messages(&body).into_iter().map(|(f, _)| f).collect();
         assert!(
@@ -267,24 +276,7 @@ on_both!(
             "{body}"
         );
         // Only the typing errors come first; fix them and the bound is checked.
-        let (status, body) = app
-            .call(
-                &ada.client,
-                "hub/save_server",
-                &[
-                    ("slug", "bad-hub"),
-                    ("base", "1"),
-                    ("message", ""),
-                    ("interface", "lab"),
-                    ("git_repo", ""),
-                    ("git_branch", ""),
-                    ("git_path", ""),
-                    ("idle_timeout_minutes", "60"),
-                    ("max_age_hours", "8"),
-                    ("home_quota_gib", "5000"),
-                ],
-            )
-            .await;
+        let (status, body) = save_server(&app, &ada, "bad-hub", 1, ("60", "5000"), &[]).await;
         assert_eq!(status, 422, "{body}");
         assert!(
             messages(&body).iter().any(|(f, _)| f == "home_quota_gib"),
@@ -365,25 +357,15 @@ on_both!(staff_settings_are_staff_only_and_raise_the_bounds, |app| {
     );
     assert!(h["detail"]["bounds"].to_string().contains("200 GiB"), "{h}");
     // The owner may now use the raised bound; a rollback keeps the staff settings.
-    let (status, body) = app
-        .call(
-            &ada.client,
-            "hub/save_server",
-            &[
-                ("slug", "gpu-hub"),
-                ("base", "2"),
-                ("message", ""),
-                ("interface", "lab"),
-                ("git_repo", ""),
-                ("git_branch", ""),
-                ("git_path", ""),
-                ("idle_timeout_minutes", "60"),
-                ("max_age_hours", "8"),
-                ("home_quota_gib", "150"),
-                ("options[named_servers]", "true"),
-            ],
-        )
-        .await;
+    let (status, body) = save_server(
+        &app,
+        &ada,
+        "gpu-hub",
+        2,
+        ("60", "150"),
+        &[("options[named_servers]", "true")],
+    )
+    .await;
     assert_eq!((status, &body["number"]), (200, &Value::from(3)), "{body}");
     let server = &hub(&app, &ada, "gpu-hub").await["detail"]["form"]["server"];
     assert_eq!(
