@@ -77,6 +77,13 @@ for (const javaScript of [true, false]) {
       await submit(pangeo.getByRole('button', { name: 'Save environment' }));
       await admin.getByTestId('hub-history').locator('[data-revision="2"]').waitFor();
 
+      // Any two revisions compare through a plain GET form.
+      await admin.fill('#compare-from', '1');
+      await admin.fill('#compare-to', '2');
+      await submit(admin.getByTestId('hub-compare').getByRole('button', { name: 'Compare' }));
+      assert.equal(new URL(admin.url()).search, '?from=1&to=2');
+      assert.match(await admin.getByTestId('hub-changes').innerText(), /2026\.04\.29/);
+      await admin.goBack();
       await submit(admin.getByTestId('hub-history').locator('[data-revision="2"]').getByRole('link', { name: 'Changes' }));
       const changes = await admin.getByTestId('hub-changes').innerText();
       assert.match(changes, /2025\.01\.10/);

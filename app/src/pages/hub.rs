@@ -110,6 +110,15 @@ fn Manage(
             <Saved value=apply.value() text="Applied." />
             <FormError value=apply.value() />
             {(history.is_empty()).then(|| view! { <p class="text-sm">"None yet: the first save makes revision 1."</p> })}
+            {(latest > 1).then(|| view! {
+                <form method="get" action=format!("/communities/{slug}/hub/diff") class="flex flex-wrap items-end gap-2 text-sm" data-testid="hub-compare">
+                    <div><label for="compare-from" class=LABEL>"Compare revision"</label>
+                        <input id="compare-from" name="from" type="number" min="1" max=latest value=latest - 1 class=INPUT /></div>
+                    <div><label for="compare-to" class=LABEL>"with revision"</label>
+                        <input id="compare-to" name="to" type="number" min="1" max=latest value=latest class=INPUT /></div>
+                    <button type="submit" class=BUTTON>"Compare"</button>
+                </form>
+            })}
             <table class=TABLE data-testid="hub-history">
                 <thead><tr><th>"#"</th><th>"Message"</th><th>"By"</th><th>"When"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                 <tbody>

@@ -253,7 +253,11 @@ pub async fn view(ctx: &Ctx, mut conn: Conn<'_>, cfg: &HubConfig, slug: &str) ->
 }
 
 fn summary_of(cfg: &HubConfig, spec: &HubSpec) -> HubSummary {
-    let mut login = vec!["Members of the community log in with their Stoa account.".to_owned()];
+    let mut login = vec![
+        "Members of the community log in with their Stoa account; its owners and admins are \
+         the hub's admins."
+            .to_owned(),
+    ];
     if !spec.login.email_domains.is_empty() {
         login.push(format!(
             "Anyone whose verified email address is at {} may log in too, and joins the \
