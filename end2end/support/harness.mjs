@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { after, before } from 'node:test';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const bin = process.env.STOA_BIN || join(root, 'target', 'debug', 'stoa');
@@ -196,6 +197,23 @@ export async function signInAtProvider(browser, baseUrl, login, { javaScript = t
  */
 export async function submit(locator) {
   await Promise.all([locator.page().waitForEvent('load'), locator.click()]);
+}
+
+/**
+ * Starts Stoa (`options` as for `startStoa`) and Chromium before a test file's tests and stops
+ * both after them. The returned object's `stoa` and `browser` are set once the tests run.
+ */
+export function useStoaAndBrowser(options) {
+  const env = {};
+  before(async () => {
+    env.stoa = await startStoa(options);
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.stoa?.stop();
+  });
+  return env;
 }
 
 /** Launches headless Chromium with the flags this sandbox needs. */

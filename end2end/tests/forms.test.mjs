@@ -4,22 +4,13 @@
 // accepted one lands where it should, with its note ("Saved.").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, signInAtProvider, startStoa, submit } from '../support/harness.mjs';
+import { signInAtProvider, submit, useStoaAndBrowser } from '../support/harness.mjs';
 
-let stoa;
-let browser;
-before(async () => {
-  stoa = await startStoa({ signIn: true });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await stoa?.stop();
-});
+const env = useStoaAndBrowser({ signIn: true });
 
 /** Only our own pages' problems count (the provider's login page asks for a web font). */
 async function assertNoProblems(page) {
-  const ours = (await page.problems()).filter((p) => p.includes(stoa.url));
+  const ours = (await page.problems()).filter((p) => p.includes(env.stoa.url));
   assert.deepEqual(ours, []);
 }
 
@@ -29,12 +20,12 @@ for (const javaScript of [true, false]) {
     const slug = `forms-${run}`;
     let owner;
     const go = async (page, path) => {
-      await page.goto(`${stoa.url}${path}`);
+      await page.goto(`${env.stoa.url}${path}`);
       if (javaScript) await page.waitForSelector('[data-hydrated="true"]', { timeout: 15_000 });
     };
 
     before(async () => {
-      owner = await signInAtProvider(browser, stoa.url, `owner${run}`, { javaScript });
+      owner = await signInAtProvider(env.browser, env.stoa.url, `owner${run}`, { javaScript });
     });
     after(async () => {
       await owner?.context().close();
@@ -47,14 +38,14 @@ for (const javaScript of [true, false]) {
       await owner.fill('#website', 'http://localhost');
       await submit(owner.getByRole('button', { name: 'Create community' }));
       await owner.locator('[data-error-for="website"]').waitFor();
-      assert.equal(owner.url(), `${stoa.url}/communities/new`);
+      assert.equal(owner.url(), `${env.stoa.url}/communities/new`);
       assert.equal(await owner.locator('[data-error-for="website"]').innerText(), 'That does not look like a web address.');
       assert.equal(await owner.inputValue('#name'), 'Forms <Lab>');
       assert.equal(await owner.inputValue('#slug'), slug);
       assert.equal(await owner.inputValue('#website'), 'http://localhost');
       await owner.fill('#website', 'https://forms.example.org');
       await submit(owner.getByRole('button', { name: 'Create community' }));
-      await owner.waitForURL(`${stoa.url}/communities/${slug}`);
+      await owner.waitForURL(`${env.stoa.url}/communities/${slug}`);
       assert.equal(await owner.getByTestId('community-name').innerText(), 'Forms <Lab>');
       await assertNoProblems(owner);
     });
@@ -65,7 +56,7 @@ for (const javaScript of [true, false]) {
       await owner.fill('#website', 'ftp://forms.example.org');
       await submit(owner.getByRole('button', { name: 'Save', exact: true }));
       await owner.locator('[data-error-for="website"]').waitFor();
-      assert.equal(owner.url(), `${stoa.url}/communities/${slug}/settings`);
+      assert.equal(owner.url(), `${env.stoa.url}/communities/${slug}/settings`);
       assert.match(await owner.locator('[data-error-for="website"]').innerText(), /https:\/\//);
       assert.equal(await owner.inputValue('#description'), 'Testing forms.');
       assert.equal(await owner.inputValue('#website'), 'ftp://forms.example.org');
@@ -73,7 +64,7 @@ for (const javaScript of [true, false]) {
       await owner.selectOption('#join_policy', 'request');
       await submit(owner.getByRole('button', { name: 'Save', exact: true }));
       await owner.getByText('Saved.').waitFor();
-      assert.equal(owner.url(), `${stoa.url}/communities/${slug}/settings`);
+      assert.equal(owner.url(), `${env.stoa.url}/communities/${slug}/settings`);
       assert.equal(await owner.locator('[data-error-for]').count(), 0);
       assert.equal(await owner.inputValue('#description'), 'Testing forms.');
       assert.equal(await owner.inputValue('#website'), 'https://forms.example.org/new');
@@ -97,7 +88,7 @@ for (const javaScript of [true, false]) {
       await owner.fill('#ends_on', '');
       await submit(owner.getByRole('button', { name: 'Send invitations' }));
       await owner.getByTestId('invite-results').waitFor();
-      assert.equal(owner.url(), `${stoa.url}/communities/${slug}/invitations`);
+      assert.equal(owner.url(), `${env.stoa.url}/communities/${slug}/invitations`);
       assert.equal(await owner.getByTestId('invite-summary').innerText(), '1 of 1 invited');
       const row = owner.locator(`[data-invitation="${email}"]`);
       await submit(row.getByRole('button', { name: 'Revoke' }));
@@ -111,7 +102,7 @@ for (const javaScript of [true, false]) {
       await owner.fill('#country', 'XX');
       await submit(owner.getByRole('button', { name: 'Register' }));
       await owner.locator('[data-error-for="country"]').waitFor();
-      assert.equal(owner.url(), `${stoa.url}/institutions/new`);
+      assert.equal(owner.url(), `${env.stoa.url}/institutions/new`);
       assert.equal(await owner.inputValue('#legal_name'), `Forms University ${run}`);
       assert.equal(await owner.inputValue('#country'), 'XX');
       await owner.fill('#country', 'no');
@@ -145,7 +136,7 @@ for (const javaScript of [true, false]) {
       await owner.selectOption('#institution', { label: `Forms University ${run}` });
       await submit(owner.getByRole('button', { name: 'Save' }));
       await owner.getByRole('link', { name: `Forms University ${run}` }).waitFor();
-      assert.equal(owner.url(), `${stoa.url}/communities/${slug}/billing`);
+      assert.equal(owner.url(), `${env.stoa.url}/communities/${slug}/billing`);
       await assertNoProblems(owner);
     });
 
@@ -158,19 +149,19 @@ for (const javaScript of [true, false]) {
       await owner.fill('#name', `Owner ${run}`);
       await submit(owner.getByRole('button', { name: 'Save' }));
       await owner.getByTestId('user-name').getByText(`Owner ${run}`).waitFor();
-      assert.equal(owner.url(), `${stoa.url}/account`);
+      assert.equal(owner.url(), `${env.stoa.url}/account`);
       await assertNoProblems(owner);
     });
 
     test('join requests and members: ask, approve, change the role, leave', async () => {
       const login = `req${run}`;
-      const requester = await signInAtProvider(browser, stoa.url, login, { javaScript });
+      const requester = await signInAtProvider(env.browser, env.stoa.url, login, { javaScript });
       await go(requester, `/communities/${slug}`);
       await requester.fill('#join-message', 'I study forms.');
       await submit(requester.getByRole('button', { name: 'Send request' }));
       await requester.getByText('Request sent.', { exact: false }).waitFor();
       await requester.getByTestId('request-pending').waitFor();
-      assert.equal(requester.url(), `${stoa.url}/communities/${slug}`);
+      assert.equal(requester.url(), `${env.stoa.url}/communities/${slug}`);
 
       await go(owner, `/communities/${slug}/requests`);
       await submit(owner.getByRole('button', { name: 'Approve' }));
@@ -180,14 +171,14 @@ for (const javaScript of [true, false]) {
       const row = owner.locator(`tr[data-member="Test ${login}"]`);
       await row.getByRole('combobox').selectOption('billing');
       await submit(row.getByRole('button', { name: 'Save' }));
-      assert.equal(owner.url(), `${stoa.url}/communities/${slug}/members`);
+      assert.equal(owner.url(), `${env.stoa.url}/communities/${slug}/members`);
       assert.equal(await owner.locator(`tr[data-member="Test ${login}"] select`).inputValue(), 'billing');
       assert.equal(await owner.getByTestId('member-total').innerText(), '2 members');
 
       await go(requester, `/communities/${slug}`);
       assert.equal(await requester.getByTestId('my-role').innerText(), 'billing');
       await submit(requester.getByRole('button', { name: 'Leave community' }));
-      await requester.waitForURL(`${stoa.url}/dashboard`);
+      await requester.waitForURL(`${env.stoa.url}/dashboard`);
       assert.equal(await requester.getByRole('link', { name: 'Forms <Lab>' }).count(), 0);
       await assertNoProblems(owner);
       await assertNoProblems(requester);

@@ -3,18 +3,9 @@
 // the homepage and restores an older revision. Every form is a plain HTML form.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, signInAtProvider, startStoa, submit } from '../support/harness.mjs';
+import { signInAtProvider, submit, useStoaAndBrowser } from '../support/harness.mjs';
 
-let stoa;
-let browser;
-before(async () => {
-  stoa = await startStoa({ signIn: true });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await stoa?.stop();
-});
+const env = useStoaAndBrowser({ signIn: true });
 
 /** Opens a section of the hub's forms (a <details>) unless a save left it open. */
 async function openSection(page, name) {
@@ -29,19 +20,19 @@ for (const javaScript of [true, false]) {
     let admin;
 
     before(async () => {
-      admin = await signInAtProvider(browser, stoa.url, `hubadmin${run}`, { javaScript });
-      await admin.goto(`${stoa.url}/communities/new`);
+      admin = await signInAtProvider(env.browser, env.stoa.url, `hubadmin${run}`, { javaScript });
+      await admin.goto(`${env.stoa.url}/communities/new`);
       await admin.fill('#name', 'Hub Lab');
       await admin.fill('#slug', slug);
       await submit(admin.getByRole('button', { name: 'Create community' }));
-      await admin.waitForURL(`${stoa.url}/communities/${slug}`);
+      await admin.waitForURL(`${env.stoa.url}/communities/${slug}`);
     });
     after(async () => {
       await admin?.context().close();
     });
 
     test('add an environment, change its image, read the diff, preview, restore', async () => {
-      const hub = `${stoa.url}/communities/${slug}/hub`;
+      const hub = `${env.stoa.url}/communities/${slug}/hub`;
       await admin.goto(hub);
       assert.match(await admin.getByTestId('hub-status').innerText(), /No settings saved yet/);
       // Refused: the starter environment is already called "default".
@@ -90,7 +81,7 @@ for (const javaScript of [true, false]) {
       assert.match(changes, /2026\.04\.29/);
       assert.match(await admin.getByTestId('hub-yaml-diff').innerText(), /\+.*2026\.04\.29/);
 
-      await admin.goto(`${stoa.url}/communities/${slug}/hub/preview?revision=2`);
+      await admin.goto(`${env.stoa.url}/communities/${slug}/hub/preview?revision=2`);
       assert.equal(await admin.getByTestId('hub-preview').locator('h2').innerText(), 'Hub Lab');
 
       await admin.goto(hub);
@@ -103,7 +94,7 @@ for (const javaScript of [true, false]) {
       await submit(top.getByRole('button', { name: 'Apply' }));
       await admin.getByText('Applied.').waitFor();
       assert.match(await admin.getByTestId('hub-status').innerText(), /Revision 3 is the latest and the one applied/);
-      assert.deepEqual((await admin.problems()).filter((p) => p.includes(stoa.url)), []);
+      assert.deepEqual((await admin.problems()).filter((p) => p.includes(env.stoa.url)), []);
     });
   });
 }

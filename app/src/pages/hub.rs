@@ -259,7 +259,7 @@ fn Editors(slug: String, latest: i32, d: HubDetail) -> impl IntoView {
                         <p class=HINT>"Shown on the hub's front page. Links and emphasis are kept; HTML is shown as text."</p>
                         <FieldError value=homepage.value() field="announcement" /></div>
                     <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="show_logo" value="true" checked=checked(&t, "show_logo", h.show_logo) />"Show the community's logo"</label>
-                    <div class="flex gap-2"><button type="submit" class=PRIMARY>"Save homepage"</button><button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button></div>
+                    <SaveButtons label="Save homepage" />
                     <HubOutcome value=homepage.value() />
                     <FormError value=homepage.value() fields=&["message", "org_name", "org_url", "funded_by_name", "funded_by_url", "announcement"] />
                 </ActionForm>
@@ -282,7 +282,7 @@ fn Editors(slug: String, latest: i32, d: HubDetail) -> impl IntoView {
                         <textarea id="github_rules" name="github_rules" rows="2" class=INPUT placeholder="my-org or my-org:my-team">{tl.get("github_rules", f.login.github_rules)}</textarea>
                         <p class=HINT>"Saved and checked now; they take effect once a sign-in provider tells Stoa these facts."</p>
                         <FieldError value=login.value() field="github_rules" /></div>
-                    <div class="flex gap-2"><button type="submit" class=PRIMARY>"Save login rules"</button><button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button></div>
+                    <SaveButtons label="Save login rules" />
                     <HubOutcome value=login.value() />
                     <FormError value=login.value() fields=&["message", "email_domains", "cilogon_idps", "github_rules"] />
                 </ActionForm>
@@ -318,7 +318,7 @@ fn Editors(slug: String, latest: i32, d: HubDetail) -> impl IntoView {
                         <FieldError value=server.value() field="home_quota_gib" /></div>
                     <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="options[named_servers]" value="true" checked=checked(&ts, "options[named_servers]", f.server.named_servers) />"People may run several named servers"</label>
                     <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="options[bring_your_own_image]" value="true" checked=checked(&ts, "options[bring_your_own_image]", f.server.bring_your_own_image) />"People may start any image they name"</label>
-                    <div class="flex gap-2"><button type="submit" class=PRIMARY>"Save server settings"</button><button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button></div>
+                    <SaveButtons label="Save server settings" />
                     <HubOutcome value=server.value() />
                     <FormError value=server.value() fields=&["message", "interface", "git_repo", "git_branch", "git_path", "idle_timeout_minutes", "max_age_hours", "home_quota_gib"] />
                 </ActionForm>
@@ -337,7 +337,7 @@ fn Editors(slug: String, latest: i32, d: HubDetail) -> impl IntoView {
                     <div><label for="ends_on" class=LABEL>"Last day"</label>
                         <input id="ends_on" name="ends_on" type="date" class=INPUT value=te.get("ends_on", f.event.ends_on) />
                         <FieldError value=event.value() field="ends_on" /></div>
-                    <div class="flex gap-2"><button type="submit" class=PRIMARY>"Save event"</button><button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button></div>
+                    <SaveButtons label="Save event" />
                     <HubOutcome value=event.value() />
                     <FormError value=event.value() fields=&["message", "expected_users", "starts_on", "ends_on"] />
                 </ActionForm>
@@ -507,10 +507,7 @@ fn EnvironmentFields(
             <div><label for=id("message") class=LABEL>"Message (optional)"</label>
                 <input id=id("message") name="message" maxlength="200" class=INPUT value=typed.get("message", "") />
                 <FieldError value field="message" /></div>
-            <div class="flex gap-2">
-                <button type="submit" class=PRIMARY>{if original.is_empty() { "Add environment" } else { "Save environment" }}</button>
-                <button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button>
-            </div>
+            <SaveButtons label=if original.is_empty() { "Add environment" } else { "Save environment" } />
             <HubOutcome value />
             <FormError value fields />
         </ActionForm>
@@ -545,7 +542,7 @@ fn StaffSettings(slug: String, latest: i32, editable: bool, d: HubDetail) -> imp
                         <div><label for="bounds" class=LABEL>"Limits (name=value, one per line; empty: the defaults)"</label>
                             <textarea id="bounds" name="bounds" rows="3" class=INPUT placeholder="max_home_quota_gib=100">{t.get("bounds", s.bounds)}</textarea>
                             <FieldError value field="bounds" /></div>
-                        <div class="flex gap-2"><button type="submit" class=PRIMARY>"Save staff settings"</button><button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button></div>
+                        <SaveButtons label="Save staff settings" />
                         <HubOutcome value />
                         <FormError value fields=&["message", "custom_domain", "node_selectors", "extra_resource_limits", "bounds"] />
                     </ActionForm>
@@ -662,5 +659,16 @@ fn HubOutcome(#[prop(into)] value: Signal<Option<Result<HubSaved, AppError>>>) -
             }
             _ => None,
         })
+    }
+}
+
+/// A section's two submit buttons: save, or (`intent=check`) show what saving would change.
+#[component]
+fn SaveButtons(label: &'static str) -> impl IntoView {
+    view! {
+        <div class="flex gap-2">
+            <button type="submit" class=PRIMARY>{label}</button>
+            <button type="submit" name="intent" value="check" class=BUTTON>"Show changes"</button>
+        </div>
     }
 }

@@ -83,6 +83,11 @@ pub const MAX_MESSAGE_CHARS: usize = 200;
 const HISTORY_ROWS: i64 = 50;
 
 /// One form's change to the latest settings.
+///
+/// Only [`Edit::Staff`] (asked for with [`Action::EditHubStaffSettings`]) sets staff-only
+/// settings: no other variant carries any, so a community edit cannot change them. Staff
+/// settings are keyed by environment, so they follow a renamed environment and go with a
+/// removed one ([`apply`]).
 #[derive(Debug, Clone)]
 pub enum Edit {
     /// The homepage section.
@@ -756,13 +761,6 @@ pub async fn save(
     spec.normalize();
     stoa_hubs::validate(&spec, &cfg.validation()).map_err(|e| for_form(edit, &cur.spec, e))?;
     check_renders(cfg, &spec)?;
-    if !matches!(edit, Edit::Staff(_)) && stoa_hubs::touches_staff_fields(&cur.spec, &spec) {
-        // Only a rename carries staff settings along; anything else would be a staff change.
-        let renamed = matches!(edit, Edit::Environment { original, form } if !original.is_empty() && original != form.slug.trim());
-        if !renamed {
-            return Err(DomainError::Forbidden);
-        }
-    }
     if cur.latest > 0 && spec == cur.spec {
         return Err(DomainError::invalid(
             "form",

@@ -395,6 +395,63 @@ on_both!(staff_settings_are_staff_only_and_raise_the_bounds, |app| {
             .iter()
             .any(|a| a == "hub.revision_saved")
     );
+
+    // Staff settings follow an environment the community renames, and go with one it removes.
+    let (status, _) = add_environment(&app, &ada, "gpu-hub", 4, "pangeo", IMAGE).await;
+    assert_eq!(status, 200);
+    let gpu_form = [
+        ("slug", "gpu-hub"),
+        ("base", "5"),
+        ("message", ""),
+        ("custom_domain", ""),
+        ("node_selectors", ""),
+        ("extra_resource_limits", "pangeo nvidia.com/gpu=1"),
+        ("bounds", "max_home_quota_gib=200"),
+    ];
+    let (status, body) = app.call(&grace.client, "hub/save_staff", &gpu_form).await;
+    assert_eq!((status, &body["number"]), (200, &Value::from(6)), "{body}");
+    let (status, body) = app
+        .call(
+            &ada.client,
+            "hub/save_environment",
+            &[
+                ("slug", "gpu-hub"),
+                ("base", "6"),
+                ("message", ""),
+                ("original", "pangeo"),
+                ("env_slug", "pangeo-gpu"),
+                ("display_name", "Pangeo GPU"),
+                ("description", ""),
+                ("image", IMAGE),
+                ("size", "medium"),
+            ],
+        )
+        .await;
+    assert_eq!((status, &body["number"]), (200, &Value::from(7)), "{body}");
+    let staff = &hub(&app, &ada, "gpu-hub").await["detail"]["staff"];
+    assert_eq!(
+        staff["extra_resource_limits"], "pangeo-gpu nvidia.com/gpu=1",
+        "{staff}"
+    );
+    let (status, body) = app
+        .call(
+            &ada.client,
+            "hub/remove_environment",
+            &[
+                ("slug", "gpu-hub"),
+                ("base", "7"),
+                ("message", ""),
+                ("env_slug", "pangeo-gpu"),
+            ],
+        )
+        .await;
+    assert_eq!((status, &body["number"]), (200, &Value::from(8)), "{body}");
+    let staff = &hub(&app, &ada, "gpu-hub").await["detail"]["staff"];
+    assert_eq!(staff["extra_resource_limits"], "", "{staff}");
+    assert_eq!(
+        staff["bounds"], "max_home_quota_gib=200",
+        "the other staff settings stay"
+    );
 });
 
 on_both!(the_preview_renders_markdown_and_never_raw_html, |app| {
