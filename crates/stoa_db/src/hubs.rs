@@ -125,6 +125,12 @@ pub async fn add_revision(
     Ok(Saved::As(number))
 }
 
+/// Revisions of `hub` saved at or after `since` (the daily cap on saves).
+pub async fn revisions_since(conn: Conn<'_>, hub: HubId, since: Timestamp) -> Result<i64, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM hub_revisions WHERE hub_id = $1 AND created_at >= $2";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(hub).bind(since).fetch_one(c).await)?)
+}
+
 /// A revision as the history lists it (without its spec).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RevisionSummary {

@@ -79,6 +79,9 @@ impl HubConfig {
 
 /// Longest revision message.
 pub const MAX_MESSAGE_CHARS: usize = 200;
+/// Revisions one hub may get in any 24 hours: far above any real editing, it keeps a script
+/// (or a stuck browser) from filling the database with revisions.
+pub const MAX_REVISIONS_PER_DAY: i64 = 200;
 /// Revisions the tab lists.
 const HISTORY_ROWS: i64 = 50;
 
@@ -830,7 +833,20 @@ async fn write(
 ) -> Result<i32> {
     let me = ctx.caller()?;
     let hub = match &cur.hub {
-        Some(h) => h.id,
+        Some(h) => {
+            let since =
+                stoa_db::Timestamp::from(ctx.now.as_datetime() - chrono::TimeDelta::days(1));
+            if hubs::revisions_since(tx.conn(), h.id, since).await? >= MAX_REVISIONS_PER_DAY {
+                return Err(DomainError::invalid(
+                    "form",
+                    format!(
+                        "This hub got {MAX_REVISIONS_PER_DAY} revisions in the last 24 hours, \
+                         the most it may; nothing was saved. Try again later, or ask support."
+                    ),
+                ));
+            }
+            h.id
+        }
         None => {
             let c = &access.community;
             hubs::create(tx.conn(), c.id, c.slug.as_str(), ctx.now).await?

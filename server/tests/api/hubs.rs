@@ -551,3 +551,70 @@ on_both!(show_changes_checks_everything_and_saves_nothing, |app| {
     assert_eq!((status, &body["number"]), (200, &Value::from(2)), "{body}");
     assert!(!audit_actions(&app, "check-hub").await.is_empty());
 });
+
+on_both!(revisions_per_hub_are_capped_per_day, |app| {
+    require_peers();
+    let ada = person(&app, "hub-cap").await;
+    create_community(&app, &ada, "cap-hub", "invite").await;
+    save_homepage(&app, &ada, "cap-hub", 0, "Cap Hub", "").await;
+    // Revisions 2..=199 straight into the store (a script's worth of saves).
+    let mut tx = app.db.begin().await.unwrap();
+    let c = stoa_db::communities::by_slug(tx.conn(), "cap-hub")
+        .await
+        .unwrap()
+        .unwrap();
+    let hub = stoa_db::hubs::of_community(tx.conn(), c.id)
+        .await
+        .unwrap()
+        .remove(0);
+    let spec = stoa_db::hubs::revision(tx.conn(), hub.id, 1)
+        .await
+        .unwrap()
+        .unwrap()
+        .spec;
+    for base in 1..199 {
+        let new = stoa_db::hubs::NewRevision {
+            base,
+            rollback_of: None,
+            author: stoa_db::accounts::AccountId(ada.id),
+            message: "scripted",
+            spec: &spec,
+        };
+        stoa_db::hubs::add_revision(tx.conn(), hub.id, &new, app.clock.now())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let max = stoa_domain::hubs::MAX_REVISIONS_PER_DAY;
+    assert_eq!(max, 200);
+    let (status, body) = save_homepage(&app, &ada, "cap-hub", 199, "Cap Hub 200", "").await;
+    assert_eq!(
+        (status, &body["number"]),
+        (200, &Value::from(200)),
+        "{body}"
+    );
+    let (status, body) = save_homepage(&app, &ada, "cap-hub", 200, "Cap Hub 201", "").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        messages(&body)[0]
+            .1
+            .contains("200 revisions in the last 24 hours"),
+        "{body}"
+    );
+    assert_eq!(
+        hub_latest(&app, &ada, "cap-hub").await,
+        200,
+        "nothing was saved"
+    );
+    app.clock.advance(chrono::TimeDelta::hours(25));
+    let (status, body) = save_homepage(&app, &ada, "cap-hub", 200, "Cap Hub 201", "").await;
+    assert_eq!(
+        (status, &body["number"]),
+        (200, &Value::from(201)),
+        "{body}"
+    );
+});
+
+async fn hub_latest(app: &TestApp, who: &Person, slug: &str) -> i64 {
+    hub(app, who, slug).await["latest"].as_i64().unwrap()
+}
