@@ -32,10 +32,20 @@ pub struct Hub {
     pub applied_by: Option<AccountId>,
     /// Created.
     pub created_at: Timestamp,
+    /// The provisioning backend that created it (`local`), once created.
+    pub backend: Option<String>,
+    /// The Stoa process that owns it, for backends that tie a hub to one.
+    pub runner: Option<String>,
+    /// The address people open, once created.
+    pub url: Option<String>,
+    /// `running` or `stopped`; none before its first deploy.
+    pub desired_state: Option<String>,
+    /// The newest revision the backend ran successfully.
+    pub deployed_revision: Option<i32>,
 }
 
 const HUB_COLUMNS: &str = "id, community_id, slug, latest_revision, applied_revision, applied_at, \
-     applied_by, created_at";
+     applied_by, created_at, backend, runner, url, desired_state, deployed_revision";
 
 /// Creates a hub for `community` with no revision yet. A slug already taken is
 /// [`DbError::Conflict`].
@@ -213,4 +223,41 @@ pub async fn request_apply(
     } else {
         Ok(())
     }
+}
+
+/// Records where the backend placed the hub (at its creation; the address never changes).
+pub async fn set_placement(
+    conn: Conn<'_>,
+    hub: HubId,
+    backend: &str,
+    runner: Option<&str>,
+    url: &str,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE hubs SET backend = $2, runner = $3, url = $4 WHERE id = $1";
+    on!(conn, c => sqlx::query(SQL).bind(hub).bind(backend).bind(runner).bind(url)
+        .execute(c).await.map(drop))?;
+    Ok(())
+}
+
+/// Records whether the hub should run (`running`, `stopped`).
+pub async fn set_desired_state(conn: Conn<'_>, hub: HubId, state: &str) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE hubs SET desired_state = $2 WHERE id = $1";
+    on!(conn, c => sqlx::query(SQL).bind(hub).bind(state).execute(c).await.map(drop))?;
+    Ok(())
+}
+
+/// Records the revision the backend now runs.
+pub async fn set_deployed(conn: Conn<'_>, hub: HubId, revision: i32) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE hubs SET deployed_revision = $2 WHERE id = $1";
+    on!(conn, c => sqlx::query(SQL).bind(hub).bind(revision).execute(c).await.map(drop))?;
+    Ok(())
+}
+
+/// Hubs that should run and that `runner` may run (tied to it, or to none).
+pub async fn to_run(conn: Conn<'_>, runner: &str) -> Result<Vec<Hub>, DbError> {
+    let sql = format!(
+        "SELECT {HUB_COLUMNS} FROM hubs WHERE desired_state = 'running' \
+         AND (runner IS NULL OR runner = $1) ORDER BY id"
+    );
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(runner).fetch_all(c).await)?)
 }

@@ -38,6 +38,26 @@ pub struct FailedJob {
     pub failed_at: Timestamp,
 }
 
+/// How a job is queued besides its task.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Jobs of one queue run one at a time, oldest first (`hub:12`).
+    pub queue: Option<String>,
+    /// Only the Stoa process of this name may run it (`None`: any).
+    pub runner: Option<String>,
+    /// Enqueueing a key that is queued already keeps the first job.
+    pub idempotency_key: Option<String>,
+}
+
+/// Who claims: a worker (its lease is its own) of a Stoa process (its runner name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimer {
+    /// Unique per worker and start (a lease taken over by another worker is no longer ours).
+    pub worker: String,
+    /// The process's runner name: it also claims jobs placed on that runner.
+    pub runner: String,
+}
+
 /// Adds a job to run at `run_at`.
 pub async fn enqueue(
     conn: Conn<'_>,
@@ -46,49 +66,99 @@ pub async fn enqueue(
     run_at: Timestamp,
     now: Timestamp,
 ) -> Result<i64, DbError> {
-    const SQL: &str =
-        "INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
-    Ok(
-        on!(conn, c => sqlx::query_scalar(SQL).bind(kind).bind(payload).bind(run_at).bind(now)
-        .fetch_one(c).await)?,
-    )
+    let id = enqueue_placed(conn, kind, payload, &Placement::default(), run_at, now).await?;
+    id.ok_or(DbError::Conflict)
 }
 
-/// Claims the oldest due job for `lease`, if any. Run it in its own short transaction.
+/// Adds a job with its queue, runner and idempotency key. `None` when a job with the same
+/// key is queued already (nothing is added).
+pub async fn enqueue_placed(
+    conn: Conn<'_>,
+    kind: &str,
+    payload: &str,
+    placement: &Placement,
+    run_at: Timestamp,
+    now: Timestamp,
+) -> Result<Option<i64>, DbError> {
+    const SQL: &str = "INSERT INTO jobs (kind, payload, run_at, created_at, queue, runner, \
+         idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(kind).bind(payload).bind(run_at).bind(now)
+        .bind(&placement.queue).bind(&placement.runner).bind(&placement.idempotency_key)
+        .fetch_optional(c).await)?)
+}
+
+/// Claims the oldest due job that `claimer` may run, for `lease`, if any: not leased by a
+/// live worker, on no runner or on the claimer's, and first in its queue (a job waits while
+/// an older job of its queue exists, running or waiting for a retry; one that gave up no
+/// longer holds the queue). Run it in its own short transaction.
 pub async fn claim(
     conn: Conn<'_>,
     now: Timestamp,
     lease: TimeDelta,
+    claimer: &Claimer,
 ) -> Result<Option<Job>, DbError> {
-    let due = "SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $1 \
-         AND (locked_until IS NULL OR locked_until <= $1) ORDER BY run_at, id LIMIT 1";
+    let due = "SELECT j.id FROM jobs j WHERE j.failed_at IS NULL AND j.run_at <= $1 \
+         AND (j.locked_until IS NULL OR j.locked_until <= $1) \
+         AND (j.runner IS NULL OR j.runner = $4) \
+         AND (j.queue IS NULL OR NOT EXISTS (SELECT 1 FROM jobs k WHERE k.queue = j.queue \
+              AND k.id < j.id AND k.failed_at IS NULL)) \
+         ORDER BY j.run_at, j.id LIMIT 1";
     let lock = conn.skip_locked();
     let sql = format!(
-        "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = ({due}{lock}) \
-         RETURNING id, kind, payload, attempts"
+        "UPDATE jobs SET locked_until = $2, locked_by = $3, attempts = attempts + 1 \
+         WHERE id = ({due}{lock}) RETURNING id, kind, payload, attempts"
     );
-    Ok(on!(conn, c => sqlx::query_as(&sql).bind(now).bind(now + lease).fetch_optional(c).await)?)
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(now).bind(now + lease).bind(&claimer.worker)
+        .bind(&claimer.runner).fetch_optional(c).await)?)
 }
 
-/// The job succeeded: it is removed.
-pub async fn complete(conn: Conn<'_>, id: i64) -> Result<(), DbError> {
-    on!(conn, c => sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(c).await.map(|_| ()))?;
-    Ok(())
+/// Extends the lease of a job `worker` holds until `until`. False when the job is no longer
+/// its own (the lease ran out and another worker took it, or it is gone): stop working on it.
+pub async fn renew(
+    conn: Conn<'_>,
+    id: i64,
+    worker: &str,
+    until: Timestamp,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE jobs SET locked_until = $3 WHERE id = $1 AND locked_by = $2 \
+         AND failed_at IS NULL";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(id).bind(worker).bind(until)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+/// The job succeeded: it is removed. False when `worker` no longer held it.
+pub async fn complete(conn: Conn<'_>, id: i64, worker: &str) -> Result<bool, DbError> {
+    let rows = on!(conn, c => sqlx::query("DELETE FROM jobs WHERE id = $1 AND locked_by = $2")
+        .bind(id).bind(worker).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
 }
 
 /// The job failed: it runs again at `retry_at`, or never (`None`: kept for operators).
+/// False when `worker` no longer held it.
 pub async fn fail(
     conn: Conn<'_>,
     id: i64,
+    worker: &str,
     error: &str,
     retry_at: Option<Timestamp>,
     now: Timestamp,
-) -> Result<(), DbError> {
-    const SQL: &str = "UPDATE jobs SET locked_until = NULL, last_error = $2, \
-         run_at = COALESCE($3, run_at), failed_at = CASE WHEN $3 IS NULL THEN $4 ELSE NULL END WHERE id = $1";
-    on!(conn, c => sqlx::query(SQL).bind(id).bind(error).bind(retry_at).bind(now)
-        .execute(c).await.map(|_| ()))?;
-    Ok(())
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE jobs SET locked_until = NULL, locked_by = NULL, last_error = $3, \
+         run_at = COALESCE($4, run_at), failed_at = CASE WHEN $4 IS NULL THEN $5 ELSE NULL END \
+         WHERE id = $1 AND locked_by = $2";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(id).bind(worker).bind(error).bind(retry_at)
+        .bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+/// Runs a waiting job of `queue` now (staff asked to retry); false when none waits.
+pub async fn run_now(conn: Conn<'_>, queue: &str, now: Timestamp) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE jobs SET run_at = $2 WHERE queue = $1 AND failed_at IS NULL \
+         AND locked_until IS NULL AND run_at > $2";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(queue).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows > 0)
 }
 
 /// Deletes jobs that gave up before `before` (their payloads hold addresses and mail text,
@@ -133,6 +203,21 @@ pub enum Task {
         /// The mail count it was charged to.
         charge: crate::mail_counts::Charge,
     },
+    /// Carries out a requested hub change (a row of `hub_deployments`).
+    DeployHub {
+        /// The change.
+        deployment_id: i64,
+    },
+    /// Makes sure a hub that should run does (a Stoa process starting adopts its hubs).
+    EnsureHubRunning {
+        /// The hub.
+        hub_id: i64,
+    },
+    /// Brings a hub's people in line with the community: admins, removed members.
+    SyncHubMembers {
+        /// The hub.
+        hub_id: i64,
+    },
     /// Mails a notice whose text is final.
     SendNotice {
         /// Recipient.
@@ -151,6 +236,9 @@ impl Task {
             Task::SendInvitation { .. } => "send_invitation",
             Task::SendInstitutionInvitation { .. } => "send_institution_invitation",
             Task::SendNotice { .. } => "send_notice",
+            Task::DeployHub { .. } => "deploy_hub",
+            Task::EnsureHubRunning { .. } => "ensure_hub_running",
+            Task::SyncHubMembers { .. } => "sync_hub_members",
         }
     }
 }
@@ -161,13 +249,24 @@ pub async fn enqueue_task(conn: Conn<'_>, task: &Task, now: Timestamp) -> Result
     enqueue(conn, task.kind(), &payload, now, now).await
 }
 
+/// Enqueues `task` to run now with its queue, runner and key; `None` when the key is queued.
+pub async fn enqueue_task_placed(
+    conn: Conn<'_>,
+    task: &Task,
+    placement: &Placement,
+    now: Timestamp,
+) -> Result<Option<i64>, DbError> {
+    let payload = serde_json::to_string(task).map_err(|e| DbError::Config(e.to_string()))?;
+    enqueue_placed(conn, task.kind(), &payload, placement, now, now).await
+}
+
 impl Task {
     /// The mail count this task was charged to, if any.
     pub fn charge(&self) -> Option<&crate::mail_counts::Charge> {
         match self {
             Task::SendInvitation { charge, .. } => charge.as_ref(),
             Task::SendInstitutionInvitation { charge, .. } => Some(charge),
-            Task::SendNotice { .. } => None,
+            _ => None,
         }
     }
 }
@@ -176,5 +275,23 @@ impl Job {
     /// The task this job runs.
     pub fn task(&self) -> Result<Task, serde_json::Error> {
         serde_json::from_str(&self.payload)
+    }
+}
+
+/// Wakes this process's workers when a job was just enqueued, instead of leaving it to their
+/// next poll. Other processes find the job at their poll. Waking is a hint: a wake-up with
+/// nothing to do costs one claim query, and a lost one costs at most a poll interval.
+#[derive(Debug, Clone, Default)]
+pub struct Wake(std::sync::Arc<tokio::sync::Notify>);
+
+impl Wake {
+    /// Wakes one idle worker (or the next to go idle).
+    pub fn notify(&self) {
+        self.0.notify_one();
+    }
+
+    /// Waits for a wake-up.
+    pub async fn notified(&self) {
+        self.0.notified().await;
     }
 }

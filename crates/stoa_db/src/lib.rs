@@ -5,7 +5,9 @@ pub mod audit;
 pub mod auth;
 mod clock;
 pub mod communities;
+pub mod deployments;
 mod error;
+pub mod hub_people;
 pub mod hubs;
 pub mod institutions;
 pub mod invitations;
@@ -18,6 +20,7 @@ pub mod page_versions;
 mod pool;
 pub mod rate_limits;
 pub mod search;
+pub mod usage;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;

@@ -181,3 +181,58 @@ on_both!(hub_slugs_are_unique, |db| {
     let again = hubs::create(tx.conn(), community, "ocean-lab", at(1)).await;
     assert!(matches!(again, Err(DbError::Conflict)), "{again:?}");
 });
+
+// A change's timeline: each state once, in order; a final state stays final (a change
+// cancelled while its job ran is not marked healthy afterwards); newer changes are seen.
+on_both!(deployments_keep_a_timeline_and_final_states_stay, |db| {
+    use stoa_db::deployments::{self, Action, State};
+    let (_, hub, author) = arrange(&db).await;
+    let mut tx = db.begin().await.unwrap();
+    let first = deployments::create(tx.conn(), hub, Action::Apply, Some(1), Some(author), at(1))
+        .await
+        .unwrap();
+    for (state, secs) in [(State::Validated, 2), (State::Deploying, 3), (State::Deployed, 4)] {
+        assert!(deployments::advance(tx.conn(), first, state, None, at(secs)).await.unwrap());
+    }
+    assert!(
+        deployments::advance(tx.conn(), first, State::Healthy, Some("up"), at(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !deployments::advance(tx.conn(), first, State::Failed, Some("late"), at(6))
+            .await
+            .unwrap(),
+        "healthy is final"
+    );
+    let second = deployments::create(tx.conn(), hub, Action::Apply, Some(2), None, at(7))
+        .await
+        .unwrap();
+    assert!(deployments::newer_exists(tx.conn(), first).await.unwrap());
+    assert!(!deployments::newer_exists(tx.conn(), second).await.unwrap());
+    assert!(
+        deployments::advance(tx.conn(), second, State::Cancelled, None, at(8))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !deployments::newer_exists(tx.conn(), first).await.unwrap(),
+        "a cancelled change does not supersede"
+    );
+    let got = deployments::get(tx.conn(), first).await.unwrap().unwrap();
+    assert_eq!(
+        (got.state, got.revision, got.requested_by_name.as_deref()),
+        (State::Healthy, Some(1), Some("Ada"))
+    );
+    assert_eq!(got.finished_at, Some(at(5)));
+    let steps = deployments::steps(tx.conn(), &[first]).await.unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(
+        names,
+        ["requested", "validated", "deploying", "deployed", "healthy"]
+    );
+    assert!(deployments::open(tx.conn(), hub).await.unwrap().is_empty());
+    let recent = deployments::recent(tx.conn(), hub, 10).await.unwrap();
+    assert_eq!(recent.iter().map(|d| d.id).collect::<Vec<_>>(), [second, first]);
+    tx.commit().await.unwrap();
+});

@@ -549,18 +549,18 @@ on_both!(jobs_are_claimed_leased_retried_and_completed, |db| {
         body: "b".into(),
     };
     let id = jobs::enqueue_task(tx.conn(), &task, now).await.unwrap();
-    let job = jobs::claim(tx.conn(), now, lease)
+    let job = jobs::claim(tx.conn(), now, lease, &me())
         .await
         .unwrap()
         .expect("due");
     assert_eq!((job.id, job.attempts), (id, 1));
     assert_eq!(job.task().unwrap(), task);
     assert!(
-        jobs::claim(tx.conn(), now, lease).await.unwrap().is_none(),
+        jobs::claim(tx.conn(), now, lease, &me()).await.unwrap().is_none(),
         "leased"
     );
     let later = now + chrono::TimeDelta::minutes(6);
-    let again = jobs::claim(tx.conn(), later, lease)
+    let again = jobs::claim(tx.conn(), later, lease, &me())
         .await
         .unwrap()
         .expect("lease ran out");
@@ -568,6 +568,7 @@ on_both!(jobs_are_claimed_leased_retried_and_completed, |db| {
     jobs::fail(
         tx.conn(),
         id,
+        "w1",
         "smtp down",
         Some(later + chrono::TimeDelta::minutes(2)),
         later,
@@ -575,21 +576,21 @@ on_both!(jobs_are_claimed_leased_retried_and_completed, |db| {
     .await
     .unwrap();
     assert!(
-        jobs::claim(tx.conn(), later, lease)
+        jobs::claim(tx.conn(), later, lease, &me())
             .await
             .unwrap()
             .is_none(),
         "backing off"
     );
-    let retry = jobs::claim(tx.conn(), later + chrono::TimeDelta::minutes(2), lease)
+    let retry = jobs::claim(tx.conn(), later + chrono::TimeDelta::minutes(2), lease, &me())
         .await
         .unwrap()
         .expect("retry");
-    jobs::fail(tx.conn(), retry.id, "gave up", None, later)
+    jobs::fail(tx.conn(), retry.id, "w1", "gave up", None, later)
         .await
         .unwrap();
     assert!(
-        jobs::claim(tx.conn(), later + chrono::TimeDelta::days(1), lease)
+        jobs::claim(tx.conn(), later + chrono::TimeDelta::days(1), lease, &me())
             .await
             .unwrap()
             .is_none(),
@@ -602,12 +603,129 @@ on_both!(jobs_are_claimed_leased_retried_and_completed, |db| {
         Some("gave up")
     );
     let second = jobs::enqueue_task(tx.conn(), &task, now).await.unwrap();
-    jobs::claim(tx.conn(), now, lease)
+    jobs::claim(tx.conn(), now, lease, &me())
         .await
         .unwrap()
         .expect("due");
-    jobs::complete(tx.conn(), second).await.unwrap();
+    assert!(jobs::complete(tx.conn(), second, "w1").await.unwrap());
     assert_eq!(jobs::pending_count(tx.conn()).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+});
+
+fn me() -> jobs::Claimer {
+    jobs::Claimer {
+        worker: "w1".into(),
+        runner: "here".into(),
+    }
+}
+
+fn worker(name: &str, runner: &str) -> jobs::Claimer {
+    jobs::Claimer {
+        worker: name.into(),
+        runner: runner.into(),
+    }
+}
+
+async fn enqueue_in(
+    db: &stoa_db::Db,
+    queue: Option<&str>,
+    runner: Option<&str>,
+    key: Option<&str>,
+    now: stoa_db::Timestamp,
+) -> Option<i64> {
+    let mut tx = db.begin().await.unwrap();
+    let placement = jobs::Placement {
+        queue: queue.map(str::to_owned),
+        runner: runner.map(str::to_owned),
+        idempotency_key: key.map(str::to_owned),
+    };
+    let task = jobs::Task::DeployHub { deployment_id: 1 };
+    let id = jobs::enqueue_task_placed(tx.conn(), &task, &placement, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn claim_as(
+    db: &stoa_db::Db,
+    claimer: &jobs::Claimer,
+    now: stoa_db::Timestamp,
+) -> Option<i64> {
+    let mut tx = db.begin().await.unwrap();
+    let job = jobs::claim(tx.conn(), now, chrono::TimeDelta::seconds(30), claimer)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    job.map(|j| j.id)
+}
+
+// One queue runs one job at a time, oldest first; other queues and unqueued jobs go on.
+on_both!(jobs_of_one_queue_run_one_at_a_time_in_order, |db| {
+    let now = at(1_700_000_000, 0);
+    let first = enqueue_in(&db, Some("hub:1"), None, None, now).await.unwrap();
+    let second = enqueue_in(&db, Some("hub:1"), None, None, now).await.unwrap();
+    let other = enqueue_in(&db, Some("hub:2"), None, None, now).await.unwrap();
+    let a = worker("a", "here");
+    let b = worker("b", "here");
+    assert_eq!(claim_as(&db, &a, now).await, Some(first));
+    assert_eq!(claim_as(&db, &b, now).await, Some(other), "hub:1 is busy");
+    assert_eq!(claim_as(&db, &b, now).await, None, "second waits for first");
+    let mut tx = db.begin().await.unwrap();
+    assert!(jobs::complete(tx.conn(), other, "b").await.unwrap());
+    tx.commit().await.unwrap();
+    // A retry scheduled later still holds the queue: order is kept.
+    let mut tx = db.begin().await.unwrap();
+    assert!(jobs::fail(tx.conn(), first, "a", "hub down", Some(now + chrono::TimeDelta::minutes(1)), now).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(claim_as(&db, &b, now).await, None, "second never overtakes first");
+    let later = now + chrono::TimeDelta::minutes(1);
+    assert_eq!(claim_as(&db, &b, later).await, Some(first));
+    let mut tx = db.begin().await.unwrap();
+    assert!(jobs::complete(tx.conn(), first, "b").await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(claim_as(&db, &a, later).await, Some(second));
+});
+
+// A job placed on a runner is claimed by that runner's workers only.
+on_both!(jobs_on_a_runner_are_claimed_by_it_alone, |db| {
+    let now = at(1_700_000_000, 0);
+    let id = enqueue_in(&db, None, Some("machine-a"), None, now).await.unwrap();
+    assert_eq!(claim_as(&db, &worker("x", "machine-b"), now).await, None);
+    assert_eq!(claim_as(&db, &worker("y", "machine-a"), now).await, Some(id));
+});
+
+// The same idempotency key enqueues one job.
+on_both!(an_idempotency_key_enqueues_once, |db| {
+    let now = at(1_700_000_000, 0);
+    let id = enqueue_in(&db, None, None, Some("deploy:7"), now).await;
+    assert!(id.is_some());
+    assert_eq!(enqueue_in(&db, None, None, Some("deploy:7"), now).await, None);
+    assert!(enqueue_in(&db, None, None, None, now).await.is_some());
+    assert!(enqueue_in(&db, None, None, None, now).await.is_some(), "no key, no dedup");
+});
+
+// A renewed lease keeps the job; a lapsed one is taken over, and the first worker can then
+// neither renew, complete nor fail it.
+on_both!(leases_are_renewed_and_taken_over_when_they_lapse, |db| {
+    let now = at(1_700_000_000, 0);
+    let id = enqueue_in(&db, Some("hub:1"), None, None, now).await.unwrap();
+    let a = worker("a", "here");
+    let b = worker("b", "here");
+    assert_eq!(claim_as(&db, &a, now).await, Some(id));
+    let t20 = now + chrono::TimeDelta::seconds(20);
+    let mut tx = db.begin().await.unwrap();
+    assert!(jobs::renew(tx.conn(), id, "a", t20 + chrono::TimeDelta::seconds(30)).await.unwrap());
+    tx.commit().await.unwrap();
+    let t40 = now + chrono::TimeDelta::seconds(40);
+    assert_eq!(claim_as(&db, &b, t40).await, None, "renewed past 40 s");
+    let t60 = now + chrono::TimeDelta::seconds(60);
+    assert_eq!(claim_as(&db, &b, t60).await, Some(id), "lapsed: taken over");
+    let mut tx = db.begin().await.unwrap();
+    assert!(!jobs::renew(tx.conn(), id, "a", t60).await.unwrap());
+    assert!(!jobs::complete(tx.conn(), id, "a").await.unwrap());
+    assert!(!jobs::fail(tx.conn(), id, "a", "late", None, t60).await.unwrap());
+    assert!(jobs::complete(tx.conn(), id, "b").await.unwrap());
     tx.commit().await.unwrap();
 });
 
@@ -631,7 +749,7 @@ on_both!(concurrent_claims_never_share_a_job, |db| {
             let mut mine = Vec::new();
             loop {
                 let mut tx = db.begin().await.unwrap();
-                let job = jobs::claim(tx.conn(), now, chrono::TimeDelta::minutes(5))
+                let job = jobs::claim(tx.conn(), now, chrono::TimeDelta::minutes(5), &me())
                     .await
                     .unwrap();
                 tx.commit().await.unwrap();

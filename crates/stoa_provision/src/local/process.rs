@@ -1,0 +1,109 @@
+//! The local backend's processes: started detached (their own process group, so they outlive
+//! Stoa and a Ctrl-C at its terminal), found again by pid file, and signalled only after
+//! checking that the pid still belongs to the process Stoa started (pids are reused).
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// Reads a pid file.
+pub fn read_pid(path: &Path) -> Option<i32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Whether `pid` runs (not a zombie) and its command line contains `marker`.
+pub fn running(pid: i32, marker: &str) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state follows the command name in parentheses: `123 (python3) S …`.
+    let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+    if matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X') | None) {
+        return false;
+    }
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|raw| {
+            let line: Vec<u8> = raw
+                .into_iter()
+                .map(|b| if b == 0 { b' ' } else { b })
+                .collect();
+            String::from_utf8_lossy(&line).contains(marker)
+        })
+        .unwrap_or(false)
+}
+
+/// The pid in `pid_file` when that process runs and is ours (`marker` in its command line).
+pub fn alive(pid_file: &Path, marker: &str) -> Option<i32> {
+    read_pid(pid_file).filter(|pid| running(*pid, marker))
+}
+
+/// Asks the process to stop (SIGTERM), waits up to `grace`, then kills it. Returns once it is
+/// gone, so a new process can take its ports.
+pub async fn terminate(pid: i32, marker: &str, grace: Duration) {
+    if !running(pid, marker) {
+        return;
+    }
+    let target = Pid::from_raw(pid);
+    if kill(target, Signal::SIGTERM).is_err() {
+        return;
+    }
+    let started = Instant::now();
+    while running(pid, marker) {
+        if started.elapsed() > grace {
+            tracing::warn!(pid, "process ignored SIGTERM; killing it");
+            let _ = kill(target, Signal::SIGKILL);
+            let killed = Instant::now();
+            while running(pid, marker) && killed.elapsed() < Duration::from_secs(5) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Starts `command` detached from Stoa: its own process group, stdin closed, output appended
+/// to `log`. The child is not killed when Stoa exits.
+pub fn spawn_detached(
+    mut command: tokio::process::Command,
+    log: &Path,
+) -> std::io::Result<tokio::process::Child> {
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    let err = out.try_clone()?;
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .process_group(0)
+        .kill_on_drop(false);
+    command.spawn()
+}
+
+/// The last `lines` lines of a log file, for an error message (hub logs hold no secrets:
+/// the config never prints them).
+pub fn log_tail(log: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Whether something accepts connections on 127.0.0.1:`port`.
+pub async fn listening(port: u16) -> bool {
+    tokio::time::timeout(
+        Duration::from_millis(500),
+        tokio::net::TcpStream::connect(("127.0.0.1", port)),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok())
+}
+
+/// Whether `port` can be bound on 127.0.0.1 right now.
+pub fn bindable(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}

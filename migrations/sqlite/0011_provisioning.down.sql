@@ -1,0 +1,14 @@
+DROP TABLE hub_usage_events;
+DROP TABLE hub_deployment_steps;
+DROP TABLE hub_deployments;
+ALTER TABLE hubs DROP COLUMN deployed_revision;
+ALTER TABLE hubs DROP COLUMN desired_state;
+ALTER TABLE hubs DROP COLUMN url;
+ALTER TABLE hubs DROP COLUMN runner;
+ALTER TABLE hubs DROP COLUMN backend;
+DROP INDEX jobs_queue;
+DROP INDEX jobs_idempotency;
+ALTER TABLE jobs DROP COLUMN locked_by;
+ALTER TABLE jobs DROP COLUMN idempotency_key;
+ALTER TABLE jobs DROP COLUMN runner;
+ALTER TABLE jobs DROP COLUMN queue;
