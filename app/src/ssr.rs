@@ -38,6 +38,12 @@ pub fn hub_config() -> Result<std::sync::Arc<stoa_domain::hubs::HubConfig>, AppE
         .ok_or_else(|| internal("the hub configuration is missing from the context"))
 }
 
+/// Where hub changes are queued from this process.
+pub fn queueing() -> Result<stoa_domain::provisioning::Queueing, AppError> {
+    use_context::<stoa_domain::provisioning::Queueing>()
+        .ok_or_else(|| internal("the job queue is missing from the context"))
+}
+
 /// The sign-in service.
 pub fn auth() -> Result<stoa_auth::Auth, AppError> {
     use_context::<stoa_auth::Auth>()

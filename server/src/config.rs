@@ -39,6 +39,8 @@ const KEYS: &[&str] = &[
     "oidc_metadata_ttl_secs",
     "communities_per_account_per_day",
     "run_jobs",
+    "job_lease_secs",
+    "job_workers",
     "hubs",
 ];
 
@@ -166,6 +168,13 @@ pub struct Settings {
     /// it (each job is claimed by one of them); turn it off for web-only processes, as long
     /// as at least one process runs it, or invitations are never mailed. `STOA_RUN_JOBS`.
     pub run_jobs: bool,
+    /// How long a claimed job is reserved for its worker, in seconds; the worker renews the
+    /// lease every third of it while the job runs, so this bounds how long a job of a killed
+    /// process waits before another takes it over, not how long a job may take. Default 30.
+    pub job_lease_secs: u64,
+    /// Background workers in this process (jobs of different hubs run side by side; one
+    /// hub's run one at a time). Default 2.
+    pub job_workers: usize,
     /// Hubs (config file only, `[hubs]`): the machine sizes communities choose from
     /// (`[[hubs.sizes]]` with `id`, `label`, `cpu_millis`, `memory_bytes`), the default bounds
     /// every community works within (`[hubs.bounds]`; staff override them per community on
@@ -256,6 +265,8 @@ impl Default for Settings {
             rate_limit_per_minute: 30,
             oidc_metadata_ttl_secs: 3600,
             run_jobs: true,
+            job_lease_secs: 30,
+            job_workers: 2,
             hubs: stoa_domain::hubs::HubConfig::default(),
         }
     }

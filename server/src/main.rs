@@ -42,6 +42,11 @@ enum Command {
         #[command(subcommand)]
         action: StaffAction,
     },
+    /// Hubs on this machine (the local backend).
+    Hubs {
+        #[command(subcommand)]
+        action: HubsAction,
+    },
     /// Fill the database with data.
     Seed {
         /// Realistic demo communities, people and an institution for a local portal (never
@@ -52,6 +57,14 @@ enum Command {
         #[arg(long, value_name = "COMMUNITIES,MEMBERS", value_parser = parse_scale)]
         scale: Option<(i64, i64)>,
     },
+}
+
+#[derive(Subcommand)]
+enum HubsAction {
+    /// Stop every hub process on this machine now: hubs, proxies and people's servers under
+    /// `hubs.local.hubs_dir` (files stay). Hubs that should run start again with the next
+    /// `stoa serve`; to stop one for good, stop it on its hub tab.
+    Halt,
 }
 
 #[derive(Subcommand)]
@@ -217,6 +230,14 @@ async fn run(
                 db.close().await;
             }
             println!("configuration OK");
+        }
+        Command::Hubs {
+            action: HubsAction::Halt,
+        } => {
+            let dir = std::path::absolute(&settings.hubs.local.hubs_dir)?;
+            let n = stoa_provision::local::process::kill_all_under(&dir);
+            println!("stopped {n} hub processes under {}", dir.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Staff { action } => {
             let (email, grant) = match &action {

@@ -260,7 +260,8 @@ const DEMO_ENVIRONMENTS: &[(&str, &str, &str, &str, &str)] = &[
 
 /// Gives a demo community a hub with a short history, saved through the same service (and so
 /// the same validation and audit trail) as a person's edits: the homepage, an environment, a
-/// newer image for it; the second revision is applied.
+/// newer image for it. Nothing is applied: a demo hub is a real JupyterHub once someone
+/// applies a revision, so hubs start on demand rather than fourteen at once.
 async fn demo_hub(
     tx: &mut stoa_db::WriteTx,
     hubs: &HubConfig,
@@ -269,7 +270,7 @@ async fn demo_hub(
     i: usize,
     joined: Timestamp,
 ) -> Result<(), DbError> {
-    use stoa_domain::hubs::{Edit, request_apply, save};
+    use stoa_domain::hubs::{Edit, save};
     use stoa_model::hub::{EnvironmentForm, HomepageForm};
     let at = |hours: i64| stoa_domain::Ctx {
         caller: Some(owner.clone()),
@@ -335,7 +336,6 @@ async fn demo_hub(
     )
     .await
     .map_err(failed)?;
-    request_apply(&at(3), tx, slug, 2).await.map_err(failed)?;
     env.image = new.into();
     save(
         &at(24),

@@ -5,25 +5,45 @@
 //! Stoa processes may run workers against one PostgreSQL: jobs are claimed with
 //! `FOR UPDATE SKIP LOCKED` and leases, memberships with conditional writes that only one
 //! transaction can win.
+//!
+//! A lease is short (`job_lease_seconds`, 30 s by default) and renewed while its job runs, so
+//! a job of a killed process is taken over within about a lease, while a slow hub start
+//! keeps its job for as long as it takes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::TimeDelta;
 use stoa_auth::Mailer;
-use stoa_db::jobs::{self, Job, Task};
+use stoa_db::deployments::DeploymentId;
+use stoa_db::jobs::{self, Claimer, Job, Task, Wake};
 use stoa_db::mail_counts::Charge;
-use stoa_db::{Clock, Db, communities, memberships};
+use stoa_db::{Clock, Db, communities, hubs, memberships};
 use stoa_domain::invitations::MailFor;
+use stoa_domain::provisioning::{Deployer, LoginSource, Outcome};
+use stoa_hubs::SizeChoice;
+use stoa_provision::Provisioner;
 
-/// How long a claimed job is reserved for its worker; after that another may retry it.
-pub const LEASE: TimeDelta = TimeDelta::minutes(5);
-/// Runs before a job gives up for good (about 4 hours of retries with backoff).
+/// Runs before a mail job gives up for good (about 4 hours of retries with backoff).
 pub const MAX_ATTEMPTS: i64 = 8;
+/// Runs before a hub change gives up on a backend that stays unavailable (about 3 hours).
+pub const MAX_DEPLOY_ATTEMPTS: i64 = 40;
 /// How many days before its end a member is told.
 pub const END_NOTICE_DAYS: i64 = 3;
+/// How often the hubs this process owns are checked (and started when down).
+pub const HUB_CHECK: Duration = Duration::from_secs(60);
 /// How often an idle worker looks for work.
 pub const POLL: Duration = Duration::from_secs(2);
+
+/// How a job run ended, when it did not fail.
+#[derive(Debug)]
+enum Done {
+    /// Finished: remove the job.
+    Completed,
+    /// Run it again after this pause, for this reason (a backend unavailable for now).
+    RetryAfter(TimeDelta, String),
+}
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +58,25 @@ pub struct Pass {
     pub ended: usize,
 }
 
+/// What hub jobs need: the backend, the sizes to render with, and the hubs' logins.
+#[derive(Clone)]
+pub struct Hubs {
+    /// The provisioning backend.
+    pub backend: Arc<dyn Provisioner>,
+    /// Sizes on offer.
+    pub sizes: Arc<[SizeChoice]>,
+    /// The hubs' credentials at Stoa's OpenID provider.
+    pub login: Arc<dyn LoginSource>,
+}
+
+impl std::fmt::Debug for Hubs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hubs")
+            .field("backend", &self.backend.name())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Runs background work.
 #[derive(Clone, Debug)]
 pub struct Worker {
@@ -45,22 +84,107 @@ pub struct Worker {
     clock: Clock,
     mailer: Mailer,
     public_url: String,
+    hubs: Hubs,
+    claimer: Claimer,
+    lease: TimeDelta,
+    wake: Wake,
+    /// Minutes between membership syncs of running hubs.
+    sync_every: Duration,
+    /// The worker that also schedules periodic hub checks (one per process).
+    leader: bool,
 }
 
 impl Worker {
-    /// A worker that mails through `mailer` with links to `public_url`.
-    pub fn new(db: Db, clock: Clock, mailer: Mailer, public_url: &str) -> Worker {
+    /// A worker that mails through `mailer` with links to `public_url` and deploys hubs
+    /// through `hubs`. Its claims name a fresh worker id and this process's runner name
+    /// (`runner`: the backend's, or `any`).
+    pub fn new(
+        db: Db,
+        clock: Clock,
+        mailer: Mailer,
+        public_url: &str,
+        hubs: Hubs,
+        lease: Duration,
+        wake: Wake,
+        sync_every: Duration,
+    ) -> Worker {
+        let runner = hubs.backend.runner().unwrap_or_else(|| "any".into());
         Worker {
             db,
             clock,
             mailer,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            claimer: Claimer {
+                worker: format!("{runner}/{}", stoa_auth::random_token()),
+                runner,
+            },
+            hubs,
+            lease: TimeDelta::from_std(lease).unwrap_or(TimeDelta::seconds(30)),
+            wake,
+            sync_every,
+            leader: true,
         }
     }
 
-    /// Runs forever: a pass, then a pause when there was nothing to do.
+    /// Another worker of the same process (its own id, so its leases are its own).
+    pub fn sibling(&self) -> Worker {
+        let mut other = self.clone();
+        other.claimer.worker = format!("{}/{}", self.claimer.runner, stoa_auth::random_token());
+        other.leader = false;
+        other
+    }
+
+    /// Queues a check of every hub this process owns and that should run (a starting Stoa
+    /// adopts running hubs and starts those that are down), and with `sync` a membership sync
+    /// of each. A check or sync already queued for a hub is not queued twice.
+    pub async fn check_hubs(&self, sync: bool) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let owned = hubs::to_run(tx.conn(), &self.claimer.runner).await?;
+        for hub in &owned {
+            let placement = jobs::Placement {
+                queue: Some(stoa_domain::provisioning::queue_of(hub.id)),
+                runner: hub.runner.clone(),
+                idempotency_key: Some(format!("ensure:{}", hub.id.0)),
+            };
+            let task = Task::EnsureHubRunning { hub_id: hub.id.0 };
+            jobs::enqueue_task_placed(tx.conn(), &task, &placement, now).await?;
+            if sync {
+                let placement = jobs::Placement {
+                    queue: None,
+                    runner: hub.runner.clone(),
+                    idempotency_key: Some(format!("sync:{}", hub.id.0)),
+                };
+                let task = Task::SyncHubMembers { hub_id: hub.id.0 };
+                jobs::enqueue_task_placed(tx.conn(), &task, &placement, now).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(owned.len())
+    }
+
+    /// Runs forever: a pass, then a pause when there was nothing to do, cut short when a job
+    /// is enqueued in this process.
     pub async fn run(self) {
+        let mut last_check: Option<tokio::time::Instant> = None;
+        let mut last_sync = tokio::time::Instant::now();
         loop {
+            if self.leader && last_check.is_none_or(|t| t.elapsed() >= HUB_CHECK) {
+                let sync = last_sync.elapsed() >= self.sync_every;
+                match self.check_hubs(sync).await {
+                    Ok(n) if last_check.is_none() && n > 0 => {
+                        tracing::info!(hubs = n, "checking the hubs this process owns");
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        tracing::error!(error = format!("{err:#}"), "cannot queue hub checks")
+                    }
+                }
+                if sync {
+                    last_sync = tokio::time::Instant::now();
+                }
+                last_check = Some(tokio::time::Instant::now());
+            }
             match self.run_once().await {
                 Ok(pass) if pass != Pass::default() => {
                     tracing::info!(
@@ -75,7 +199,10 @@ impl Worker {
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = format!("{err:#}"), "background pass failed"),
             }
-            tokio::time::sleep(POLL).await;
+            tokio::select! {
+                () = tokio::time::sleep(POLL) => {}
+                () = self.wake.notified() => {}
+            }
         }
     }
 
@@ -87,12 +214,34 @@ impl Worker {
         pass.notices = notices;
         pass.ended = ended;
         while let Some(job) = self.claim().await? {
-            match self.execute(&job).await {
-                Ok(()) => {
+            match self.execute_leased(&job).await {
+                Ok(Done::Completed) => {
                     let mut tx = self.db.begin().await?;
-                    jobs::complete(tx.conn(), job.id).await?;
+                    jobs::complete(tx.conn(), job.id, &self.claimer.worker).await?;
                     tx.commit().await?;
                     pass.jobs_done += 1;
+                }
+                Ok(Done::RetryAfter(pause, reason)) => {
+                    let now = self.clock.now();
+                    tracing::info!(
+                        job.id = job.id,
+                        job.kind = job.kind,
+                        job.attempts = job.attempts,
+                        reason,
+                        "job waits to retry"
+                    );
+                    let mut tx = self.db.begin().await?;
+                    jobs::fail(
+                        tx.conn(),
+                        job.id,
+                        &self.claimer.worker,
+                        &reason,
+                        Some(now + pause),
+                        now,
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    pass.jobs_failed += 1;
                 }
                 Err(err) => {
                     let now = self.clock.now();
@@ -109,7 +258,15 @@ impl Worker {
                         "job failed"
                     );
                     let mut tx = self.db.begin().await?;
-                    jobs::fail(tx.conn(), job.id, &error, retry_at, now).await?;
+                    jobs::fail(
+                        tx.conn(),
+                        job.id,
+                        &self.claimer.worker,
+                        &error,
+                        retry_at,
+                        now,
+                    )
+                    .await?;
                     // Given up: the mail was never sent, so it no longer counts.
                     if retry_at.is_none()
                         && let Some(charge) = job.task().ok().as_ref().and_then(Task::charge)
@@ -126,35 +283,154 @@ impl Worker {
 
     async fn claim(&self) -> anyhow::Result<Option<Job>> {
         let mut tx = self.db.begin().await?;
-        let job = jobs::claim(tx.conn(), self.clock.now(), LEASE).await?;
+        let job = jobs::claim(tx.conn(), self.clock.now(), self.lease, &self.claimer).await?;
         tx.commit().await?;
         Ok(job)
     }
 
-    async fn execute(&self, job: &Job) -> anyhow::Result<()> {
+    /// Runs `job`, renewing its lease every third of it meanwhile. A renewal that finds the
+    /// job taken over (this process stalled past its lease) is logged; the other worker's
+    /// run is the one that counts, and this one's completion is then refused by the store.
+    async fn execute_leased(&self, job: &Job) -> anyhow::Result<Done> {
+        let every = (self.lease / 3).to_std().unwrap_or(Duration::from_secs(10));
+        let work = self.execute(job);
+        tokio::pin!(work);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                done = &mut work => return done,
+                _ = ticks.tick() => {
+                    let until = self.clock.now() + self.lease;
+                    let mut tx = self.db.begin().await?;
+                    let mine = jobs::renew(tx.conn(), job.id, &self.claimer.worker, until).await?;
+                    tx.commit().await?;
+                    if !mine {
+                        tracing::warn!(job.id = job.id, job.kind = job.kind, "lost the lease of a running job");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn execute(&self, job: &Job) -> anyhow::Result<Done> {
         let task = job
             .task()
             .with_context(|| format!("job {} has an unreadable payload", job.id))?;
         match task {
+            Task::DeployHub { deployment_id } => {
+                self.deploy(DeploymentId(deployment_id), job.attempts).await
+            }
+            Task::EnsureHubRunning { hub_id } => {
+                self.ensure_running(hubs::HubId(hub_id), job.attempts).await
+            }
+            Task::SyncHubMembers { hub_id } => self.sync_members(hubs::HubId(hub_id)).await,
             Task::SendInvitation {
                 invitation_id,
                 charge,
-            } => {
-                self.send_invitation(MailFor::Community(invitation_id), charge.as_ref())
-                    .await
-            }
+            } => self
+                .send_invitation(MailFor::Community(invitation_id), charge.as_ref())
+                .await
+                .map(|()| Done::Completed),
             Task::SendInstitutionInvitation {
                 invitation_id,
                 charge,
-            } => {
-                self.send_invitation(MailFor::Institution(invitation_id), Some(&charge))
-                    .await
-            }
+            } => self
+                .send_invitation(MailFor::Institution(invitation_id), Some(&charge))
+                .await
+                .map(|()| Done::Completed),
             Task::SendNotice { to, subject, body } => self
                 .mailer
                 .send(&to, &subject, body)
                 .await
-                .context("cannot send a notice"),
+                .context("cannot send a notice")
+                .map(|()| Done::Completed),
+        }
+    }
+
+    fn deployer(&self) -> Deployer<'_> {
+        Deployer {
+            db: &self.db,
+            clock: &self.clock,
+            backend: self.hubs.backend.as_ref(),
+            login: self.hubs.login.as_ref(),
+            sizes: &self.hubs.sizes,
+            public_url: &self.public_url,
+            max_attempts: MAX_DEPLOY_ATTEMPTS,
+        }
+    }
+
+    async fn deploy(&self, id: DeploymentId, attempt: i64) -> anyhow::Result<Done> {
+        let outcome = self
+            .deployer()
+            .run(id, attempt)
+            .await
+            .with_context(|| format!("cannot carry out hub change {}", id.0))?;
+        Ok(match outcome {
+            Outcome::Finished(state) => {
+                tracing::info!(
+                    deployment.id = id.0,
+                    state = state.as_str(),
+                    "hub change finished"
+                );
+                Done::Completed
+            }
+            Outcome::Retry(reason) => {
+                Done::RetryAfter(stoa_domain::provisioning::backoff(attempt), reason)
+            }
+        })
+    }
+
+    async fn ensure_running(&self, hub: hubs::HubId, attempt: i64) -> anyhow::Result<Done> {
+        let mut conn = self.db.read().await?;
+        let Some(hub) = hubs::get(conn.conn(), hub).await? else {
+            return Ok(Done::Completed);
+        };
+        drop(conn);
+        if hub.desired_state.as_deref() != Some("running") || hub.deployed_revision.is_none() {
+            return Ok(Done::Completed);
+        }
+        match self.deployer().ensure_running(&hub).await {
+            Ok(health) => {
+                tracing::info!(hub = hub.slug, health = ?health, "hub adopted");
+                Ok(Done::Completed)
+            }
+            // Not retried here: a retrying job would hold the hub's queue, and the change
+            // that fixes the hub must not wait behind it. The next check (periodic, or the
+            // next start of Stoa) tries again.
+            Err(err) => {
+                tracing::warn!(hub = hub.slug, attempt, error = %err, "cannot start a hub that should run");
+                Ok(Done::Completed)
+            }
+        }
+    }
+
+    async fn sync_members(&self, hub: hubs::HubId) -> anyhow::Result<Done> {
+        let mut conn = self.db.read().await?;
+        let Some(hub) = hubs::get(conn.conn(), hub).await? else {
+            return Ok(Done::Completed);
+        };
+        drop(conn);
+        if hub.url.is_none() || hub.desired_state.as_deref() != Some("running") {
+            return Ok(Done::Completed);
+        }
+        match self.deployer().sync_members(&hub).await {
+            Ok(report) => {
+                if report.repaired() {
+                    tracing::info!(
+                        hub = hub.slug,
+                        removed = report.removed.len(),
+                        promoted = report.promoted.len(),
+                        demoted = report.demoted.len(),
+                        "hub members repaired"
+                    );
+                }
+                Ok(Done::Completed)
+            }
+            // A hub that does not answer now is synced by the next periodic pass.
+            Err(err) => {
+                tracing::warn!(hub = hub.slug, error = %err, "cannot sync a hub's members");
+                Ok(Done::Completed)
+            }
         }
     }
 

@@ -15,11 +15,11 @@ use crate::error::AppError;
 use crate::pages::community::use_slug;
 use crate::policy::Role;
 use crate::serverfns::hub::{
-    ApplyRevision, EnvironmentForm, HubView, RemoveEnvironment, RollbackHub, SaveEnvironment,
-    SaveEvent, SaveHomepage, SaveLogin, SaveServer, SaveStaff, get_hub, get_hub_diff,
-    get_hub_preview,
+    ApplyRevision, EnvironmentForm, HubView, InterveneHubChange, RemoveEnvironment, RollbackHub,
+    SaveEnvironment, SaveEvent, SaveHomepage, SaveLogin, SaveServer, SaveStaff, SetHubRunning,
+    get_hub, get_hub_diff, get_hub_preview,
 };
-use stoa_model::hub::{HubDetail, HubPreview, HubSaved};
+use stoa_model::hub::{HubDetail, HubPreview, HubSaved, HubStatus};
 
 const SECTION: &str = "mt-8 space-y-3";
 const H3: &str = "text-base font-semibold";
@@ -55,7 +55,7 @@ fn Hub(h: HubView) -> impl IntoView {
     };
     view! {
         <p class="mt-2" data-testid="hub-status">{status}</p>
-        <p class=HINT>"Applying records which revision the hub should run; deploying it to a running hub arrives with the next release of Stoa."</p>
+        <Running slug=slug.clone() status=h.status.clone() />
         <section class=SECTION aria-labelledby="hub-environments">
             <h3 id="hub-environments" class=H3>"Environments"</h3>
             <table class=TABLE data-testid="hub-environments">
@@ -83,7 +83,77 @@ fn Hub(h: HubView) -> impl IntoView {
                 {h.summary.login.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
             </ul>
         </section>
-        {h.detail.map(|d| view! { <Manage slug latest=h.latest applied=h.applied.map(|a| a.0) can_edit=h.can_edit can_edit_staff=h.can_edit_staff d /> })}
+        {h.detail.map(|d| view! { <Manage slug latest=h.latest applied=h.applied.map(|a| a.0) running=h.status.deployed.filter(|_| h.status.running) can_edit=h.can_edit can_edit_staff=h.can_edit_staff d /> })}
+    }
+    .into_any()
+}
+
+/// The running hub: its address, start and stop, and the timeline of recent changes. While a
+/// change is on its way the page refreshes itself every few seconds (a plain meta refresh:
+/// no page code runs in the browser, and a reader without JavaScript sees it move too).
+#[component]
+fn Running(slug: String, status: HubStatus) -> impl IntoView {
+    let run = form_action::<SetHubRunning>();
+    let intervene = form_action::<InterveneHubChange>();
+    let HubStatus {
+        url,
+        headline,
+        in_progress,
+        can_operate,
+        can_intervene,
+        running,
+        changes,
+        ..
+    } = status;
+    let slug_run = slug.clone();
+    view! {
+        {in_progress.then(|| view! { <leptos_meta::Meta http_equiv="refresh" content="3" /> })}
+        <section class=SECTION aria-labelledby="hub-running" data-testid="hub-running">
+            <h3 id="hub-running" class=H3>"The hub"</h3>
+            <p><span class="font-medium" data-testid="hub-headline">{headline}</span>
+                {url.map(|u| view! { " · " <a class="underline" href=u.clone() data-testid="hub-url" rel="noopener">{format!("Open {u}")}</a> })}
+            </p>
+            <Saved value=run.value() text="Requested." />
+            <FormError value=run.value() />
+            <Saved value=intervene.value() text="Done." />
+            <FormError value=intervene.value() />
+            {can_operate.then(|| view! {
+                <ActionForm action=run attr:class="inline">
+                    <input type="hidden" name="slug" value=slug_run />
+                    <input type="hidden" name="run" value=(!running).to_string() />
+                    <button type="submit" class=BUTTON>{if running { "Stop the hub" } else { "Start the hub" }}</button>
+                </ActionForm>
+            })}
+            {(!changes.is_empty()).then(|| view! {
+                <ol class="space-y-3" data-testid="hub-changes">
+                    {changes.into_iter().map(|c| {
+                        let slug = slug.clone();
+                        let staff = can_intervene.then(|| view! {
+                            <ActionForm action=intervene attr:class="inline">
+                                <input type="hidden" name="slug" value=slug />
+                                <input type="hidden" name="change" value=c.id />
+                                {if c.finished {
+                                    view! { <button type="submit" name="intent" value="rerun" class=BUTTON>"Run again"</button> }.into_any()
+                                } else {
+                                    view! { <button type="submit" name="intent" value="cancel" class=BUTTON>"Cancel"</button> }.into_any()
+                                }}
+                            </ActionForm>
+                        });
+                        view! {
+                            <li class=DETAILS data-change=c.id data-state=c.state.clone()>
+                                <p><span class="font-medium">{c.what}</span>": "<span data-testid="change-state">{c.state.clone()}</span>
+                                    <span class="text-sm text-slate-600 dark:text-slate-400">{format!(" · asked by {} on {}", c.requested_by, c.requested_at)}</span></p>
+                                {c.message.map(|m| view! { <p class="text-sm" data-testid="change-message">{m}</p> })}
+                                <ol class="mt-1 flex flex-wrap gap-x-4 text-xs text-slate-600 dark:text-slate-400" aria-label="Timeline">
+                                    {c.steps.into_iter().map(|(state, at, _)| view! { <li>{format!("{state} {at}")}</li> }).collect_view()}
+                                </ol>
+                                {staff}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            })}
+        </section>
     }
     .into_any()
 }
@@ -94,6 +164,8 @@ fn Manage(
     slug: String,
     latest: i32,
     applied: Option<i32>,
+    /// The revision the hub runs, when it runs.
+    running: Option<i32>,
     can_edit: bool,
     can_edit_staff: bool,
     d: HubDetail,
@@ -125,7 +197,9 @@ fn Manage(
                     {history.into_iter().map(|r| {
                         let slug = slug2.clone();
                         let n = r.number;
-                        let apply_form = (can_edit && applied != Some(n)).then(|| {
+                        // A revision may be applied again unless the hub runs it: after a
+                        // failed deploy, applying it again is how a community retries.
+                        let apply_form = (can_edit && running != Some(n)).then(|| {
                             let slug = slug.clone();
                             view! {
                                 <ActionForm action=apply attr:class="inline">

@@ -215,10 +215,43 @@ pub async fn rollback_hub(slug: String, base: i32, to: i32) -> Result<i32, AppEr
     crate::ssr::write(async |ctx, tx| hubs::rollback(ctx, tx, &cfg, &slug, base, to).await).await
 }
 
-/// Asks for revision `number` to run on the hub.
+/// Asks for revision `number` to run on the hub; the change is queued with it and this
+/// process's workers are woken once it is committed.
 #[server(prefix = "/api", endpoint = "hub/apply")]
 pub async fn apply_revision(slug: String, number: i32) -> Result<(), AppError> {
-    crate::ssr::write(async |ctx, tx| hubs::request_apply(ctx, tx, &slug, number).await).await
+    let queue = crate::ssr::queueing()?;
+    let runner = queue.runner.as_deref();
+    crate::ssr::write(async |ctx, tx| hubs::request_apply(ctx, tx, &slug, number, runner).await)
+        .await?;
+    queue.wake.notify();
+    Ok(())
+}
+
+/// Starts (`run`) or stops the hub.
+#[server(prefix = "/api", endpoint = "hub/run")]
+pub async fn set_hub_running(slug: String, run: bool) -> Result<(), AppError> {
+    let queue = crate::ssr::queueing()?;
+    crate::ssr::write(async |ctx, tx| hubs::set_running(ctx, tx, &slug, run).await).await?;
+    queue.wake.notify();
+    Ok(())
+}
+
+/// Staff: runs a finished change again, or cancels one (`intent`: `rerun` or `cancel`).
+#[server(prefix = "/api", endpoint = "hub/intervene")]
+pub async fn intervene_hub_change(
+    slug: String,
+    change: i64,
+    intent: String,
+) -> Result<(), AppError> {
+    let queue = crate::ssr::queueing()?;
+    let rerun = match intent.as_str() {
+        "rerun" => true,
+        "cancel" => false,
+        _ => return Err(stoa_model::Invalid::field("intent", "Choose re-run or cancel.").into()),
+    };
+    crate::ssr::write(async |ctx, tx| hubs::intervene(ctx, tx, &slug, change, rerun).await).await?;
+    queue.wake.notify();
+    Ok(())
 }
 
 /// What changed between two revisions.

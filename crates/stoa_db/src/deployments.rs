@@ -217,8 +217,7 @@ async fn step(
     message: Option<&str>,
     now: Timestamp,
 ) -> Result<(), DbError> {
-    const SQL: &str =
-        "INSERT INTO hub_deployment_steps (deployment_id, state, message, at) VALUES ($1, $2, $3, $4)";
+    const SQL: &str = "INSERT INTO hub_deployment_steps (deployment_id, state, message, at) VALUES ($1, $2, $3, $4)";
     on!(conn, c => sqlx::query(SQL).bind(id).bind(state.as_str()).bind(message).bind(now)
         .execute(c).await.map(drop))?;
     Ok(())

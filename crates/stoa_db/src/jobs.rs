@@ -82,9 +82,11 @@ pub async fn enqueue_placed(
 ) -> Result<Option<i64>, DbError> {
     const SQL: &str = "INSERT INTO jobs (kind, payload, run_at, created_at, queue, runner, \
          idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id";
-    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(kind).bind(payload).bind(run_at).bind(now)
+    Ok(
+        on!(conn, c => sqlx::query_scalar(SQL).bind(kind).bind(payload).bind(run_at).bind(now)
         .bind(&placement.queue).bind(&placement.runner).bind(&placement.idempotency_key)
-        .fetch_optional(c).await)?)
+        .fetch_optional(c).await)?,
+    )
 }
 
 /// Claims the oldest due job that `claimer` may run, for `lease`, if any: not leased by a
@@ -108,8 +110,10 @@ pub async fn claim(
         "UPDATE jobs SET locked_until = $2, locked_by = $3, attempts = attempts + 1 \
          WHERE id = ({due}{lock}) RETURNING id, kind, payload, attempts"
     );
-    Ok(on!(conn, c => sqlx::query_as(&sql).bind(now).bind(now + lease).bind(&claimer.worker)
-        .bind(&claimer.runner).fetch_optional(c).await)?)
+    Ok(
+        on!(conn, c => sqlx::query_as(&sql).bind(now).bind(now + lease).bind(&claimer.worker)
+        .bind(&claimer.runner).fetch_optional(c).await)?,
+    )
 }
 
 /// Extends the lease of a job `worker` holds until `until`. False when the job is no longer

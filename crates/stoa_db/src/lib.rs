@@ -20,10 +20,10 @@ pub mod page_versions;
 mod pool;
 pub mod rate_limits;
 pub mod search;
-pub mod usage;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;
+pub mod usage;
 
 pub use clock::Clock;
 pub use error::{DbError, error_chain};

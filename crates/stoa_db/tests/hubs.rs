@@ -191,8 +191,16 @@ on_both!(deployments_keep_a_timeline_and_final_states_stay, |db| {
     let first = deployments::create(tx.conn(), hub, Action::Apply, Some(1), Some(author), at(1))
         .await
         .unwrap();
-    for (state, secs) in [(State::Validated, 2), (State::Deploying, 3), (State::Deployed, 4)] {
-        assert!(deployments::advance(tx.conn(), first, state, None, at(secs)).await.unwrap());
+    for (state, secs) in [
+        (State::Validated, 2),
+        (State::Deploying, 3),
+        (State::Deployed, 4),
+    ] {
+        assert!(
+            deployments::advance(tx.conn(), first, state, None, at(secs))
+                .await
+                .unwrap()
+        );
     }
     assert!(
         deployments::advance(tx.conn(), first, State::Healthy, Some("up"), at(5))
@@ -233,6 +241,9 @@ on_both!(deployments_keep_a_timeline_and_final_states_stay, |db| {
     );
     assert!(deployments::open(tx.conn(), hub).await.unwrap().is_empty());
     let recent = deployments::recent(tx.conn(), hub, 10).await.unwrap();
-    assert_eq!(recent.iter().map(|d| d.id).collect::<Vec<_>>(), [second, first]);
+    assert_eq!(
+        recent.iter().map(|d| d.id).collect::<Vec<_>>(),
+        [second, first]
+    );
     tx.commit().await.unwrap();
 });

@@ -556,7 +556,10 @@ on_both!(jobs_are_claimed_leased_retried_and_completed, |db| {
     assert_eq!((job.id, job.attempts), (id, 1));
     assert_eq!(job.task().unwrap(), task);
     assert!(
-        jobs::claim(tx.conn(), now, lease, &me()).await.unwrap().is_none(),
+        jobs::claim(tx.conn(), now, lease, &me())
+            .await
+            .unwrap()
+            .is_none(),
         "leased"
     );
     let later = now + chrono::TimeDelta::minutes(6);
@@ -582,10 +585,15 @@ on_both!(jobs_are_claimed_leased_retried_and_completed, |db| {
             .is_none(),
         "backing off"
     );
-    let retry = jobs::claim(tx.conn(), later + chrono::TimeDelta::minutes(2), lease, &me())
-        .await
-        .unwrap()
-        .expect("retry");
+    let retry = jobs::claim(
+        tx.conn(),
+        later + chrono::TimeDelta::minutes(2),
+        lease,
+        &me(),
+    )
+    .await
+    .unwrap()
+    .expect("retry");
     jobs::fail(tx.conn(), retry.id, "w1", "gave up", None, later)
         .await
         .unwrap();
@@ -663,9 +671,15 @@ async fn claim_as(
 // One queue runs one job at a time, oldest first; other queues and unqueued jobs go on.
 on_both!(jobs_of_one_queue_run_one_at_a_time_in_order, |db| {
     let now = at(1_700_000_000, 0);
-    let first = enqueue_in(&db, Some("hub:1"), None, None, now).await.unwrap();
-    let second = enqueue_in(&db, Some("hub:1"), None, None, now).await.unwrap();
-    let other = enqueue_in(&db, Some("hub:2"), None, None, now).await.unwrap();
+    let first = enqueue_in(&db, Some("hub:1"), None, None, now)
+        .await
+        .unwrap();
+    let second = enqueue_in(&db, Some("hub:1"), None, None, now)
+        .await
+        .unwrap();
+    let other = enqueue_in(&db, Some("hub:2"), None, None, now)
+        .await
+        .unwrap();
     let a = worker("a", "here");
     let b = worker("b", "here");
     assert_eq!(claim_as(&db, &a, now).await, Some(first));
@@ -676,9 +690,24 @@ on_both!(jobs_of_one_queue_run_one_at_a_time_in_order, |db| {
     tx.commit().await.unwrap();
     // A retry scheduled later still holds the queue: order is kept.
     let mut tx = db.begin().await.unwrap();
-    assert!(jobs::fail(tx.conn(), first, "a", "hub down", Some(now + chrono::TimeDelta::minutes(1)), now).await.unwrap());
+    assert!(
+        jobs::fail(
+            tx.conn(),
+            first,
+            "a",
+            "hub down",
+            Some(now + chrono::TimeDelta::minutes(1)),
+            now
+        )
+        .await
+        .unwrap()
+    );
     tx.commit().await.unwrap();
-    assert_eq!(claim_as(&db, &b, now).await, None, "second never overtakes first");
+    assert_eq!(
+        claim_as(&db, &b, now).await,
+        None,
+        "second never overtakes first"
+    );
     let later = now + chrono::TimeDelta::minutes(1);
     assert_eq!(claim_as(&db, &b, later).await, Some(first));
     let mut tx = db.begin().await.unwrap();
@@ -690,9 +719,14 @@ on_both!(jobs_of_one_queue_run_one_at_a_time_in_order, |db| {
 // A job placed on a runner is claimed by that runner's workers only.
 on_both!(jobs_on_a_runner_are_claimed_by_it_alone, |db| {
     let now = at(1_700_000_000, 0);
-    let id = enqueue_in(&db, None, Some("machine-a"), None, now).await.unwrap();
+    let id = enqueue_in(&db, None, Some("machine-a"), None, now)
+        .await
+        .unwrap();
     assert_eq!(claim_as(&db, &worker("x", "machine-b"), now).await, None);
-    assert_eq!(claim_as(&db, &worker("y", "machine-a"), now).await, Some(id));
+    assert_eq!(
+        claim_as(&db, &worker("y", "machine-a"), now).await,
+        Some(id)
+    );
 });
 
 // The same idempotency key enqueues one job.
@@ -700,22 +734,34 @@ on_both!(an_idempotency_key_enqueues_once, |db| {
     let now = at(1_700_000_000, 0);
     let id = enqueue_in(&db, None, None, Some("deploy:7"), now).await;
     assert!(id.is_some());
-    assert_eq!(enqueue_in(&db, None, None, Some("deploy:7"), now).await, None);
+    assert_eq!(
+        enqueue_in(&db, None, None, Some("deploy:7"), now).await,
+        None
+    );
     assert!(enqueue_in(&db, None, None, None, now).await.is_some());
-    assert!(enqueue_in(&db, None, None, None, now).await.is_some(), "no key, no dedup");
+    assert!(
+        enqueue_in(&db, None, None, None, now).await.is_some(),
+        "no key, no dedup"
+    );
 });
 
 // A renewed lease keeps the job; a lapsed one is taken over, and the first worker can then
 // neither renew, complete nor fail it.
 on_both!(leases_are_renewed_and_taken_over_when_they_lapse, |db| {
     let now = at(1_700_000_000, 0);
-    let id = enqueue_in(&db, Some("hub:1"), None, None, now).await.unwrap();
+    let id = enqueue_in(&db, Some("hub:1"), None, None, now)
+        .await
+        .unwrap();
     let a = worker("a", "here");
     let b = worker("b", "here");
     assert_eq!(claim_as(&db, &a, now).await, Some(id));
     let t20 = now + chrono::TimeDelta::seconds(20);
     let mut tx = db.begin().await.unwrap();
-    assert!(jobs::renew(tx.conn(), id, "a", t20 + chrono::TimeDelta::seconds(30)).await.unwrap());
+    assert!(
+        jobs::renew(tx.conn(), id, "a", t20 + chrono::TimeDelta::seconds(30))
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
     let t40 = now + chrono::TimeDelta::seconds(40);
     assert_eq!(claim_as(&db, &b, t40).await, None, "renewed past 40 s");
@@ -724,7 +770,11 @@ on_both!(leases_are_renewed_and_taken_over_when_they_lapse, |db| {
     let mut tx = db.begin().await.unwrap();
     assert!(!jobs::renew(tx.conn(), id, "a", t60).await.unwrap());
     assert!(!jobs::complete(tx.conn(), id, "a").await.unwrap());
-    assert!(!jobs::fail(tx.conn(), id, "a", "late", None, t60).await.unwrap());
+    assert!(
+        !jobs::fail(tx.conn(), id, "a", "late", None, t60)
+            .await
+            .unwrap()
+    );
     assert!(jobs::complete(tx.conn(), id, "b").await.unwrap());
     tx.commit().await.unwrap();
 });

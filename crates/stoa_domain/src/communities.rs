@@ -305,19 +305,18 @@ async fn glance_of(mut conn: Conn<'_>, access: &CommunityAccess) -> Result<Commu
         .await?
         .into_iter()
         .next();
-    // Deploying arrives with the provisioning backend; until then a hub has settings only.
     let hub_status = match hub {
-        Some(h) if h.latest_revision > 0 => match h.applied_revision {
-            Some(n) => format!(
-                "Settings at revision {}, revision {n} applied; not deployed yet",
-                h.latest_revision
-            ),
-            None => format!(
+        Some(h) => match (h.desired_state.as_deref(), h.deployed_revision) {
+            (Some("stopped"), _) => "Stopped".to_owned(),
+            (Some(_), Some(n)) => format!("Running revision {n} of {}", h.latest_revision),
+            (Some(_), None) => "Being deployed".to_owned(),
+            (None, _) if h.latest_revision > 0 => format!(
                 "Settings at revision {}; not deployed yet",
                 h.latest_revision
             ),
+            (None, _) => "Not deployed yet".to_owned(),
         },
-        _ => "Not deployed yet".into(),
+        None => "Not deployed yet".into(),
     };
     Ok(CommunityHome {
         members: memberships::count(conn, c.id).await?,

@@ -38,6 +38,22 @@ pub struct HubConfig {
     pub bounds: Bounds,
     /// Image of a new hub's first environment.
     pub default_image: String,
+    /// The provisioning backend hubs run on.
+    pub backend: BackendChoice,
+    /// How the `local` backend runs hubs (`[hubs.local]`).
+    pub local: stoa_provision::local::LocalSettings,
+    /// Minutes between two membership syncs of a running hub (on top of the sync after
+    /// every membership change).
+    pub sync_minutes: u32,
+}
+
+/// Which provisioning backend deploys hubs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// Real JupyterHubs on this machine (`stoa_provision::local`).
+    #[default]
+    Local,
 }
 
 impl Default for HubConfig {
@@ -57,6 +73,9 @@ impl Default for HubConfig {
             bounds: Bounds::default(),
             // 2i2c's basehub default image (../shared/notes/hub-config.md).
             default_image: "quay.io/jupyter/scipy-notebook:2024-03-18".into(),
+            backend: BackendChoice::Local,
+            local: stoa_provision::local::LocalSettings::default(),
+            sync_minutes: 10,
         }
     }
 }
@@ -199,7 +218,7 @@ pub async fn view(ctx: &Ctx, mut conn: Conn<'_>, cfg: &HubConfig, slug: &str) ->
     let cur = current(conn.reborrow(), cfg, &access).await?;
     let detail = if access.may(Action::ViewHubRevisions) {
         let history = match &cur.hub {
-            Some(h) => hubs::revisions(conn, h.id, HISTORY_ROWS, 0).await?,
+            Some(h) => hubs::revisions(conn.reborrow(), h.id, HISTORY_ROWS, 0).await?,
             None => stoa_db::Page {
                 items: Vec::new(),
                 total: 0,
@@ -242,7 +261,9 @@ pub async fn view(ctx: &Ctx, mut conn: Conn<'_>, cfg: &HubConfig, slug: &str) ->
     } else {
         None
     };
+    let status = status_of(conn.reborrow(), cur.hub.as_ref(), &access).await?;
     Ok(HubView {
+        status,
         slug: cur
             .hub
             .as_ref()
@@ -257,6 +278,71 @@ pub async fn view(ctx: &Ctx, mut conn: Conn<'_>, cfg: &HubConfig, slug: &str) ->
         can_edit: access.may(Action::EditHub),
         can_edit_staff: access.may(Action::EditHubStaffSettings),
         detail,
+    })
+}
+
+/// Changes shown on the hub tab.
+const CHANGE_ROWS: i64 = 5;
+
+/// The hub's address, what it runs, and its recent changes with their timelines.
+async fn status_of(
+    mut conn: Conn<'_>,
+    hub: Option<&Hub>,
+    access: &CommunityAccess,
+) -> Result<stoa_model::hub::HubStatus> {
+    use stoa_db::deployments::{self, Action as Change};
+    use stoa_model::hub::{ChangeRow, HubStatus};
+    let changes = match hub {
+        Some(h) => deployments::recent(conn.reborrow(), h.id, CHANGE_ROWS).await?,
+        None => Vec::new(),
+    };
+    let ids: Vec<_> = changes.iter().map(|c| c.id).collect();
+    let steps = deployments::steps(conn, &ids).await?;
+    let in_progress = changes.iter().any(|c| !c.state.is_final());
+    let running = hub.is_some_and(|h| h.desired_state.as_deref() == Some("running"));
+    let deployed = hub.and_then(|h| h.deployed_revision);
+    let headline = match (hub.and_then(|h| h.desired_state.as_deref()), deployed) {
+        (None, _) => "Not deployed yet".to_owned(),
+        (Some("stopped"), _) => "Stopped".to_owned(),
+        (Some(_), Some(n)) => format!("Running revision {n}"),
+        (Some(_), None) => "Being deployed for the first time".to_owned(),
+    };
+    Ok(HubStatus {
+        url: hub.and_then(|h| h.url.clone()),
+        deployed,
+        running,
+        headline,
+        in_progress,
+        can_operate: access.may(Action::EditHub) && deployed.is_some(),
+        can_intervene: access.may(Action::EditHubStaffSettings),
+        changes: changes
+            .into_iter()
+            .map(|c| ChangeRow {
+                id: c.id.0,
+                what: match (c.action, c.revision) {
+                    (Change::Apply, Some(n)) => format!("Apply revision {n}"),
+                    (Change::Apply, None) => "Apply".to_owned(),
+                    (Change::Start, _) => "Start the hub".to_owned(),
+                    (Change::Stop, _) => "Stop the hub".to_owned(),
+                },
+                state: c.state.as_str().to_owned(),
+                message: c.message,
+                requested_by: c.requested_by_name.unwrap_or_else(|| "Stoa".to_owned()),
+                requested_at: when(c.requested_at),
+                steps: steps
+                    .iter()
+                    .filter(|s| s.deployment_id == c.id)
+                    .map(|s| {
+                        (
+                            s.state.clone(),
+                            s.at.as_datetime().format("%H:%M:%S").to_string(),
+                            s.message.clone(),
+                        )
+                    })
+                    .collect(),
+                finished: c.state.is_final(),
+            })
+            .collect(),
     })
 }
 
@@ -961,27 +1047,154 @@ pub async fn rollback(
     Ok(number)
 }
 
-/// Asks for revision `number` to run on the hub. Deploying it is the provisioning backend's
-/// work (Hubs, part 2); here the request is recorded and audited.
-pub async fn request_apply(ctx: &Ctx, tx: &mut WriteTx, slug: &str, number: i32) -> Result<()> {
+/// Asks for revision `number` to run on the hub: records the request and, in the same
+/// transaction, the change and its job ([`crate::provisioning::request`]). `runner` is the
+/// process whose backend will create the hub if it does not exist yet.
+pub async fn request_apply(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    slug: &str,
+    number: i32,
+    runner: Option<&str>,
+) -> Result<()> {
     let access = access::change(ctx, tx, slug, Action::EditHub).await?;
     let me = ctx.caller()?;
-    let hub = hubs::of_community(tx.conn(), access.community.id)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(DomainError::NotFound)?;
-    if hub.applied_revision == Some(number) {
+    let hub = first_hub(tx.conn(), &access).await?;
+    let running = hub.desired_state.as_deref() == Some("running");
+    if hub.deployed_revision == Some(number) && running {
         return Err(DomainError::invalid(
             "form",
-            format!("Revision {number} is already the one applied."),
+            format!("Revision {number} is already the one running."),
+        ));
+    }
+    // Applying again is how a community retries after a failure; not while the same
+    // revision is still on its way.
+    let pending = stoa_db::deployments::open(tx.conn(), hub.id).await?;
+    if pending.iter().any(|d| d.revision == Some(number)) {
+        return Err(DomainError::invalid(
+            "form",
+            format!("Revision {number} is being applied already."),
         ));
     }
     hubs::request_apply(tx.conn(), hub.id, number, me.id, ctx.now).await?;
+    crate::provisioning::request(
+        tx.conn(),
+        &hub,
+        stoa_db::deployments::Action::Apply,
+        Some(number),
+        Some(me.id),
+        runner,
+        ctx.now,
+    )
+    .await?;
     access
         .audit(me, "hub.apply_requested", &format!("Revision {number}"))
         .before(json!({ "revision": hub.applied_revision }))
         .after(json!({ "revision": number }))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(())
+}
+
+async fn first_hub(conn: Conn<'_>, access: &CommunityAccess) -> Result<Hub> {
+    hubs::of_community(conn, access.community.id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(DomainError::NotFound)
+}
+
+/// Starts or stops a deployed hub (people's files stay either way).
+pub async fn set_running(ctx: &Ctx, tx: &mut WriteTx, slug: &str, run: bool) -> Result<()> {
+    use stoa_db::deployments::Action as Change;
+    let access = access::change(ctx, tx, slug, Action::EditHub).await?;
+    let me = ctx.caller()?;
+    let hub = first_hub(tx.conn(), &access).await?;
+    if hub.deployed_revision.is_none() {
+        return Err(DomainError::invalid(
+            "form",
+            "The hub has not been deployed yet: apply a revision first.",
+        ));
+    }
+    let running = hub.desired_state.as_deref() == Some("running");
+    if running == run {
+        let now = if run { "running" } else { "stopped" };
+        return Err(DomainError::invalid(
+            "form",
+            format!("The hub is {now} already."),
+        ));
+    }
+    let change = if run { Change::Start } else { Change::Stop };
+    crate::provisioning::request(tx.conn(), &hub, change, None, Some(me.id), None, ctx.now).await?;
+    let action = if run {
+        "hub.start_requested"
+    } else {
+        "hub.stop_requested"
+    };
+    access
+        .audit(me, action, &hub.slug)
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(())
+}
+
+/// Staff: runs a change again as a new one (a failed apply whose cause was fixed), or
+/// cancels one that has not finished.
+pub async fn intervene(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    slug: &str,
+    change: i64,
+    rerun: bool,
+) -> Result<()> {
+    use stoa_db::deployments::{self, DeploymentId, State};
+    let access = access::change(ctx, tx, slug, Action::EditHubStaffSettings).await?;
+    let me = ctx.caller()?;
+    let hub = first_hub(tx.conn(), &access).await?;
+    let found = deployments::get(tx.conn(), DeploymentId(change))
+        .await?
+        .filter(|d| d.hub_id == hub.id)
+        .ok_or(DomainError::NotFound)?;
+    if rerun {
+        if !found.state.is_final() {
+            return Err(DomainError::invalid(
+                "form",
+                "This change has not finished; cancel it first or wait.",
+            ));
+        }
+        crate::provisioning::request(
+            tx.conn(),
+            &hub,
+            found.action,
+            found.revision,
+            Some(me.id),
+            None,
+            ctx.now,
+        )
+        .await?;
+    } else {
+        let cancelled = deployments::advance(
+            tx.conn(),
+            found.id,
+            State::Cancelled,
+            Some("Cancelled by staff."),
+            ctx.now,
+        )
+        .await?;
+        if !cancelled {
+            return Err(DomainError::invalid(
+                "form",
+                "This change has finished already.",
+            ));
+        }
+    }
+    let what = if rerun {
+        "hub.change_rerun"
+    } else {
+        "hub.change_cancelled"
+    };
+    access
+        .audit(me, what, &format!("Change {change}"))
         .record(tx.conn(), ctx.now)
         .await?;
     Ok(())

@@ -22,6 +22,7 @@ pub mod limits;
 pub mod logos;
 pub mod mail;
 pub mod members;
+pub mod provisioning;
 pub mod quota;
 
 pub use error::DomainError;

@@ -24,6 +24,50 @@ pub struct HubView {
     pub can_edit_staff: bool,
     /// Settings in full, history and diffs: for the community's admins and staff.
     pub detail: Option<HubDetail>,
+    /// Where the hub runs and what happened to the changes asked of it.
+    pub status: HubStatus,
+}
+
+/// The running hub: its address, what it runs, and the timeline of recent changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubStatus {
+    /// The hub's address, once created (never on Stoa's own host).
+    pub url: Option<String>,
+    /// The revision it last ran successfully.
+    pub deployed: Option<i32>,
+    /// Whether it should run (`false`: stopped on purpose, or never deployed).
+    pub running: bool,
+    /// In words: "Running revision 3", "Not deployed yet", "Stopped".
+    pub headline: String,
+    /// A change is on its way: the page refreshes itself while this is true.
+    pub in_progress: bool,
+    /// The viewer may start and stop the hub.
+    pub can_operate: bool,
+    /// The viewer may re-run or cancel changes (staff).
+    pub can_intervene: bool,
+    /// Recent changes, newest first.
+    pub changes: Vec<ChangeRow>,
+}
+
+/// One requested change and its timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRow {
+    /// Its id (for staff actions).
+    pub id: i64,
+    /// What it does, in words ("Apply revision 3", "Start", "Stop").
+    pub what: String,
+    /// Its state now (`requested`, …, `healthy`, `failed`).
+    pub state: String,
+    /// The backend's last word.
+    pub message: Option<String>,
+    /// Who asked ("Stoa" when nobody did).
+    pub requested_by: String,
+    /// When (`YYYY-MM-DD HH:MM` UTC).
+    pub requested_at: String,
+    /// The timeline: each state reached, with its time (`HH:MM:SS`) and words.
+    pub steps: Vec<(String, String, Option<String>)>,
+    /// Done: nothing more will happen to it.
+    pub finished: bool,
 }
 
 /// What every member sees.

@@ -23,7 +23,9 @@ pub struct HubApi {
 
 impl std::fmt::Debug for HubApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HubApi").field("base", &self.base).finish_non_exhaustive()
+        f.debug_struct("HubApi")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -116,16 +118,18 @@ impl HubApi {
                 .await
                 .map_err(unreachable)?;
             let page: Paged = checked(response).await?.json().await.map_err(unreadable)?;
-            users.extend(page.items.into_iter().map(|u| HubUser {
-                name: u.name,
-                admin: u.admin,
-                last_activity: u.last_activity,
-                running_servers: u
-                    .servers
-                    .into_iter()
-                    .filter(|(_, s)| s.ready)
-                    .map(|(name, _)| name)
-                    .collect(),
+            users.extend(page.items.into_iter().map(|u| {
+                HubUser {
+                    name: u.name,
+                    admin: u.admin,
+                    last_activity: u.last_activity,
+                    running_servers: u
+                        .servers
+                        .into_iter()
+                        .filter(|(_, s)| s.ready)
+                        .map(|(name, _)| name)
+                        .collect(),
+                }
             }));
             match page.pagination.next {
                 Some(next) if next.offset > offset => offset = next.offset,
@@ -153,7 +157,10 @@ impl HubApi {
     /// home folder stays. Someone already gone is fine.
     pub async fn remove_user(&self, user: &str) -> Result<()> {
         let response = self
-            .request(reqwest::Method::DELETE, &format!("/users/{}", segment(user)))
+            .request(
+                reqwest::Method::DELETE,
+                &format!("/users/{}", segment(user)),
+            )
             .send()
             .await
             .map_err(unreachable)?;

@@ -66,6 +66,17 @@ pub fn test_settings(database_url: &str) -> Settings {
         // choose: a worker of the app's own would claim the jobs first, and a test looking for
         // the mail right after its pass would race it.
         run_jobs: false,
+        hubs: stoa_domain::hubs::HubConfig {
+            // Each app's hubs in a folder of its own (removed with the app's processes in
+            // `Drop`), on ports the system gives.
+            local: stoa_provision::local::LocalSettings {
+                hubs_dir: std::env::temp_dir()
+                    .join(format!("stoa-test-hubs-{}", stoa_auth::random_token())),
+                ports: None,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
         ..Settings::default()
     }
 }
@@ -547,6 +558,9 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        // Hubs run detached (they outlive Stoa on purpose): a test's hubs, proxies and
+        // people's servers go with the test, passed or failed.
+        stoa_provision::local::process::kill_all_under(&self.settings.hubs.local.hubs_dir);
         // Every session id this app issued that still exists is a cookie value the logs
         // must not contain (read before the database goes with `_test_db`).
         for id in session_ids(&self.database_url) {

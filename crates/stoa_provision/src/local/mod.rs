@@ -37,9 +37,7 @@ use serde::{Deserialize, Serialize};
 use stoa_hubs::RenderContext;
 
 use crate::jupyterhub::HubApi;
-use crate::{
-    Deployment, Health, HubRef, HubUser, Placement, ProvisionError, Provisioner, Result,
-};
+use crate::{Deployment, Health, HubRef, HubUser, Placement, ProvisionError, Provisioner, Result};
 
 /// How the local backend runs hubs (`[hubs.local]` in Stoa's configuration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,9 +210,7 @@ impl LocalBackend {
     /// A backend with these settings; relative paths are taken from the current directory
     /// now, so a later `chdir` changes nothing.
     pub fn new(mut settings: LocalSettings) -> LocalBackend {
-        let absolute = |p: &Path| {
-            std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-        };
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         settings.hubs_dir = absolute(&settings.hubs_dir);
         settings.python_env = absolute(&settings.python_env);
         settings.proxy_command = absolute(&settings.proxy_command);
@@ -233,7 +229,10 @@ impl LocalBackend {
     }
 
     fn url(&self, hub: &HubRef, ports: &Ports) -> String {
-        format!("http://{}.{}:{}", hub.slug, self.settings.domain, ports.port)
+        format!(
+            "http://{}.{}:{}",
+            hub.slug, self.settings.domain, ports.port
+        )
     }
 
     fn api(&self, dir: &HubDir, ports: &Ports) -> Result<HubApi> {
@@ -263,7 +262,10 @@ impl LocalBackend {
                 let mut port = first;
                 while port.checked_add(2).is_some_and(|p| p <= last) {
                     let block = [port, port + 1, port + 2];
-                    if block.iter().all(|p| !taken.contains(p) && process::bindable(*p)) {
+                    if block
+                        .iter()
+                        .all(|p| !taken.contains(p) && process::bindable(*p))
+                    {
                         return Ok(Ports {
                             port,
                             hub_port: port + 1,
@@ -468,15 +470,18 @@ impl LocalBackend {
         let timeout = Duration::from_secs(self.settings.start_timeout_seconds);
         loop {
             if let Ok(Some(status)) = child.try_wait() {
+                use std::os::unix::process::ExitStatusExt as _;
                 let tail = process::log_tail(&log, 4);
-                // A port taken between our check and its bind passes; anything else is the
-                // hub refusing its configuration.
                 let text = format!("JupyterHub exited at start ({status}): {tail}");
-                return Err(if tail.contains("Address already in use") {
-                    ProvisionError::Unavailable(text)
-                } else {
-                    ProvisionError::Rejected(text)
-                });
+                // Killed, or a port taken between our check and its bind: trying again may
+                // work. Exiting on its own is the hub refusing its configuration.
+                return Err(
+                    if status.signal().is_some() || tail.contains("Address already in use") {
+                        ProvisionError::Unavailable(text)
+                    } else {
+                        ProvisionError::Rejected(text)
+                    },
+                );
             }
             if let Ok(version) = api.version().await {
                 return Ok(version);
@@ -557,7 +562,9 @@ impl Provisioner for LocalBackend {
                 // Back to what ran before, so a bad revision never leaves the hub down.
                 match current {
                     Some(previous) if applied.is_some() => {
-                        if let Err(e) = write_atomic(&dir.path("hub.json"), previous.as_bytes(), 0o644) {
+                        if let Err(e) =
+                            write_atomic(&dir.path("hub.json"), previous.as_bytes(), 0o644)
+                        {
                             tracing::error!(hub = hub.slug, error = %e, "cannot restore the previous revision");
                         } else if let Err(e) = self.restart_hub(&dir, &ports).await {
                             tracing::error!(hub = hub.slug, error = %e, "the previous revision did not start again");
@@ -594,7 +601,8 @@ impl Provisioner for LocalBackend {
         let Some((dir, ports)) = self.placed(hub) else {
             return Ok(());
         };
-        write_atomic(&dir.path("stopped"), b"", 0o644).map_err(|e| io("mark the hub stopped", &e))?;
+        write_atomic(&dir.path("stopped"), b"", 0o644)
+            .map_err(|e| io("mark the hub stopped", &e))?;
         if process::alive(&dir.path("hub.pid"), &dir.hub_marker()).is_some() {
             // People's servers outlive a hub restart on purpose; a stop ends them.
             if let Err(err) = self.api(&dir, &ports)?.stop_all_servers().await {
@@ -686,7 +694,11 @@ mod tests {
         let first = backend.create(&hub).await.unwrap();
         let again = backend.create(&hub).await.unwrap();
         assert_eq!(first, again, "the address never changes");
-        assert!(first.url.starts_with("http://ocean-lab.hub.localhost:"), "{}", first.url);
+        assert!(
+            first.url.starts_with("http://ocean-lab.hub.localhost:"),
+            "{}",
+            first.url
+        );
         assert_eq!(
             first.oauth_callback(),
             format!("{}/hub/oauth_callback", first.url)

@@ -107,3 +107,46 @@ pub async fn listening(port: u16) -> bool {
 pub fn bindable(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
+
+/// Kills every process whose working directory is under `dir` (hubs, proxies and people's
+/// servers of a hubs folder) and waits until they are gone. For tearing down a test's or a
+/// demo's hubs in one go, synchronously (it runs in `Drop`): stopping a hub on purpose goes
+/// through [`crate::Provisioner::stop`], which ends people's servers through the hub first.
+pub fn kill_all_under(dir: &Path) -> usize {
+    let Ok(dir) = dir.canonicalize() else {
+        return 0;
+    };
+    let ours = || -> Vec<i32> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| {
+                std::fs::read_link(format!("/proc/{pid}/cwd"))
+                    .is_ok_and(|cwd| cwd.starts_with(&dir))
+            })
+            .filter(|pid| running(*pid, ""))
+            .collect()
+    };
+    let found = ours();
+    for pid in &found {
+        let _ = kill(Pid::from_raw(*pid), Signal::SIGTERM);
+    }
+    let started = Instant::now();
+    loop {
+        let left = ours();
+        if left.is_empty() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            for pid in left {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    found.len()
+}
