@@ -6,6 +6,7 @@ pub mod auth;
 mod clock;
 pub mod communities;
 mod error;
+pub mod hub_login;
 pub mod hubs;
 pub mod institutions;
 pub mod invitations;
