@@ -40,10 +40,11 @@ const KEYS: &[&str] = &[
     "communities_per_account_per_day",
     "run_jobs",
     "hubs",
+    "secret_key",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
-const SECRET_KEYS: &[&str] = &["database_url", "smtp_url"];
+const SECRET_KEYS: &[&str] = &["database_url", "smtp_url", "secret_key"];
 
 /// Environment variables with the `STOA_` prefix that are not settings.
 const NOT_SETTINGS: &[&str] = &[
@@ -172,6 +173,14 @@ pub struct Settings {
     /// its hub page), and the image a new hub starts with (`default_image`). Each part has a
     /// default; name only what changes.
     pub hubs: stoa_domain::hubs::HubConfig,
+    /// 32 bytes, as 64 hex digits or base64, that encrypt what Stoa keeps for hub login and
+    /// must read back (the hubs' client secrets, the keys ID tokens are signed with).
+    /// `STOA_SECRET_KEY` or `STOA_SECRET_KEY_FILE`. Unset with the embedded SQLite database:
+    /// made once into `stoa-secret.key` beside the database file (mode 0600). Required with
+    /// PostgreSQL (Stoa refuses to start without it). Never logged. Replacing it makes the
+    /// stored client secrets and signing keys unreadable: hubs must then be provisioned
+    /// again (new secrets) and the keys rotated.
+    pub secret_key: Option<SecretString>,
 }
 
 /// One OpenID Connect provider.
@@ -257,6 +266,7 @@ impl Default for Settings {
             oidc_metadata_ttl_secs: 3600,
             run_jobs: true,
             hubs: stoa_domain::hubs::HubConfig::default(),
+            secret_key: None,
         }
     }
 }
@@ -400,6 +410,15 @@ impl Settings {
                 "database_url must start with sqlite:// or postgres:// (got {})",
                 redact_url(url)
             )));
+        }
+        if let Some(key) = &self.secret_key
+            && stoa_auth::SecretBox::from_key_text(key.expose_secret()).is_err()
+        {
+            return Err(ConfigError::Invalid(
+                "secret_key must be 32 bytes written as 64 hex digits or in base64 \
+                 (make one with `openssl rand -hex 32`)"
+                    .into(),
+            ));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(

@@ -18,7 +18,7 @@ use leptos_axum::{
 use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use stoa_app::{App, shell};
-use stoa_auth::{Auth, AuthSettings, Mailer, ProviderConfig};
+use stoa_auth::{Auth, AuthSettings, Mailer, ProviderConfig, SecretBox};
 use stoa_db::{Clock, Db, PoolSettings};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -88,6 +88,8 @@ impl Application {
             .await
             .context("cannot apply database migrations")?;
         let auth = build_auth(settings, db.clone(), clock.clone())?;
+        let provider =
+            stoa_domain::hub_login::Provider::new(&settings.public_url, secret_box(settings)?);
         let worker = crate::worker::Worker::new(
             db.clone(),
             clock.clone(),
@@ -95,7 +97,14 @@ impl Application {
             &settings.public_url,
         );
         let limiter = RateLimiter::new(db.clone(), clock.clone(), settings.rate_limit_per_minute);
-        let router = router(settings, db.clone(), auth, limiter)?;
+        let router = router_with(
+            settings,
+            db.clone(),
+            auth,
+            limiter,
+            Router::new(),
+            Some((provider, clock.clone())),
+        )?;
         Ok(Self {
             listener,
             router,
@@ -225,7 +234,8 @@ async fn housekeeping(db: Db, clock: Clock) {
         let purged = async {
             let mut tx = db.begin().await?;
             let now = clock.now();
-            let n = stoa_db::auth::purge_expired(tx.conn(), now).await?;
+            let n = stoa_db::auth::purge_expired(tx.conn(), now).await?
+                + stoa_db::hub_login::purge_expired(tx.conn(), now).await?;
             stoa_db::jobs::purge_failed(tx.conn(), now - chrono::TimeDelta::days(30)).await?;
             // Yesterday's mail counts still matter (a job queued late yesterday may refund);
             // older ones never do.
@@ -302,18 +312,83 @@ pub fn router(
     auth: Auth,
     limiter: RateLimiter,
 ) -> anyhow::Result<Router> {
-    router_with(settings, db, auth, limiter, Router::new())
+    router_with(settings, db, auth, limiter, Router::new(), None)
+}
+
+/// Name of the key file made beside an embedded SQLite database when `secret_key` is unset.
+pub const SECRET_KEY_FILE: &str = "stoa-secret.key";
+
+/// The key hub-login secrets are encrypted with at rest: `secret_key`; or, with the embedded
+/// SQLite database and no `secret_key`, [`SECRET_KEY_FILE`] beside the database file, made
+/// on first start (mode 0600). PostgreSQL deployments must set `secret_key`: several
+/// processes on several machines share the database, and a file on one of them is no key.
+pub fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
+    if let Some(key) = &settings.secret_key {
+        return SecretBox::from_key_text(key.expose_secret())
+            .map_err(|e| anyhow::anyhow!("secret_key: {e}"));
+    }
+    let url = settings.database_url.expose_secret();
+    if !url.starts_with("sqlite:") {
+        anyhow::bail!(
+            "secret_key is required with PostgreSQL: set STOA_SECRET_KEY (or \
+             STOA_SECRET_KEY_FILE) to 32 random bytes, e.g. `openssl rand -hex 32`; it encrypts \
+             the hubs' client secrets and ID-token signing keys, and must be the same for every \
+             Stoa process on this database"
+        );
+    }
+    let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
+        .context("database_url")?;
+    let path = std::path::Path::new(options.get_filename()).with_file_name(SECRET_KEY_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return SecretBox::from_key_text(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    // Written under another name and linked into place, so a process starting at the same
+    // moment reads either no file or the whole key, never half of one.
+    let tmp = path.with_file_name(format!("{SECRET_KEY_FILE}.{}.tmp", std::process::id()));
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        writeln!(file, "{}", SecretBox::generate_key_text())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+    }
+    let linked = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => tracing::warn!(
+            path = %path.display(),
+            "no secret_key is configured: made one in this file (mode 0600) to encrypt hub \
+             login secrets; back it up with the database, or set STOA_SECRET_KEY"
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    SecretBox::from_key_text(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// [`router`] with `extra` routes mounted beside the app's, under every layer a page has
 /// (the benchmark serves fixed bytes through the full stack with it:
 /// `server/examples/stack_bytes.rs`).
+///
+/// `hub_login`: the OpenID provider of the hubs and its clock (None: no hub login routes, for
+/// routers built without a secret key, such as the benchmark's).
 pub fn router_with(
     settings: &Settings,
     db: Db,
     auth: Auth,
     limiter: RateLimiter,
     extra: Router,
+    hub_login: Option<(stoa_domain::hub_login::Provider, Clock)>,
 ) -> anyhow::Result<Router> {
     let state = AppState {
         leptos_options: leptos_options(settings),
@@ -368,6 +443,19 @@ pub fn router_with(
         header: settings.proxy_header,
     };
     let body_limits = std::sync::Arc::new(crate::body_limit::limits());
+    let hub_login = hub_login.map(|(provider, clock)| crate::hub_login::HubLoginState {
+        db: state.db.clone(),
+        clock,
+        provider: std::sync::Arc::new(provider),
+        limits: settings.limits(),
+    });
+    let (hub_browser, hub_api) = match &hub_login {
+        Some(s) => (
+            crate::hub_login::browser_router(s.clone()),
+            crate::hub_login::api_router(s.clone()),
+        ),
+        None => (Router::new(), Router::new()),
+    };
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID_HEADER);
 
     let app = Router::new()
@@ -375,6 +463,7 @@ pub fn router_with(
         .route("/readyz", get(health::readyz))
         .merge(crate::auth::routes::router(state.auth.clone(), &limiter))
         .merge(crate::logos::router(logos))
+        .merge(hub_browser)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -439,7 +528,10 @@ pub fn router_with(
         .layer(CompressionLayer::new());
     // The site's files first, outside the app's layers: no session, no current user, no
     // per-request compression for them; everything else goes to the app.
+    // Hub login's server-to-server endpoints sit outside the app's layers too (no session,
+    // CSRF check or per-client rate limit: see `hub_login`).
     let mut router = crate::assets::router(&settings.site_root)
+        .merge(hub_api)
         .fallback_service(app)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

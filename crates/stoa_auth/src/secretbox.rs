@@ -125,7 +125,11 @@ mod tests {
             b.open("oauth_client:hub-ocean", &sealed).unwrap(),
             b"s3cret"
         );
-        assert_ne!(sealed, b.seal("oauth_client:hub-ocean", b"s3cret"), "fresh nonce");
+        assert_ne!(
+            sealed,
+            b.seal("oauth_client:hub-ocean", b"s3cret"),
+            "fresh nonce"
+        );
         assert_eq!(
             b.open("oauth_client:hub-other", &sealed),
             Err(SecretBoxError::Open)
@@ -151,7 +155,12 @@ mod tests {
         assert!(SecretBox::from_key_text(&hex::encode(raw)).is_ok());
         assert!(SecretBox::from_key_text(&STANDARD.encode(raw)).is_ok());
         assert!(SecretBox::from_key_text(&URL_SAFE_NO_PAD.encode(raw)).is_ok());
-        for bad in ["", "abc", &hex::encode([7u8; 31]), &STANDARD.encode([7u8; 16])] {
+        for bad in [
+            "",
+            "abc",
+            &hex::encode([7u8; 31]),
+            &STANDARD.encode([7u8; 16]),
+        ] {
             assert_eq!(
                 SecretBox::from_key_text(bad).unwrap_err(),
                 SecretBoxError::BadKey

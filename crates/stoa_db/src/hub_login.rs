@@ -147,7 +147,11 @@ pub struct NewCode<'a> {
 }
 
 /// Stores a code.
-pub async fn insert_code(conn: Conn<'_>, code: &NewCode<'_>, now: Timestamp) -> Result<(), DbError> {
+pub async fn insert_code(
+    conn: Conn<'_>,
+    code: &NewCode<'_>,
+    now: Timestamp,
+) -> Result<(), DbError> {
     const SQL: &str = "INSERT INTO oauth_codes (code_hash, client_id, account_id, redirect_uri, \
          scope, nonce, code_challenge, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
@@ -193,7 +197,11 @@ pub async fn use_code(
 }
 
 /// Records the grant a code's use created.
-pub async fn set_code_grant(conn: Conn<'_>, code_hash: &str, grant: GrantId) -> Result<(), DbError> {
+pub async fn set_code_grant(
+    conn: Conn<'_>,
+    code_hash: &str,
+    grant: GrantId,
+) -> Result<(), DbError> {
     const SQL: &str = "UPDATE oauth_codes SET grant_id = $2 WHERE code_hash = $1";
     on!(conn, c => sqlx::query(SQL).bind(code_hash).bind(grant).execute(c).await.map(|_| ()))?;
     Ok(())
@@ -224,8 +232,10 @@ pub async fn create_grant(
 ) -> Result<GrantId, DbError> {
     const SQL: &str = "INSERT INTO oauth_grants (client_id, account_id, scope, created_at) \
          VALUES ($1, $2, $3, $4) RETURNING id";
-    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(client).bind(account).bind(scope).bind(now)
-        .fetch_one(c).await)?)
+    Ok(
+        on!(conn, c => sqlx::query_scalar(SQL).bind(client).bind(account).bind(scope).bind(now)
+        .fetch_one(c).await)?,
+    )
 }
 
 /// Revokes a grant (every token under it stops working). Idempotent.
@@ -245,8 +255,10 @@ pub async fn revoke_grants_of(
 ) -> Result<u64, DbError> {
     const SQL: &str = "UPDATE oauth_grants SET revoked_at = $3 \
          WHERE client_id = $1 AND account_id = $2 AND revoked_at IS NULL";
-    Ok(on!(conn, c => sqlx::query(SQL).bind(client).bind(account).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?)
+    Ok(
+        on!(conn, c => sqlx::query(SQL).bind(client).bind(account).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Stores an access token (hashed).
@@ -380,7 +392,9 @@ pub async fn retire_signing_keys_except(
 ) -> Result<u64, DbError> {
     const SQL: &str =
         "UPDATE oauth_signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL";
-    Ok(on!(conn, c => sqlx::query(SQL).bind(keep).bind(now).execute(c).await.map(|r| r.rows_affected()))?)
+    Ok(
+        on!(conn, c => sqlx::query(SQL).bind(keep).bind(now).execute(c).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Keys that sign or were retired after `retired_after`, newest first: the first unretired

@@ -388,6 +388,11 @@ impl TestApp {
         settings.listen = SocketAddr::from(([127, 0, 0, 1], port));
         settings.public_url = format!("http://{}", settings.listen);
         configure_peers(&mut settings).await;
+        // PostgreSQL needs a configured key (SQLite makes one beside its file, and tests that).
+        if backend == Backend::Postgres {
+            settings.secret_key =
+                Some(SecretString::from(stoa_auth::SecretBox::generate_key_text()));
+        }
         for p in extra {
             let (client_id, secret) = register_client(&p.issuer, &settings.public_url).await;
             settings.oidc_providers.push(OidcProviderSettings {

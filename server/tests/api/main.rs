@@ -10,6 +10,7 @@ mod cli;
 mod communities;
 mod forms;
 mod health;
+mod hub_login;
 mod hubs;
 mod institutions;
 mod invitations;
