@@ -66,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }),
     );
-    let router = startup::router_with(&settings, db, auth, limiter, extra)?;
+    let router = startup::router_with(&settings, db, auth, limiter, extra, None)?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await?
         .tap_io(|tcp| {

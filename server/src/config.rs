@@ -42,10 +42,11 @@ const KEYS: &[&str] = &[
     "job_lease_secs",
     "job_workers",
     "hubs",
+    "secret_key",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
-const SECRET_KEYS: &[&str] = &["database_url", "smtp_url"];
+const SECRET_KEYS: &[&str] = &["database_url", "smtp_url", "secret_key"];
 
 /// Environment variables with the `STOA_` prefix that are not settings.
 const NOT_SETTINGS: &[&str] = &[
@@ -181,6 +182,14 @@ pub struct Settings {
     /// its hub page), and the image a new hub starts with (`default_image`). Each part has a
     /// default; name only what changes.
     pub hubs: stoa_domain::hubs::HubConfig,
+    /// 32 bytes, as 64 hex digits or base64, that encrypt what Stoa keeps for hub login and
+    /// must read back (the hubs' client secrets, the keys ID tokens are signed with).
+    /// `STOA_SECRET_KEY` or `STOA_SECRET_KEY_FILE`. Unset with the embedded SQLite database:
+    /// made once into `stoa-secret.key` beside the database file (mode 0600). Required with
+    /// PostgreSQL (Stoa refuses to start without it). Never logged. Replacing it makes the
+    /// stored client secrets and signing keys unreadable: hubs must then be provisioned
+    /// again (new secrets) and the keys rotated.
+    pub secret_key: Option<SecretString>,
 }
 
 /// One OpenID Connect provider.
@@ -268,6 +277,7 @@ impl Default for Settings {
             job_lease_secs: 30,
             job_workers: 2,
             hubs: stoa_domain::hubs::HubConfig::default(),
+            secret_key: None,
         }
     }
 }
@@ -411,6 +421,15 @@ impl Settings {
                 "database_url must start with sqlite:// or postgres:// (got {})",
                 redact_url(url)
             )));
+        }
+        if let Some(key) = &self.secret_key
+            && stoa_auth::SecretBox::from_key_text(key.expose_secret()).is_err()
+        {
+            return Err(ConfigError::Invalid(
+                "secret_key must be 32 bytes written as 64 hex digits or in base64 \
+                 (make one with `openssl rand -hex 32`)"
+                    .into(),
+            ));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(

@@ -9,6 +9,7 @@ pub mod client_ip;
 pub mod config;
 pub mod forms;
 pub mod health;
+pub mod hub_login;
 pub mod logos;
 pub mod middleware;
 pub mod page_cache;

@@ -237,7 +237,6 @@ async fn run(
             let dir = std::path::absolute(&settings.hubs.local.hubs_dir)?;
             let n = stoa_provision::local::process::kill_all_under(&dir);
             println!("stopped {n} hub processes under {}", dir.display());
-            Ok(ExitCode::SUCCESS)
         }
         Command::Staff { action } => {
             let (email, grant) = match &action {

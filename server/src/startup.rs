@@ -18,7 +18,7 @@ use leptos_axum::{
 use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use stoa_app::{App, shell};
-use stoa_auth::{Auth, AuthSettings, Mailer, ProviderConfig};
+use stoa_auth::{Auth, AuthSettings, Mailer, ProviderConfig, SecretBox};
 use stoa_db::{Clock, Db, PoolSettings};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -57,6 +57,7 @@ pub struct Application {
     clock: Clock,
     worker: crate::worker::Worker,
     run_jobs: bool,
+    job_workers: usize,
     shutdown_timeout: Duration,
 }
 
@@ -88,14 +89,33 @@ impl Application {
             .await
             .context("cannot apply database migrations")?;
         let auth = build_auth(settings, db.clone(), clock.clone())?;
-        let worker = crate::worker::Worker::new(
+        let provider =
+            stoa_domain::hub_login::Provider::new(&settings.public_url, secret_box(settings)?);
+        let wake = stoa_db::jobs::Wake::default();
+        let backend = provisioner(settings);
+        let queueing = stoa_domain::provisioning::Queueing {
+            runner: backend.runner(),
+            wake: wake.clone(),
+        };
+        let worker = worker(
+            settings,
             db.clone(),
             clock.clone(),
             auth.mailer().clone(),
-            &settings.public_url,
+            backend,
+            std::sync::Arc::new(provider.clone()),
+            wake,
         );
         let limiter = RateLimiter::new(db.clone(), clock.clone(), settings.rate_limit_per_minute);
-        let router = router(settings, db.clone(), auth, limiter)?;
+        let router = router_with(
+            settings,
+            db.clone(),
+            auth,
+            limiter,
+            Router::new(),
+            Some((provider, clock.clone())),
+            queueing,
+        )?;
         Ok(Self {
             listener,
             router,
@@ -103,10 +123,49 @@ impl Application {
             clock,
             worker,
             run_jobs: settings.run_jobs,
+            job_workers: settings.job_workers,
             shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
         })
     }
+}
 
+/// The provisioning backend chosen in `[hubs]`.
+pub fn provisioner(settings: &Settings) -> std::sync::Arc<dyn stoa_provision::Provisioner> {
+    match settings.hubs.backend {
+        stoa_domain::hubs::BackendChoice::Local => std::sync::Arc::new(
+            stoa_provision::local::LocalBackend::new(settings.hubs.local.clone()),
+        ),
+    }
+}
+
+/// The background worker of a process (tests run its passes directly).
+pub fn worker(
+    settings: &Settings,
+    db: Db,
+    clock: Clock,
+    mailer: Mailer,
+    backend: std::sync::Arc<dyn stoa_provision::Provisioner>,
+    login: std::sync::Arc<dyn stoa_domain::provisioning::LoginSource>,
+    wake: stoa_db::jobs::Wake,
+) -> crate::worker::Worker {
+    let hubs = crate::worker::Hubs {
+        backend,
+        sizes: settings.hubs.sizes.clone().into(),
+        login,
+    };
+    crate::worker::Worker::new(
+        db,
+        clock,
+        mailer,
+        &settings.public_url,
+        hubs,
+        Duration::from_secs(settings.job_lease_secs.max(3)),
+        wake,
+        Duration::from_secs(60 * u64::from(settings.hubs.sync_minutes.max(1))),
+    )
+}
+
+impl Application {
     /// The clock the application decides expiry with.
     pub fn clock(&self) -> Clock {
         self.clock.clone()
@@ -142,9 +201,22 @@ impl Application {
             let _ = tcp.set_nodelay(true);
         });
         let housekeeping = tokio::spawn(housekeeping(self.db.clone(), self.clock.clone()));
-        let worker = self
-            .run_jobs
-            .then(|| tokio::spawn(self.worker.clone().run()));
+        // Several workers: changes of different hubs run side by side (one hub's run one at
+        // a time, by its queue); the first also schedules the hub checks.
+        let workers: Vec<_> = if self.run_jobs {
+            (0..self.job_workers.max(1))
+                .map(|i| {
+                    let worker = if i == 0 {
+                        self.worker.clone()
+                    } else {
+                        self.worker.sibling()
+                    };
+                    tokio::spawn(worker.run())
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         if !self.run_jobs {
             tracing::info!("background jobs are off in this process (run_jobs = false)");
         }
@@ -164,7 +236,7 @@ impl Application {
         }
         housekeeping.abort();
         // A job cut off here was claimed with a lease; the next worker retries it.
-        if let Some(worker) = worker {
+        for worker in workers {
             worker.abort();
         }
         self.db.close().await;
@@ -225,7 +297,8 @@ async fn housekeeping(db: Db, clock: Clock) {
         let purged = async {
             let mut tx = db.begin().await?;
             let now = clock.now();
-            let n = stoa_db::auth::purge_expired(tx.conn(), now).await?;
+            let n = stoa_db::auth::purge_expired(tx.conn(), now).await?
+                + stoa_db::hub_login::purge_expired(tx.conn(), now).await?;
             stoa_db::jobs::purge_failed(tx.conn(), now - chrono::TimeDelta::days(30)).await?;
             // Yesterday's mail counts still matter (a job queued late yesterday may refund);
             // older ones never do.
@@ -302,18 +375,92 @@ pub fn router(
     auth: Auth,
     limiter: RateLimiter,
 ) -> anyhow::Result<Router> {
-    router_with(settings, db, auth, limiter, Router::new())
+    router_with(
+        settings,
+        db,
+        auth,
+        limiter,
+        Router::new(),
+        None,
+        stoa_domain::provisioning::Queueing::default(),
+    )
+}
+
+/// Name of the key file made beside an embedded SQLite database when `secret_key` is unset.
+pub const SECRET_KEY_FILE: &str = "stoa-secret.key";
+
+/// The key hub-login secrets are encrypted with at rest: `secret_key`; or, with the embedded
+/// SQLite database and no `secret_key`, [`SECRET_KEY_FILE`] beside the database file, made
+/// on first start (mode 0600). PostgreSQL deployments must set `secret_key`: several
+/// processes on several machines share the database, and a file on one of them is no key.
+pub fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
+    if let Some(key) = &settings.secret_key {
+        return SecretBox::from_key_text(key.expose_secret())
+            .map_err(|e| anyhow::anyhow!("secret_key: {e}"));
+    }
+    let url = settings.database_url.expose_secret();
+    if !url.starts_with("sqlite:") {
+        anyhow::bail!(
+            "secret_key is required with PostgreSQL: set STOA_SECRET_KEY (or \
+             STOA_SECRET_KEY_FILE) to 32 random bytes, e.g. `openssl rand -hex 32`; it encrypts \
+             the hubs' client secrets and ID-token signing keys, and must be the same for every \
+             Stoa process on this database"
+        );
+    }
+    let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
+        .context("database_url")?;
+    let path = std::path::Path::new(options.get_filename()).with_file_name(SECRET_KEY_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return SecretBox::from_key_text(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    // Written under another name and linked into place, so a process starting at the same
+    // moment reads either no file or the whole key, never half of one.
+    let tmp = path.with_file_name(format!("{SECRET_KEY_FILE}.{}.tmp", std::process::id()));
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        writeln!(file, "{}", SecretBox::generate_key_text())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+    }
+    let linked = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => tracing::warn!(
+            path = %path.display(),
+            "no secret_key is configured: made one in this file (mode 0600) to encrypt hub \
+             login secrets; back it up with the database, or set STOA_SECRET_KEY"
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    SecretBox::from_key_text(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// [`router`] with `extra` routes mounted beside the app's, under every layer a page has
 /// (the benchmark serves fixed bytes through the full stack with it:
 /// `server/examples/stack_bytes.rs`).
+///
+/// `hub_login`: the OpenID provider of the hubs and its clock (None: no hub login routes, for
+/// routers built without a secret key, such as the benchmark's).
 pub fn router_with(
     settings: &Settings,
     db: Db,
     auth: Auth,
     limiter: RateLimiter,
     extra: Router,
+    hub_login: Option<(stoa_domain::hub_login::Provider, Clock)>,
+    queueing: stoa_domain::provisioning::Queueing,
 ) -> anyhow::Result<Router> {
     let state = AppState {
         leptos_options: leptos_options(settings),
@@ -331,11 +478,13 @@ pub fn router_with(
         let auth = state.auth.clone();
         let limits = settings.limits();
         let hubs = std::sync::Arc::new(settings.hubs.clone());
+        let queueing = queueing.clone();
         move || {
             provide_context(db.clone());
             provide_context(auth.clone());
             provide_context(limits);
             provide_context(std::sync::Arc::clone(&hubs));
+            provide_context(queueing.clone());
             // The middleware chose this response's nonce and request id; hand them to the
             // render so the hydration scripts carry the nonce the CSP header names.
             if let Some(parts) = use_context::<axum::http::request::Parts>() {
@@ -368,6 +517,19 @@ pub fn router_with(
         header: settings.proxy_header,
     };
     let body_limits = std::sync::Arc::new(crate::body_limit::limits());
+    let hub_login = hub_login.map(|(provider, clock)| crate::hub_login::HubLoginState {
+        db: state.db.clone(),
+        clock,
+        provider: std::sync::Arc::new(provider),
+        limits: settings.limits(),
+    });
+    let (hub_browser, hub_api) = match &hub_login {
+        Some(s) => (
+            crate::hub_login::browser_router(s.clone()),
+            crate::hub_login::api_router(s.clone()),
+        ),
+        None => (Router::new(), Router::new()),
+    };
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID_HEADER);
 
     let app = Router::new()
@@ -375,6 +537,7 @@ pub fn router_with(
         .route("/readyz", get(health::readyz))
         .merge(crate::auth::routes::router(state.auth.clone(), &limiter))
         .merge(crate::logos::router(logos))
+        .merge(hub_browser)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -439,7 +602,10 @@ pub fn router_with(
         .layer(CompressionLayer::new());
     // The site's files first, outside the app's layers: no session, no current user, no
     // per-request compression for them; everything else goes to the app.
+    // Hub login's server-to-server endpoints sit outside the app's layers too (no session,
+    // CSRF check or per-client rate limit: see `hub_login`).
     let mut router = crate::assets::router(&settings.site_root)
+        .merge(hub_api)
         .fallback_service(app)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

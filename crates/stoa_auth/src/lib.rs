@@ -3,6 +3,7 @@
 pub mod mail;
 pub mod next;
 pub mod oidc;
+pub mod secretbox;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use stoa_db::{Clock, Db, DbError, Timestamp};
 pub use mail::{MailError, Mailer};
 pub use next::safe_next;
 pub use oidc::{Oidc, ProviderConfig};
+pub use secretbox::SecretBox;
 
 /// How long a magic link works.
 pub const MAGIC_LINK_TTL: TimeDelta = TimeDelta::minutes(15);

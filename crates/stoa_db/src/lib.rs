@@ -7,6 +7,7 @@ mod clock;
 pub mod communities;
 pub mod deployments;
 mod error;
+pub mod hub_login;
 pub mod hub_people;
 pub mod hubs;
 pub mod institutions;

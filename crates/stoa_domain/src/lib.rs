@@ -14,6 +14,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod communities;
 mod error;
+pub mod hub_login;
 pub mod hubs;
 pub mod institutions;
 pub mod invitations;

@@ -89,7 +89,36 @@ pub trait LoginSource: Send + Sync {
         hub: &Hub,
         community: &Community,
         placement: &Placement,
+        now: stoa_db::Timestamp,
     ) -> Result<HubLogin>;
+}
+
+#[async_trait]
+impl LoginSource for crate::hub_login::Provider {
+    async fn login_for(
+        &self,
+        tx: &mut WriteTx,
+        hub: &Hub,
+        community: &Community,
+        placement: &Placement,
+        now: stoa_db::Timestamp,
+    ) -> Result<HubLogin> {
+        let client = crate::hub_login::ensure_client(
+            self,
+            tx,
+            hub.id,
+            &placement.oauth_callback(),
+            &placement.after_logout(),
+            now,
+        )
+        .await?;
+        Ok(HubLogin {
+            issuer: self.issuer.clone(),
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+            join_url: format!("{}/communities/{}", self.issuer, community.slug),
+        })
+    }
 }
 
 /// What a run of a change's job came to.
@@ -285,7 +314,7 @@ impl Deployer<'_> {
         let mut tx = self.db.begin().await?;
         let login = self
             .login
-            .login_for(&mut tx, hub, community, &placement)
+            .login_for(&mut tx, hub, community, &placement, self.clock.now())
             .await?;
         tx.commit().await?;
         if matches!(state, State::Requested | State::Validated) {
@@ -380,11 +409,6 @@ impl SyncReport {
     }
 }
 
-/// Whether a role makes someone a hub admin: the community's owners and admins are.
-pub fn is_hub_admin(role: stoa_model::Role) -> bool {
-    matches!(role, stoa_model::Role::Owner | stoa_model::Role::Admin)
-}
-
 /// Queues a membership sync of every deployed hub of `community` (after a membership
 /// changed). One sync waiting per hub is enough: its key keeps a second one out. Syncs are
 /// outside the hub's queue: they only read and repair people, and must not wait behind a
@@ -436,8 +460,8 @@ impl Deployer<'_> {
                     self.backend.remove_user(&hub_ref(hub), &user.name).await?;
                     report.removed.push(user.name.clone());
                 }
-                Some(role) if is_hub_admin(*role) != user.admin => {
-                    let admin = is_hub_admin(*role);
+                Some(role) if crate::hub_login::is_hub_admin(*role) != user.admin => {
+                    let admin = crate::hub_login::is_hub_admin(*role);
                     self.backend
                         .set_admin(&hub_ref(hub), &user.name, admin)
                         .await?;

@@ -78,6 +78,10 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("hub/save_event", Action::EditHub, Scope::Community, &[200]),
     ("hub/rollback", Action::EditHub, Scope::Community, &[200]),
     ("hub/apply", Action::EditHub, Scope::Community, &[200]),
+    // 422: the fixture's hub was never deployed, so there is nothing to start or stop; the
+    // refusal comes after the policy let the caller through.
+    ("hub/run", Action::EditHub, Scope::Community, &[200, 422]),
+    ("hub/intervene", Action::EditHubStaffSettings, Scope::Community, &[200]),
     ("hub/save_staff", Action::EditHubStaffSettings, Scope::Community, &[200]),
     ("institutions/get", Action::ViewInstitution, Scope::Institution, &[200]),
     ("institutions/update", Action::UpdateInstitution, Scope::Institution, &[200]),
@@ -630,6 +634,30 @@ async fn form(
             })
             .await;
             vec![s(), ("number", n.to_string())]
+        }
+        "hub/run" => vec![s(), ("run", "true".into())],
+        "hub/intervene" => {
+            let n = hub_revision(app, community, |spec| {
+                spec.homepage.org_name = fx.fresh("Org ")
+            })
+            .await;
+            let mut tx = app.db.begin().await.unwrap();
+            let hub = stoa_db::hubs::of_community(tx.conn(), community)
+                .await
+                .unwrap()
+                .remove(0);
+            let change = stoa_db::deployments::create(
+                tx.conn(),
+                hub.id,
+                stoa_db::deployments::Action::Apply,
+                Some(n),
+                None,
+                app.clock.now(),
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            vec![s(), ("change", change.0.to_string()), ("intent", "cancel".into())]
         }
         "hub/rollback" => {
             let n = hub_revision(app, community, |spec| {

@@ -230,7 +230,8 @@ async fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
 async fn sigterm_lets_in_flight_requests_finish() {
     // PostgreSQL lets the test hold a lock that makes a page request wait mid-flight.
     let test_db = TestDb::new(Backend::Postgres).await;
-    let mut served = serve(&test_db.url);
+    let key = stoa_auth::SecretBox::generate_key_text();
+    let mut served = serve_with(&test_db.url, &[("STOA_SECRET_KEY", key.as_str())]);
     let db = stoa_db::Db::connect(&test_db.url, &Default::default())
         .await
         .unwrap();

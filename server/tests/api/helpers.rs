@@ -399,6 +399,11 @@ impl TestApp {
         settings.listen = SocketAddr::from(([127, 0, 0, 1], port));
         settings.public_url = format!("http://{}", settings.listen);
         configure_peers(&mut settings).await;
+        // PostgreSQL needs a configured key (SQLite makes one beside its file, and tests that).
+        if backend == Backend::Postgres {
+            settings.secret_key =
+                Some(SecretString::from(stoa_auth::SecretBox::generate_key_text()));
+        }
         for p in extra {
             let (client_id, secret) = register_client(&p.issuer, &settings.public_url).await;
             settings.oidc_providers.push(OidcProviderSettings {
@@ -521,16 +526,28 @@ impl TestApp {
     /// Runs one pass of background work (jobs, membership ends) with the app's clock and
     /// mailer, as its own worker would.
     pub async fn run_worker(&self) -> stoa_server::worker::Pass {
+        self.worker().run_once().await.expect("worker pass")
+    }
+
+    /// A worker of this app as its own would be (its backend, its hubs' logins), with a
+    /// claimer of its own.
+    pub fn worker(&self) -> stoa_server::worker::Worker {
         let mailer =
             stoa_auth::Mailer::new(self.settings.smtp_url.as_ref(), &self.settings.mail_from)
                 .expect("mailer");
-        let worker = stoa_server::worker::Worker::new(
+        let provider = stoa_domain::hub_login::Provider::new(
+            &self.settings.public_url,
+            startup::secret_box(&self.settings).expect("secret key"),
+        );
+        startup::worker(
+            &self.settings,
             self.db.clone(),
             self.clock.clone(),
             mailer,
-            &self.settings.public_url,
-        );
-        worker.run_once().await.expect("worker pass")
+            startup::provisioner(&self.settings),
+            std::sync::Arc::new(provider),
+            stoa_db::jobs::Wake::default(),
+        )
     }
 
     pub async fn seed_demo(&self) {

@@ -10,6 +10,8 @@ mod cli;
 mod communities;
 mod forms;
 mod health;
+mod hub_deploy;
+mod hub_login;
 mod hubs;
 mod institutions;
 mod invitations;

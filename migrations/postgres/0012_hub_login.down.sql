@@ -1,0 +1,11 @@
+DROP TABLE oauth_signing_keys;
+DROP TABLE oauth_refresh_tokens;
+DROP TABLE oauth_access_tokens;
+DROP TABLE oauth_codes;
+DROP TABLE oauth_grants;
+DROP TABLE oauth_clients;
+DROP TABLE hub_usernames;
+DROP INDEX accounts_hub_subject;
+DROP INDEX accounts_hub_username;
+ALTER TABLE accounts DROP COLUMN hub_subject;
+ALTER TABLE accounts DROP COLUMN hub_username;
