@@ -888,6 +888,36 @@ mod tests {
     }
 
     #[test]
+    fn secret_key_is_checked_and_read_from_a_file() {
+        let err = Settings::load_from(None, env(&[("STOA_SECRET_KEY", "too-short")])).unwrap_err();
+        assert!(err.to_string().contains("secret_key"), "{err}");
+        assert!(
+            !err.to_string().contains("too-short"),
+            "the value is not echoed"
+        );
+        let dir = std::env::temp_dir().join(format!("stoa-secret-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("key");
+        let key = stoa_auth::SecretBox::generate_key_text();
+        std::fs::write(&file, format!("{key}\n")).unwrap();
+        let loaded = Settings::load_from(
+            None,
+            env(&[("STOA_SECRET_KEY_FILE", file.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert!(
+            !loaded.warnings.iter().any(|w| w.contains("SECRET")),
+            "{:?}",
+            loaded.warnings
+        );
+        assert_eq!(
+            loaded.settings.secret_key.unwrap().expose_secret(),
+            key.as_str()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn https_needs_smtp() {
         let https = ("STOA_PUBLIC_URL", "https://stoa.example.org");
         let err = Settings::load_from(None, env(&[https])).unwrap_err();

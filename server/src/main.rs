@@ -47,6 +47,9 @@ enum Command {
         #[command(subcommand)]
         action: HubsAction,
     },
+    /// Hub login: sign ID tokens with a new key from now on. The old key stays published
+    /// for a week, so hubs still verify the tokens it signed.
+    RotateHubKey,
     /// Fill the database with data.
     Seed {
         /// Realistic demo communities, people and an institution for a local portal (never
@@ -268,6 +271,24 @@ async fn run(
                 }
                 Err(other) => return Err(other.into()),
             }
+        }
+        Command::RotateHubKey => {
+            let db = startup::connect(&settings).await?;
+            let provider = stoa_domain::hub_login::Provider::new(
+                &settings.public_url,
+                startup::secret_box(&settings)?,
+            );
+            let mut tx = db.begin().await?;
+            let kid = stoa_domain::hub_login::rotate_signing_key(
+                &provider,
+                tx.conn(),
+                stoa_db::Timestamp::now(),
+            )
+            .await
+            .map_err(|e| anyhow::Error::new(e).context("cannot rotate the signing key"))?;
+            tx.commit().await?;
+            println!("hub ID tokens are now signed with key {kid}");
+            db.close().await;
         }
         Command::Seed { demo, scale } => {
             let db = startup::connect(&settings).await?;

@@ -106,6 +106,21 @@ pub async fn set_client_uris(
     Ok(())
 }
 
+/// Replaces a client's secret.
+pub async fn set_client_secret(
+    conn: Conn<'_>,
+    key: ClientKey,
+    secret_sealed: &str,
+    secret_hash: &str,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE oauth_clients SET secret_sealed = $2, secret_hash = $3, \
+         updated_at = $4 WHERE id = $1";
+    on!(conn, c => sqlx::query(SQL).bind(key).bind(secret_sealed).bind(secret_hash).bind(now)
+        .execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
 /// An authorization code as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Code {

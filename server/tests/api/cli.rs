@@ -494,3 +494,54 @@ fn check_config_prints_the_community_cap() {
     );
     assert!(!stdout.contains("ignoring unknown"), "{stdout}");
 }
+
+/// `stoa rotate-hub-key` signs with a new key and keeps the old one published; on
+/// PostgreSQL it refuses to run without `secret_key`, naming it.
+#[tokio::test]
+async fn rotate_hub_key_adds_a_key_and_needs_a_secret_key_on_postgres() {
+    let sqlite = TestDb::new(Backend::Sqlite).await;
+    let url = sqlite.url.clone();
+    let (migrate, first, second) = tokio::task::spawn_blocking(move || {
+        let env = [("DATABASE_URL", url.as_str())];
+        (
+            stoa(&["migrate"], &env),
+            stoa(&["rotate-hub-key"], &env),
+            stoa(&["rotate-hub-key"], &env),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(migrate.status.success());
+    for out in [&first, &second] {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("signed with key"));
+    }
+    let db = stoa_db::Db::connect(&sqlite.url, &Default::default())
+        .await
+        .unwrap();
+    let mut conn = db.read().await.unwrap();
+    let keys = stoa_db::hub_login::signing_keys(
+        conn.conn(),
+        stoa_db::Timestamp::now() - chrono::TimeDelta::days(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(keys.len(), 2, "the new key and the one it retired");
+    assert_eq!(keys.iter().filter(|k| k.retired_at.is_none()).count(), 1);
+    drop(conn);
+    db.close().await;
+
+    let postgres = TestDb::new(Backend::Postgres).await;
+    let url = postgres.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        stoa(&["rotate-hub-key"], &[("DATABASE_URL", url.as_str())])
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("secret_key is required"));
+}

@@ -199,7 +199,14 @@ pub async fn jwks(p: &Provider, conn: Conn<'_>, now: Timestamp) -> Result<CoreJs
     let keys = db::signing_keys(conn, now - RETIRED_KEYS_PUBLISHED).await?;
     let mut public = Vec::with_capacity(keys.len());
     for key in &keys {
-        public.push(open(p, key)?.as_verification_key());
+        match open(p, key) {
+            Ok(key) => public.push(key.as_verification_key()),
+            // Sealed under another secret_key: unusable, but the others are still published
+            // (after `stoa rotate-hub-key` the new key signs).
+            Err(err) => {
+                tracing::warn!(key.id = %key.kid, error = %err, "a hub signing key cannot be read")
+            }
+        }
     }
     Ok(CoreJsonWebKeySet::new(public))
 }
