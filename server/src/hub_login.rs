@@ -79,6 +79,7 @@ pub fn api_router<S: Clone + Send + Sync + 'static>(state: HubLoginState) -> Rou
         .route("/oauth/jwks", get(jwks))
         .route("/oauth/token", axum::routing::post(token))
         .route("/oauth/userinfo", get(userinfo).post(userinfo))
+        .route("/api/hubs/usage", axum::routing::post(usage))
         .with_state(state)
 }
 
@@ -460,6 +461,69 @@ fn invalid_token() -> Response {
         HeaderValue::from_static("Bearer error=\"invalid_token\""),
     );
     res
+}
+
+/// `POST /api/hubs/usage`: a hub reports a server start, authenticated as its OAuth client
+/// (Basic). 204 when recorded (or known already), 401 for bad credentials, 422 with the
+/// field and message for a bad report.
+async fn usage(
+    State(state): State<HubLoginState>,
+    headers: HeaderMap,
+    body: Result<Json<stoa_domain::provisioning::UsageReport>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let unauthorized = || {
+        let mut res = no_store(
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({"error": "invalid_client"}),
+        );
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"stoa\""),
+        );
+        res
+    };
+    let Ok(Some((id, secret))) = basic_credentials(&headers) else {
+        return unauthorized();
+    };
+    let hub = match state.db.read().await {
+        Ok(mut conn) => hub_login::authenticate_client(conn.conn(), &id, &secret).await,
+        Err(e) => Err(e.into()),
+    };
+    let hub = match hub {
+        Ok(Some(hub)) => hub,
+        Ok(None) => return unauthorized(),
+        Err(e) => return internal("usage report", &e),
+    };
+    let Ok(Json(report)) = body else {
+        return no_store(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            serde_json::json!({"field": "body", "message": "A JSON object with user, server, event and at."}),
+        );
+    };
+    let recorded = async {
+        let mut tx = state.db.begin().await?;
+        let known =
+            stoa_domain::provisioning::record_usage(tx.conn(), hub, &report, state.clock.now())
+                .await?;
+        tx.commit().await?;
+        Ok::<_, DomainError>(known)
+    }
+    .await;
+    match recorded {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(DomainError::Invalid(invalid)) => {
+            let (field, message) = invalid
+                .0
+                .first()
+                .map(|e| (e.field.clone(), e.message.clone()))
+                .unwrap_or_default();
+            no_store(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                serde_json::json!({"field": field, "message": message}),
+            )
+        }
+        Err(e) => internal("usage report", &e),
+    }
 }
 
 /// `GET|POST /oauth/userinfo` with `Authorization: Bearer`.

@@ -389,6 +389,71 @@ impl Deployer<'_> {
     }
 }
 
+/// What a hub reports when someone's server starts (the hook in the shipped hub config).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct UsageReport {
+    /// The hub username.
+    pub user: String,
+    /// The server's name (`""`: the default server).
+    #[serde(default)]
+    pub server: String,
+    /// What happened: `server_start`.
+    pub event: String,
+    /// When, RFC 3339 (default: when Stoa received it).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// Records a usage event the hub `hub` reported (its credentials were checked by the
+/// caller). Refused with a clear message: an unknown event, an empty or overlong name, a time
+/// that is not RFC 3339 or more than a day old or in the future. False when it was known.
+pub async fn record_usage(
+    conn: Conn<'_>,
+    hub: hubs::HubId,
+    report: &UsageReport,
+    now: stoa_db::Timestamp,
+) -> Result<bool> {
+    if report.event != "server_start" {
+        return Err(DomainError::invalid("event", "Only server_start is reported."));
+    }
+    let name_ok = |s: &str| s.chars().count() <= 255 && !s.chars().any(char::is_control);
+    if report.user.is_empty() || !name_ok(&report.user) {
+        return Err(DomainError::invalid("user", "A hub username of 1 to 255 characters."));
+    }
+    if !name_ok(&report.server) {
+        return Err(DomainError::invalid("server", "A server name of at most 255 characters."));
+    }
+    let at = match &report.at {
+        None => now,
+        Some(text) => {
+            let parsed = chrono::DateTime::parse_from_rfc3339(text).map_err(|_| {
+                DomainError::invalid("at", "A time in RFC 3339 form (2026-11-26T10:00:00Z).")
+            })?;
+            let at = stoa_db::Timestamp::from(parsed.with_timezone(&chrono::Utc));
+            let (earliest, latest) = (
+                now.as_datetime() - chrono::TimeDelta::days(1),
+                now.as_datetime() + chrono::TimeDelta::minutes(5),
+            );
+            if at.as_datetime() < earliest || at.as_datetime() > latest {
+                return Err(DomainError::invalid(
+                    "at",
+                    "A time within the last day (and not in the future).",
+                ));
+            }
+            at
+        }
+    };
+    let event = stoa_db::usage::UsageEvent {
+        hub,
+        hub_username: &report.user,
+        event: "server_start",
+        server_name: &report.server,
+        at,
+        source: "hook",
+    };
+    Ok(stoa_db::usage::record(conn, &event, now).await?)
+}
+
 /// What a membership sync found and repaired.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {

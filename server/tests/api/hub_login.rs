@@ -804,3 +804,72 @@ on_both!(end_session_ends_the_hub_grant_only, |app| {
     assert_eq!(res.status(), 303);
     assert_eq!(userinfo(&app, tokens.access_token().secret()).await.0, 401);
 });
+
+// A hub reports server starts with its client credentials: recorded once however often it
+// is sent; bad credentials, a bad event or a far-off time change nothing.
+on_both!(hubs_report_server_starts_with_their_credentials, |app| {
+    require_peers();
+    let owner = person(&app, "usage-owner").await;
+    let creds = hub_with_client(&app, &owner, "usage-lab").await;
+    let url = format!("{}/api/hubs/usage", app.settings.public_url);
+    let http = reqwest::Client::new();
+    let now = app.clock.now().as_datetime().to_rfc3339();
+    let report = serde_json::json!({"user": "ada", "server": "", "event": "server_start", "at": now});
+    let secret = creds.client_secret.expose_secret().to_owned();
+    let send = |body: serde_json::Value, secret: String| {
+        let http = http.clone();
+        let url = url.clone();
+        let id = creds.client_id.clone();
+        async move {
+            let res = http
+                .post(&url)
+                .basic_auth(id, Some(secret))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (status, res.text().await.unwrap())
+        }
+    };
+    assert_eq!(send(report.clone(), secret.clone()).await.0, 204);
+    assert_eq!(send(report.clone(), secret.clone()).await.0, 204, "again: known");
+    assert_eq!(send(report.clone(), "wrong".into()).await.0, 401);
+    let (status, body) = send(
+        serde_json::json!({"user": "ada", "event": "server_stop"}),
+        secret.clone(),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("\"field\":\"event\""), "{body}");
+    let (status, body) = send(
+        serde_json::json!({"user": "ada", "event": "server_start", "at": "2001-01-01T00:00:00Z"}),
+        secret.clone(),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = send(serde_json::json!({"user": ""}), secret.clone()).await;
+    assert_eq!(status, 422);
+    let mut conn = app.db.read().await.unwrap();
+    let community = stoa_db::communities::by_slug(conn.conn(), "usage-lab")
+        .await
+        .unwrap()
+        .unwrap();
+    let hub = stoa_db::hubs::of_community(conn.conn(), community.id)
+        .await
+        .unwrap()[0]
+        .id;
+    let day = chrono::TimeDelta::days(1);
+    let (from, to) = (
+        stoa_db::Timestamp::from(app.clock.now().as_datetime() - day),
+        stoa_db::Timestamp::from(app.clock.now().as_datetime() + day),
+    );
+    assert_eq!(
+        stoa_db::usage::server_starts(conn.conn(), hub, from, to).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        stoa_db::usage::active_people(conn.conn(), hub, from, to).await.unwrap(),
+        1
+    );
+});
