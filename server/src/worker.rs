@@ -498,6 +498,12 @@ impl Worker {
                 "role": ending.role,
                 "ends_on": ending.ends_at.as_datetime().format("%Y-%m-%d").to_string(),
             });
+            stoa_domain::provisioning::sync_after_membership_change(
+                tx.conn(),
+                ending.community_id,
+                now,
+            )
+            .await?;
             stoa_domain::audit::Audit::by_stoa("membership.ended", &name)
                 .community(&community)
                 .before(before)

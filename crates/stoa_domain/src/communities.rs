@@ -364,6 +364,8 @@ pub async fn leave(ctx: &Ctx, tx: &mut WriteTx, slug: &str) -> Result<()> {
         crate::members::ensure_another_owner(tx.conn(), access.community.id).await?;
     }
     memberships::remove(tx.conn(), access.community.id, me.id).await?;
+    crate::provisioning::sync_after_membership_change(tx.conn(), access.community.id, ctx.now)
+        .await?;
     access
         .audit(me, "membership.left", &me.name)
         .before(serde_json::json!({"role": access.role}))

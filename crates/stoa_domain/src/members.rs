@@ -127,6 +127,8 @@ pub async fn update(
         ensure_another_owner(tx.conn(), c).await?;
     }
     memberships::update(tx.conn(), c, AccountId(account), new_role, ends, ctx.now).await?;
+    // The community's hubs learn at once, not only at the person's next login.
+    crate::provisioning::sync_after_membership_change(tx.conn(), c, ctx.now).await?;
     let changes = Changes::default()
         .field("role", &target.role, &new_role)
         .field("ends_on", &target.ends_at.map(date_of), &ends.map(date_of));
@@ -155,6 +157,8 @@ pub async fn remove(ctx: &Ctx, tx: &mut WriteTx, slug: &str, account: i64) -> Re
         ensure_another_owner(tx.conn(), c).await?;
     }
     memberships::remove(tx.conn(), c, AccountId(account)).await?;
+    // The community's hubs learn at once, not only at the person's next login.
+    crate::provisioning::sync_after_membership_change(tx.conn(), c, ctx.now).await?;
     access
         .audit(me, "membership.removed", &target.name)
         .before(serde_json::json!({"role": target.role}))
@@ -176,6 +180,8 @@ pub async fn transfer(ctx: &Ctx, tx: &mut WriteTx, slug: &str, account: i64) -> 
         .ok_or(DomainError::NotFound)?;
     memberships::update(tx.conn(), c, AccountId(account), Role::Owner, None, ctx.now).await?;
     memberships::update(tx.conn(), c, me.id, Role::Admin, None, ctx.now).await?;
+    // The community's hubs learn at once, not only at the person's next login.
+    crate::provisioning::sync_after_membership_change(tx.conn(), c, ctx.now).await?;
     access
         .audit(me, "community.ownership_transferred", &target.name)
         .before(serde_json::json!({"owner": me.name, "new_owner_role": target.role}))

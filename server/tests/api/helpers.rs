@@ -577,7 +577,9 @@ impl Drop for TestApp {
         }
         // Hubs run detached (they outlive Stoa on purpose): a test's hubs, proxies and
         // people's servers go with the test, passed or failed.
-        stoa_provision::local::process::kill_all_under(&self.settings.hubs.local.hubs_dir);
+        let hubs_dir = &self.settings.hubs.local.hubs_dir;
+        stoa_provision::local::process::kill_all_under(hubs_dir);
+        let _ = std::fs::remove_dir_all(hubs_dir);
         // Every session id this app issued that still exists is a cookie value the logs
         // must not contain (read before the database goes with `_test_db`).
         for id in session_ids(&self.database_url) {

@@ -168,3 +168,237 @@ on_both!(an_applied_revision_runs_on_a_real_hub, settings = real_hubs, |app| {
     let (_, page) = hub_get(&url, "/hub/stoa-front-page").await;
     assert!(page.contains("Homework"), "{page}");
 });
+
+/// The hub's folder (local backend) of `slug`.
+fn hub_dir(app: &TestApp, slug: &str) -> std::path::PathBuf {
+    app.settings.hubs.local.hubs_dir.join(slug)
+}
+
+fn pid_in(path: &std::path::Path) -> Option<i32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// The state of change `n` (1 = oldest) of the hub, as the tab shows it.
+fn change_states(h: &Value) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = h["status"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["what"].as_str().unwrap().to_owned(),
+                c["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    rows.reverse();
+    rows
+}
+
+async fn deployed_audits(app: &TestApp, slug: &str) -> usize {
+    crate::communities::audit_actions(app, slug)
+        .await
+        .iter()
+        .filter(|a| *a == "hub.deployed")
+        .count()
+}
+
+// Three revisions applied while no worker runs: the two older ones end superseded, never
+// applied; the newest runs.
+on_both!(older_changes_behind_a_newer_one_are_superseded, settings = real_hubs, |app| {
+    require_peers();
+    let ada = person(&app, "order-ada").await;
+    create_community(&app, &ada, "ocean-order", "invite").await;
+    for (n, text) in [(1, "One."), (2, "Two."), (3, "Three.")] {
+        save_homepage(&app, &ada, "ocean-order", n - 1, text).await;
+        apply(&app, &ada, "ocean-order", n).await;
+    }
+    let h = settle(&app, &ada, "ocean-order").await;
+    assert_eq!(
+        change_states(&h),
+        [
+            ("Apply revision 1".to_owned(), "superseded".to_owned()),
+            ("Apply revision 2".to_owned(), "superseded".to_owned()),
+            ("Apply revision 3".to_owned(), "healthy".to_owned()),
+        ]
+    );
+    assert_eq!(h["status"]["headline"], "Running revision 3");
+    let (_, page) = hub_get(h["status"]["url"].as_str().unwrap(), "/hub/stoa-front-page").await;
+    assert!(page.contains("Three."), "{page}");
+    assert_eq!(deployed_audits(&app, "ocean-order").await, 1, "applied once");
+});
+
+// The hub process killed while a change starts it: the change waits (the hub runs its
+// previous revision meanwhile) and lands on the next try.
+on_both!(a_hub_killed_during_a_change_gets_it_on_the_next_try, settings = real_hubs, |app| {
+    require_peers();
+    let ada = person(&app, "kill-ada").await;
+    create_community(&app, &ada, "ocean-kill", "invite").await;
+    save_homepage(&app, &ada, "ocean-kill", 0, "Before.").await;
+    apply(&app, &ada, "ocean-kill", 1).await;
+    let h = settle(&app, &ada, "ocean-kill").await;
+    let url = h["status"]["url"].as_str().unwrap().to_owned();
+    let pid_file = hub_dir(&app, "ocean-kill").join("hub.pid");
+    let old = pid_in(&pid_file).expect("hub.pid");
+
+    save_homepage(&app, &ada, "ocean-kill", 1, "After.").await;
+    apply(&app, &ada, "ocean-kill", 2).await;
+    let worker = app.worker();
+    let pass = tokio::spawn(async move { worker.run_once().await.unwrap() });
+    // The new hub process, killed as soon as it exists.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let new = loop {
+        if let Some(pid) = pid_in(&pid_file).filter(|p| *p != old) {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the hub was never restarted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(new), nix::sys::signal::Signal::SIGKILL)
+        .unwrap();
+    pass.await.unwrap();
+    let h = hub(&app, &ada, "ocean-kill").await;
+    let change = &h["status"]["changes"][0];
+    assert_eq!(change["state"], "deploying", "{h}");
+    assert!(
+        change["message"].as_str().unwrap().starts_with("Waiting to try again"),
+        "{h}"
+    );
+    let (status, page) = hub_get(&url, "/hub/stoa-front-page").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Before."), "the previous revision runs meanwhile: {page}");
+
+    app.clock.advance(chrono::TimeDelta::minutes(6));
+    let h = settle(&app, &ada, "ocean-kill").await;
+    assert_eq!(h["status"]["changes"][0]["state"], "healthy", "{h}");
+    assert_eq!(h["status"]["headline"], "Running revision 2");
+    let (_, page) = hub_get(&url, "/hub/stoa-front-page").await;
+    assert!(page.contains("After."), "{page}");
+    assert_eq!(deployed_audits(&app, "ocean-kill").await, 2, "each revision applied once");
+});
+
+// The hub cannot start for a while (another program holds its port): the change waits with
+// the reason in words, and lands once the port is free.
+on_both!(a_hub_refusing_for_a_while_gets_the_change_later, settings = real_hubs, |app| {
+    require_peers();
+    let ada = person(&app, "refuse-ada").await;
+    create_community(&app, &ada, "ocean-refuse", "invite").await;
+    save_homepage(&app, &ada, "ocean-refuse", 0, "Before.").await;
+    apply(&app, &ada, "ocean-refuse", 1).await;
+    let h = settle(&app, &ada, "ocean-refuse").await;
+    let url = h["status"]["url"].as_str().unwrap().to_owned();
+    let dir = hub_dir(&app, "ocean-refuse");
+    let placement: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("placement.json")).unwrap())
+            .unwrap();
+    let hub_port = u16::try_from(placement["hub_port"].as_u64().unwrap()).unwrap();
+    // The hub dies and something else takes its port.
+    let pid = pid_in(&dir.join("hub.pid")).unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL)
+        .unwrap();
+    let squatter = loop {
+        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", hub_port)) {
+            break listener;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    save_homepage(&app, &ada, "ocean-refuse", 1, "After.").await;
+    apply(&app, &ada, "ocean-refuse", 2).await;
+    for _ in 0..2 {
+        app.run_worker().await;
+        app.clock.advance(chrono::TimeDelta::minutes(6));
+    }
+    let h = hub(&app, &ada, "ocean-refuse").await;
+    let change = &h["status"]["changes"][0];
+    assert_eq!(change["state"], "deploying", "{h}");
+    let message = change["message"].as_str().unwrap();
+    assert!(message.contains("taken by another program"), "{message}");
+    drop(squatter);
+    let h = settle(&app, &ada, "ocean-refuse").await;
+    assert_eq!(h["status"]["changes"][0]["state"], "healthy", "{h}");
+    let (_, page) = hub_get(&url, "/hub/stoa-front-page").await;
+    assert!(page.contains("After."), "{page}");
+});
+
+// Stoa killed (SIGKILL) in the middle of a change: another process takes the job over once
+// its lease runs out and finishes it; the change is applied once.
+on_both!(stoa_killed_during_a_change_loses_nothing, settings = real_hubs, |app| {
+    require_peers();
+    let ada = person(&app, "crash-ada").await;
+    create_community(&app, &ada, "ocean-crash", "invite").await;
+    save_homepage(&app, &ada, "ocean-crash", 0, "Before.").await;
+    apply(&app, &ada, "ocean-crash", 1).await;
+    let h = settle(&app, &ada, "ocean-crash").await;
+    let url = h["status"]["url"].as_str().unwrap().to_owned();
+
+    // A second Stoa on the same database runs the jobs, with a short lease.
+    let local = &app.settings.hubs.local;
+    let config = std::env::temp_dir().join(format!("stoa-crash-{}.toml", stoa_auth::random_token()));
+    std::fs::write(
+        &config,
+        format!(
+            "[hubs.local]\nhubs_dir = {:?}\npython_env = {:?}\nproxy_command = {:?}\nstart_timeout_seconds = 120\n",
+            local.hubs_dir, local.python_env, local.proxy_command
+        ),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let key = app
+        .settings
+        .secret_key
+        .as_ref()
+        .map(|k| secrecy::ExposeSecret::expose_secret(k).to_owned());
+    let mut other = std::process::Command::new(env!("CARGO_BIN_EXE_stoa"));
+    other
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("STOA_CONFIG", &config)
+        .env("STOA_DATABASE_URL", &app.database_url)
+        .env("STOA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("STOA_PUBLIC_URL", &app.settings.public_url)
+        .env("STOA_SITE_ROOT", &app.settings.site_root)
+        .env("STOA_JOB_LEASE_SECS", "3")
+        .env("STOA_LOG_FILTER", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Some(key) = &key {
+        other.env("STOA_SECRET_KEY", key);
+    } else {
+        // SQLite: the key file beside the database file serves both processes.
+    }
+    let mut other = other.spawn().unwrap();
+
+    save_homepage(&app, &ada, "ocean-crash", 1, "After.").await;
+    apply(&app, &ada, "ocean-crash", 2).await;
+    // Killed as soon as it is working on the change.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let h = hub(&app, &ada, "ocean-crash").await;
+        if h["status"]["changes"][0]["state"] == "deploying" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the other Stoa never took the change: {h}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    other.kill().unwrap();
+    other.wait().unwrap();
+    std::fs::remove_file(&config).unwrap();
+
+    // This process takes over once the 3-second lease has run out.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let h = settle(&app, &ada, "ocean-crash").await;
+    let change = &h["status"]["changes"][0];
+    assert_eq!(change["state"], "healthy", "{h}");
+    let states: Vec<&str> = change["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[0].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["requested", "validated", "deploying", "deployed", "healthy"]);
+    assert_eq!(h["status"]["headline"], "Running revision 2");
+    let (_, page) = hub_get(&url, "/hub/stoa-front-page").await;
+    assert!(page.contains("After."), "{page}");
+    assert_eq!(deployed_audits(&app, "ocean-crash").await, 2, "each revision applied once");
+});
