@@ -402,3 +402,125 @@ on_both!(stoa_killed_during_a_change_loses_nothing, settings = real_hubs, |app| 
     assert!(page.contains("After."), "{page}");
     assert_eq!(deployed_audits(&app, "ocean-crash").await, 2, "each revision applied once");
 });
+
+/// The hub's REST API as Stoa's service uses it (token from the hub's secrets folder).
+async fn hub_api(
+    app: &TestApp,
+    slug: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let dir = hub_dir(app, slug);
+    let placement: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("placement.json")).unwrap())
+            .unwrap();
+    let token = std::fs::read_to_string(dir.join("secrets/api_token")).unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/hub/api{path}",
+        placement["port"].as_u64().unwrap()
+    );
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .header("Authorization", format!("token {}", token.trim()));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn set_hub_username(app: &TestApp, account: i64, name: &str) {
+    let mut tx = app.db.begin().await.unwrap();
+    stoa_db::on!(tx.conn(), c => sqlx::query("UPDATE accounts SET hub_username = $1 WHERE id = $2")
+        .bind(name).bind(account).execute(c).await.map(drop))
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+// People on the hub follow the community: a removed member loses access within one sync,
+// admin follows the role, and someone the community does not know is removed; what was
+// repaired is in the community's audit log.
+on_both!(membership_changes_reach_the_hub_within_one_sync, settings = real_hubs, |app| {
+    require_peers();
+    let ada = person(&app, "sync-ada").await;
+    let bob = person(&app, "sync-bob").await;
+    let carol = person(&app, "sync-carol").await;
+    create_community(&app, &ada, "ocean-sync", "invite").await;
+    crate::communities::add_member(&app, "ocean-sync", bob.id, "member").await;
+    crate::communities::add_member(&app, "ocean-sync", carol.id, "admin").await;
+    save_homepage(&app, &ada, "ocean-sync", 0, "Hello.").await;
+    apply(&app, &ada, "ocean-sync", 1).await;
+    settle(&app, &ada, "ocean-sync").await;
+    // As if each had logged in to the hub (names as Stoa gave them), with drift: Bob holds
+    // admin he should not, Carol lacks it, and a stranger is there.
+    for (who, name) in [(&ada, "ada"), (&bob, "bob"), (&carol, "carol")] {
+        set_hub_username(&app, who.id, name).await;
+    }
+    let (status, body) = hub_api(
+        &app,
+        "ocean-sync",
+        reqwest::Method::POST,
+        "/users",
+        Some(serde_json::json!({"usernames": ["ada", "bob", "carol", "mallory"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for (name, admin) in [("ada", true), ("bob", true)] {
+        let (status, body) = hub_api(
+            &app,
+            "ocean-sync",
+            reqwest::Method::PATCH,
+            &format!("/users/{name}"),
+            Some(serde_json::json!({ "admin": admin })),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // Bob is removed from the community: the sync queued with it removes him from the hub.
+    let (status, body) = app
+        .call(
+            &ada.client,
+            "members/remove",
+            &[("slug", "ocean-sync"), ("account_id", &bob.id.to_string())],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    app.run_worker().await;
+    let (_, users) = hub_api(&app, "ocean-sync", reqwest::Method::GET, "/users", None).await;
+    let mut on_hub: Vec<(String, bool)> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["name"].as_str().unwrap().to_owned(), u["admin"].as_bool().unwrap()))
+        .collect();
+    on_hub.sort();
+    assert_eq!(
+        on_hub,
+        [("ada".to_owned(), true), ("carol".to_owned(), true)],
+        "bob and the stranger removed, carol made admin"
+    );
+    let actions = crate::communities::audit_actions(&app, "ocean-sync").await;
+    assert!(actions.iter().any(|a| a == "hub.members_synced"), "{actions:?}");
+
+    // Carol demoted to member: admin goes at the next sync.
+    let (status, body) = app
+        .call(
+            &ada.client,
+            "members/update",
+            &[
+                ("slug", "ocean-sync"),
+                ("account_id", &carol.id.to_string()),
+                ("role", "member"),
+                ("ends_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    app.run_worker().await;
+    let (_, carol_on_hub) =
+        hub_api(&app, "ocean-sync", reqwest::Method::GET, "/users/carol", None).await;
+    assert_eq!(carol_on_hub["admin"], false, "{carol_on_hub}");
+});
