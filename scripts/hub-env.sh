@@ -2,7 +2,7 @@
 # Creates or updates the Python environment the local hub backend runs JupyterHub from:
 # target/hub-venv, with exactly crates/stoa_provision/hub/requirements.txt installed.
 # Idempotent: a stamp file holds the sha256 of the requirements file it was built from, and
-# nothing is done while it matches. Python: $STOA_HUB_PYTHON, else python3 (3.9 or newer).
+# nothing is done while it matches. Python: $STOA_HUB_PYTHON, else python3 (3.10 or newer, as JupyterHub 6 requires).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
