@@ -310,6 +310,15 @@ if not os.path.isdir(homes):
 if RUN_AS is not None:
     check_reachable(os.path.join(homes, "x"), "the home folder")
     check_reachable(runtime["singleuser_command"][0], "the single-user server")
+    # The script's interpreter too, and when it is the hub's own (the same venv), its standard
+    # library: a venv made from a Python under /root (pyenv) fails here.
+    with open(runtime["singleuser_command"][0], "rb") as f:
+        first = f.readline()
+    if first.startswith(b"#!"):
+        interpreter = os.path.realpath(first[2:].split()[0].decode())
+        check_reachable(interpreter, "the single-user server's Python")
+        if interpreter == os.path.realpath(sys.executable):
+            check_reachable(os.__file__, "Python's standard library")
     if not os.stat(homes).st_mode & stat.S_IXOTH:
         raise StoaConfigError(f"{homes} needs o+x (e.g. 0711)")
 
