@@ -10,7 +10,11 @@ the server survives a restart of the hub alone, that stopping everything leaves 
 and how long a cold hub start takes.
 
     scripts/hub-env.sh && npm ci                 # once: target/hub-venv, node_modules
-    crates/stoa_provision/hub/selftest.py [--starts 5] [--run-as stoa-hubuser] [--keep]
+    crates/stoa_provision/hub/selftest.py [--starts 5] [--run-as stoa-hubuser] [--oidc] [--keep]
+
+--oidc also signs three people in through oidc_peer.mjs (npm oidc-provider standing in for
+Stoa): a member (groups, spawn menu), an owner (admin, the owners' profile) and an outsider
+(403 with the join link), and checks the logout redirect.
 
 Standard library only; exits non-zero at the first failed check. Not a substitute for the
 Rust integration tests; it pins down what they and the Rust code must do.
@@ -23,6 +27,7 @@ import http.server
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -33,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
@@ -161,7 +166,7 @@ class UsageSink(http.server.ThreadingHTTPServer):
 class Hub:
     """One hub's folder and processes, started the way Stoa's local backend starts them."""
 
-    def __init__(self, run_as, usage_port):
+    def __init__(self, run_as, usage_port, oidc_port=None):
         self.dir = tempfile.mkdtemp(prefix="stoa-hub-selftest.")
         # Traversable by the user servers' OS user, readable by nobody else.
         os.chmod(self.dir, 0o711)
@@ -178,7 +183,8 @@ class Hub:
             "client_secret": secrets.token_hex(32),
             "crypt_key": secrets.token_hex(32),
         }
-        stoa = "http://127.0.0.1:9"  # nothing listens: the hub must never need Stoa to start
+        # Without --oidc nothing listens there: the hub must never need Stoa to start.
+        stoa = f"http://127.0.0.1:{oidc_port or 9}"
         self.runtime = {
             "format": 1,
             "slug": self.slug,
@@ -191,10 +197,11 @@ class Hub:
             "user_server_user": run_as,
             "stoa": {
                 "issuer": stoa,
-                "authorize_url": f"{stoa}/oauth/authorize",
-                "token_url": f"{stoa}/oauth/token",
-                "userinfo_url": f"{stoa}/oauth/userinfo",
-                "end_session_url": f"{stoa}/oauth/end-session",
+                # The paths of oidc-provider (the peer); Stoa's own differ, which does not matter.
+                "authorize_url": f"{stoa}/auth",
+                "token_url": f"{stoa}/token",
+                "userinfo_url": f"{stoa}/me",
+                "end_session_url": f"{stoa}/session/end",
                 "client_id": f"hub-{self.slug}",
                 "usage_url": f"http://127.0.0.1:{usage_port}/api/hubs/usage",
                 "join_url": f"{stoa}/communities/{self.slug}",
@@ -309,23 +316,114 @@ def wait_server(hub, name, ready=True, timeout=120):
     raise AssertionError(f"{name}'s server not {'ready' if ready else 'gone'} within {timeout} s")
 
 
+class Browser:
+    """Just enough of a browser for an OAuth round trip: cookies per host, redirects followed.
+    Names under .localhost are connected to 127.0.0.1, as Chromium does, with the real Host."""
+
+    def __init__(self):
+        self.cookies = {}
+
+    def go(self, url, form=None, hops=20):
+        method = "POST" if form is not None else "GET"
+        for _ in range(hops):
+            u = urlparse(url)
+            jar = self.cookies.setdefault(u.netloc, {})
+            host = "127.0.0.1" if u.hostname.endswith(".localhost") else u.hostname
+            conn = http.client.HTTPConnection(host, u.port, timeout=30)
+            headers = {"Host": u.netloc}
+            if jar:
+                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+            body = None
+            if form is not None:
+                body = urlencode(form)
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            conn.request(method, u.path + (f"?{u.query}" if u.query else ""), body=body, headers=headers)
+            r = conn.getresponse()
+            text = r.read().decode("utf-8", "replace")
+            conn.close()
+            for name, value in r.getheaders():
+                if name.lower() == "set-cookie":
+                    k, _, v = value.split(";")[0].partition("=")
+                    if "max-age=0" in value.lower() or "1970" in value:
+                        jar.pop(k.strip(), None)
+                    else:
+                        jar[k.strip()] = v
+            location = r.getheader("Location")
+            if r.status in (301, 302, 303, 307) and location:
+                url, method, form = urljoin(url, location), "GET", None
+                continue
+            return url, r.status, text
+        raise AssertionError(f"too many redirects at {url}")
+
+    def sign_in(self, hub, login, next_url="/hub/home"):
+        """Starts at the hub's /hub/oauth_login (what Stoa's "open hub" link points at)."""
+        url, status, page = self.go(f"{hub.public_url}/hub/oauth_login?next={next_url}")
+        action = re.search(r'action="([^"]*/interaction/[^"]+)"', page)
+        assert status == 200 and action, (url, status, re.sub(r"<[^>]+>|\s+", " ", page)[-400:])
+        return self.go(urljoin(url, action.group(1)), form={"prompt": "login", "login": login, "password": "x"})
+
+
+def oidc_checks(hub, token):
+    api = f"{hub.base}/hub/api"
+    member = Browser()
+    url, status, page = member.sign_in(hub, "alice")
+    check(status == 200 and urlparse(url).path == "/hub/home" and 'id="stoa-org-name"' in page, "alice signs in through the provider and lands on the home page, banner shown")
+    model = user_model(hub, "alice")
+    check({"stoa-members", "stoa-role-member"} <= set(model["groups"]) and not model["admin"], "alice's groups come from the claim; not admin")
+    check(bool(model.get("auth_state", {}).get("refresh_token")) or bool(model.get("auth_state", {}).get("access_token")), "auth_state (tokens) is kept, encrypted")
+    url, status, page = member.go(f"{hub.public_url}/hub/spawn")
+    check(status == 200 and 'id="stoa-profiles"' in page and "Python" in page and ">R<" in page, "the spawn page offers alice the two open profiles")
+    check("Big" not in page and 'value="python" checked' in page, "not the owners' profile; the default is preselected")
+
+    owner = Browser()
+    owner.sign_in(hub, "owner-olga")
+    model = user_model(hub, "owner-olga")
+    check(model["admin"] and "stoa-hub-admins" in model["groups"], "owner-olga is made admin by the stoa-hub-admins group")
+    url, status, page = owner.go(f"{hub.public_url}/hub/spawn")
+    check("Big &lt;machine&gt;" in page and "Big <machine>" not in page, "the owner sees the owners' profile, its name escaped")
+
+    outsider = Browser()
+    url, status, page = outsider.sign_in(hub, "out-mallory")
+    check(status == 403 and "ask to join" in page.lower() and 'id="stoa-join"' in page, "someone outside the community gets 403 with a link to ask to join")
+    check(request("GET", f"{api}/users/out-mallory", token=token)[0] == 404, "and no hub user is created")
+
+    u = urlparse(hub.public_url)
+    conn = http.client.HTTPConnection("127.0.0.1", u.port, timeout=10)
+    jar = member.cookies[u.netloc]
+    conn.request("GET", "/hub/logout", headers={"Host": u.netloc, "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
+    r = conn.getresponse()
+    loc = urlparse(r.getheader("Location") or "")
+    q = parse_qs(loc.query)
+    check(r.status == 302 and loc.path == "/session/end" and q.get("post_logout_redirect_uri") == [f"{hub.public_url}/hub/"] and q.get("client_id") == ["hub-selftest"], "logout sends alice to the provider's end-session with client_id and the hub's address")
+    conn.close()
+    for name in ("alice", "owner-olga"):
+        request("DELETE", f"{api}/users/{name}", token=token)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--starts", type=int, default=3, help="extra cold starts to time (default 3)")
     ap.add_argument("--run-as", help="user_server_user (needs root and an existing OS user)")
     ap.add_argument("--keep", action="store_true", help="keep the HUB_DIR (logs) afterwards")
+    ap.add_argument("--oidc", action="store_true", help="also sign in through an oidc-provider peer standing in for Stoa")
     args = ap.parse_args()
     for path, how in ((os.path.join(VENV, "bin", "jupyterhub"), "scripts/hub-env.sh"), (CHP, "npm ci")):
         if not os.path.exists(path):
             sys.exit(f"selftest: {path} is missing; run {how}")
 
     sink = UsageSink()
-    hub = Hub(args.run_as, sink.server_address[1])
+    oidc_port = free_ports(1)[0] if args.oidc else None
+    hub = Hub(args.run_as, sink.server_address[1], oidc_port)
+    peer = None
     say(f"HUB_DIR {hub.dir}, ports {hub.port}/{hub.hub_port}/{hub.api_port}")
     token = hub.secrets["api_token"]
     api = f"{hub.base}/hub/api"
     ok = False
     try:
+        if args.oidc:
+            env = {"PATH": os.environ["PATH"], "OIDC_PORT": str(oidc_port), "HUB_CLIENT_ID": hub.runtime["stoa"]["client_id"], "HUB_CLIENT_SECRET": hub.secrets["client_secret"], "HUB_PUBLIC_URL": hub.public_url}
+            peer = subprocess.Popen(["node", os.path.join(HERE, "oidc_peer.mjs")], env=env, cwd=REPO, stdout=open_log(os.path.join(hub.dir, "oidc.log")), stderr=subprocess.STDOUT, start_new_session=True)
+            hub.wait_for(lambda: request("GET", f"http://127.0.0.1:{oidc_port}/.well-known/openid-configuration")[0] == 200, "the OpenID provider peer", peer)
         hub.start_proxy()
         first = hub.start_hub()
         say(f"hub up in {first:.2f} s (first start, fresh database)")
@@ -353,6 +451,9 @@ def main():
         check(status == 302 and headers["location"].startswith("/hub/login"), "signed out, /hub/home redirects to the login page")
         status, _, page = request("GET", f"{hub.base}/hub/oauth_callback?code=x&state=y")
         check(status in (400, 403) and "stoa-org-name" not in page and "<title>" in page and org in page, "an error page renders in the org's layout")
+
+        if args.oidc:
+            oidc_checks(hub, token)
 
         # --- REST API with the service token -------------------------------------------
         status, _, text = request("GET", f"{api}/user", token=token)
@@ -471,6 +572,9 @@ def main():
         say("all checks passed")
     finally:
         hub.kill_all()
+        if peer and peer.poll() is None:
+            peer.terminate()
+            peer.wait()
         for p in processes_mentioning(hub.dir):
             os.kill(p, signal.SIGKILL)
         sink.shutdown()
