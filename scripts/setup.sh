@@ -31,6 +31,10 @@ if [ ! -x node_modules/.bin/tailwindcss ] || ! cmp -s package-lock.json node_mod
   cp package-lock.json node_modules/.package-lock-copy.json
 fi
 
+# The Python environment the local hub backend runs JupyterHub from (running the portal with
+# local hubs needs it as much as the tests do); skipped while requirements.txt is unchanged.
+scripts/hub-env.sh
+
 if [ "$want_test" = 1 ]; then
   # openssl makes throwaway signing keys for the ID-token verification tests.
   for pkg in chromium openssl; do
