@@ -56,7 +56,7 @@ export function peers() {
  * `signIn`, it is wired to the test OpenID provider (a client registered for its port) and
  * to the mail catcher.
  */
-export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
+export async function startStoa({ signIn = false, database = 'sqlite', hubs = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'stoa-e2e-'));
   // PostgreSQL: a fresh database on the server the Rust tests use, dropped in stop().
   const pgServer = process.env.STOA_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -87,6 +87,16 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
       // The test provider reports verified addresses it derives from the login.
       + 'trust_email = true\n');
     Object.assign(extra, { STOA_CONFIG: config, STOA_OIDC_TEST_CLIENT_SECRET: client.client_secret, STOA_SMTP_URL: smtp });
+  }
+  if (hubs) {
+    // Real hubs (local backend) in this run's folder, on ports the system gives; stopped
+    // with `stoa hubs halt` in stop().
+    const config = extra.STOA_CONFIG || join(dir, 'stoa.toml');
+    appendFileSync(config, `\n[hubs.local]\nhubs_dir = "${join(dir, 'hubs')}"\nports = [0, 0]\n`
+      + `python_env = "${join(root, 'target', 'hub-venv')}"\n`
+      + `proxy_command = "${join(root, 'node_modules', '.bin', 'configurable-http-proxy')}"\n`
+      + 'start_timeout_seconds = 120\n');
+    extra.STOA_CONFIG = config;
   }
   const env = {
     ...process.env,
@@ -145,6 +155,8 @@ export async function startStoa({ signIn = false, database = 'sqlite' } = {}) {
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+      // Hubs outlive Stoa on purpose; a test run's go with it.
+      if (hubs) spawnSync(bin, ['hubs', 'halt'], { env, stdio: 'ignore' });
       rmSync(dir, { recursive: true, force: true });
       if (database === 'postgres') psql(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
     },

@@ -469,7 +469,10 @@ fn invalid_token() -> Response {
 async fn usage(
     State(state): State<HubLoginState>,
     headers: HeaderMap,
-    body: Result<Json<stoa_domain::provisioning::UsageReport>, axum::extract::rejection::JsonRejection>,
+    body: Result<
+        Json<stoa_domain::provisioning::UsageReport>,
+        axum::extract::rejection::JsonRejection,
+    >,
 ) -> Response {
     let unauthorized = || {
         let mut res = no_store(

@@ -414,14 +414,23 @@ pub async fn record_usage(
     now: stoa_db::Timestamp,
 ) -> Result<bool> {
     if report.event != "server_start" {
-        return Err(DomainError::invalid("event", "Only server_start is reported."));
+        return Err(DomainError::invalid(
+            "event",
+            "Only server_start is reported.",
+        ));
     }
     let name_ok = |s: &str| s.chars().count() <= 255 && !s.chars().any(char::is_control);
     if report.user.is_empty() || !name_ok(&report.user) {
-        return Err(DomainError::invalid("user", "A hub username of 1 to 255 characters."));
+        return Err(DomainError::invalid(
+            "user",
+            "A hub username of 1 to 255 characters.",
+        ));
     }
     if !name_ok(&report.server) {
-        return Err(DomainError::invalid("server", "A server name of at most 255 characters."));
+        return Err(DomainError::invalid(
+            "server",
+            "A server name of at most 255 characters.",
+        ));
     }
     let at = match &report.at {
         None => now,

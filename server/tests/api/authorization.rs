@@ -657,7 +657,11 @@ async fn form(
             .await
             .unwrap();
             tx.commit().await.unwrap();
-            vec![s(), ("change", change.0.to_string()), ("intent", "cancel".into())]
+            vec![
+                s(),
+                ("change", change.0.to_string()),
+                ("intent", "cancel".into()),
+            ]
         }
         "hub/rollback" => {
             let n = hub_revision(app, community, |spec| {

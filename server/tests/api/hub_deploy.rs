@@ -50,7 +50,11 @@ async fn save_homepage(app: &TestApp, who: &Person, slug: &str, base: i64, annou
 async fn apply(app: &TestApp, who: &Person, slug: &str, number: i64) {
     let number = number.to_string();
     let (status, body) = app
-        .call(&who.client, "hub/apply", &[("slug", slug), ("number", &number)])
+        .call(
+            &who.client,
+            "hub/apply",
+            &[("slug", slug), ("number", &number)],
+        )
         .await;
     assert_eq!(status, 200, "{body}");
 }
@@ -89,85 +93,116 @@ pub async fn hub_get(url: &str, path: &str) -> (u16, String) {
     (status, response.text().await.unwrap())
 }
 
-on_both!(an_applied_revision_runs_on_a_real_hub, settings = real_hubs, |app| {
-    require_peers();
-    let ada = person(&app, "deploy-ada").await;
-    create_community(&app, &ada, "ocean-deploy", "invite").await;
-    save_homepage(&app, &ada, "ocean-deploy", 0, "Homework **3** is due Friday.").await;
-    apply(&app, &ada, "ocean-deploy", 1).await;
-    let h = hub(&app, &ada, "ocean-deploy").await;
-    assert_eq!(h["status"]["changes"][0]["state"], "requested", "{h}");
-
-    let h = settle(&app, &ada, "ocean-deploy").await;
-    let change = &h["status"]["changes"][0];
-    assert_eq!(change["state"], "healthy", "{h}");
-    let states: Vec<&str> = change["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s[0].as_str().unwrap())
-        .collect();
-    assert_eq!(states, ["requested", "validated", "deploying", "deployed", "healthy"]);
-    assert_eq!(h["status"]["headline"], "Running revision 1");
-    let url = h["status"]["url"].as_str().unwrap().to_owned();
-    assert!(url.starts_with("http://ocean-deploy.hub.localhost:"), "{url}");
-    assert!(
-        !url.contains(&app.addr.to_string()),
-        "a hub never shares Stoa's host"
-    );
-    let (status, page) = hub_get(&url, "/hub/stoa-front-page").await;
-    assert_eq!(status, 404, "{page}");
-    assert!(page.contains("Ocean Lab at Example University"), "{page}");
-    assert!(page.contains("Homework <strong>3</strong> is due Friday."), "{page}");
-
-    // A new announcement, applied: the running hub shows it.
-    save_homepage(&app, &ada, "ocean-deploy", 1, "Exam on Monday.").await;
-    apply(&app, &ada, "ocean-deploy", 2).await;
-    let h = settle(&app, &ada, "ocean-deploy").await;
-    assert_eq!(h["status"]["headline"], "Running revision 2", "{h}");
-    let (_, page) = hub_get(&url, "/hub/stoa-front-page").await;
-    assert!(page.contains("Exam on Monday."), "{page}");
-    assert!(!page.contains("Homework"), "{page}");
-
-    // Rolled back to revision 1 (a new revision 3) and applied: the old text is back.
-    let (status, body) = app
-        .call(
-            &ada.client,
-            "hub/rollback",
-            &[("slug", "ocean-deploy"), ("base", "2"), ("to", "1")],
+on_both!(
+    an_applied_revision_runs_on_a_real_hub,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let ada = person(&app, "deploy-ada").await;
+        create_community(&app, &ada, "ocean-deploy", "invite").await;
+        save_homepage(
+            &app,
+            &ada,
+            "ocean-deploy",
+            0,
+            "Homework **3** is due Friday.",
         )
         .await;
-    assert_eq!(status, 200, "{body}");
-    apply(&app, &ada, "ocean-deploy", 3).await;
-    let h = settle(&app, &ada, "ocean-deploy").await;
-    assert_eq!(h["status"]["headline"], "Running revision 3", "{h}");
-    let (_, page) = hub_get(&url, "/hub/stoa-front-page").await;
-    assert!(page.contains("Homework <strong>3</strong> is due Friday."), "{page}");
+        apply(&app, &ada, "ocean-deploy", 1).await;
+        let h = hub(&app, &ada, "ocean-deploy").await;
+        assert_eq!(h["status"]["changes"][0]["state"], "requested", "{h}");
 
-    // Stopped: the hub no longer answers; started again: it does, with revision 3.
-    let (status, body) = app
-        .call(&ada.client, "hub/run", &[("slug", "ocean-deploy"), ("run", "false")])
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let h = settle(&app, &ada, "ocean-deploy").await;
-    assert_eq!(h["status"]["headline"], "Stopped", "{h}");
-    assert_eq!(h["status"]["changes"][0]["state"], "stopped", "{h}");
-    let parsed = url::Url::parse(&url).unwrap();
-    assert!(
-        tokio::net::TcpStream::connect(("127.0.0.1", parsed.port().unwrap()))
-            .await
-            .is_err(),
-        "nothing listens on a stopped hub's port"
-    );
-    let (status, body) = app
-        .call(&ada.client, "hub/run", &[("slug", "ocean-deploy"), ("run", "true")])
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let h = settle(&app, &ada, "ocean-deploy").await;
-    assert_eq!(h["status"]["headline"], "Running revision 3", "{h}");
-    let (_, page) = hub_get(&url, "/hub/stoa-front-page").await;
-    assert!(page.contains("Homework"), "{page}");
-});
+        let h = settle(&app, &ada, "ocean-deploy").await;
+        let change = &h["status"]["changes"][0];
+        assert_eq!(change["state"], "healthy", "{h}");
+        let states: Vec<&str> = change["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s[0].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            states,
+            ["requested", "validated", "deploying", "deployed", "healthy"]
+        );
+        assert_eq!(h["status"]["headline"], "Running revision 1");
+        let url = h["status"]["url"].as_str().unwrap().to_owned();
+        assert!(
+            url.starts_with("http://ocean-deploy.hub.localhost:"),
+            "{url}"
+        );
+        assert!(
+            !url.contains(&app.addr.to_string()),
+            "a hub never shares Stoa's host"
+        );
+        let (status, page) = hub_get(&url, "/hub/login").await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Ocean Lab at Example University"), "{page}");
+        assert!(
+            page.contains("Homework <strong>3</strong> is due Friday."),
+            "{page}"
+        );
+
+        // A new announcement, applied: the running hub shows it.
+        save_homepage(&app, &ada, "ocean-deploy", 1, "Exam on Monday.").await;
+        apply(&app, &ada, "ocean-deploy", 2).await;
+        let h = settle(&app, &ada, "ocean-deploy").await;
+        assert_eq!(h["status"]["headline"], "Running revision 2", "{h}");
+        let (_, page) = hub_get(&url, "/hub/login").await;
+        assert!(page.contains("Exam on Monday."), "{page}");
+        assert!(!page.contains("Homework"), "{page}");
+
+        // Rolled back to revision 1 (a new revision 3) and applied: the old text is back.
+        let (status, body) = app
+            .call(
+                &ada.client,
+                "hub/rollback",
+                &[("slug", "ocean-deploy"), ("base", "2"), ("to", "1")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        apply(&app, &ada, "ocean-deploy", 3).await;
+        let h = settle(&app, &ada, "ocean-deploy").await;
+        assert_eq!(h["status"]["headline"], "Running revision 3", "{h}");
+        let (_, page) = hub_get(&url, "/hub/login").await;
+        assert!(
+            page.contains("Homework <strong>3</strong> is due Friday."),
+            "{page}"
+        );
+
+        // Stopped: the hub no longer answers; started again: it does, with revision 3.
+        let (status, body) = app
+            .call(
+                &ada.client,
+                "hub/run",
+                &[("slug", "ocean-deploy"), ("run", "false")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let h = settle(&app, &ada, "ocean-deploy").await;
+        assert_eq!(h["status"]["headline"], "Stopped", "{h}");
+        assert_eq!(h["status"]["changes"][0]["state"], "stopped", "{h}");
+        let parsed = url::Url::parse(&url).unwrap();
+        assert!(
+            tokio::net::TcpStream::connect(("127.0.0.1", parsed.port().unwrap()))
+                .await
+                .is_err(),
+            "nothing listens on a stopped hub's port"
+        );
+        let (status, body) = app
+            .call(
+                &ada.client,
+                "hub/run",
+                &[("slug", "ocean-deploy"), ("run", "true")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let h = settle(&app, &ada, "ocean-deploy").await;
+        assert_eq!(h["status"]["headline"], "Running revision 3", "{h}");
+        let (_, page) = hub_get(&url, "/hub/login").await;
+        assert!(page.contains("Homework"), "{page}");
+    }
+);
 
 /// The hub's folder (local backend) of `slug`.
 fn hub_dir(app: &TestApp, slug: &str) -> std::path::PathBuf {
@@ -205,136 +240,172 @@ async fn deployed_audits(app: &TestApp, slug: &str) -> usize {
 
 // Three revisions applied while no worker runs: the two older ones end superseded, never
 // applied; the newest runs.
-on_both!(older_changes_behind_a_newer_one_are_superseded, settings = real_hubs, |app| {
-    require_peers();
-    let ada = person(&app, "order-ada").await;
-    create_community(&app, &ada, "ocean-order", "invite").await;
-    for (n, text) in [(1, "One."), (2, "Two."), (3, "Three.")] {
-        save_homepage(&app, &ada, "ocean-order", n - 1, text).await;
-        apply(&app, &ada, "ocean-order", n).await;
+on_both!(
+    older_changes_behind_a_newer_one_are_superseded,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let ada = person(&app, "order-ada").await;
+        create_community(&app, &ada, "ocean-order", "invite").await;
+        for (n, text) in [(1, "One."), (2, "Two."), (3, "Three.")] {
+            save_homepage(&app, &ada, "ocean-order", n - 1, text).await;
+            apply(&app, &ada, "ocean-order", n).await;
+        }
+        let h = settle(&app, &ada, "ocean-order").await;
+        assert_eq!(
+            change_states(&h),
+            [
+                ("Apply revision 1".to_owned(), "superseded".to_owned()),
+                ("Apply revision 2".to_owned(), "superseded".to_owned()),
+                ("Apply revision 3".to_owned(), "healthy".to_owned()),
+            ]
+        );
+        assert_eq!(h["status"]["headline"], "Running revision 3");
+        let (_, page) = hub_get(h["status"]["url"].as_str().unwrap(), "/hub/login").await;
+        assert!(page.contains("Three."), "{page}");
+        assert_eq!(
+            deployed_audits(&app, "ocean-order").await,
+            1,
+            "applied once"
+        );
     }
-    let h = settle(&app, &ada, "ocean-order").await;
-    assert_eq!(
-        change_states(&h),
-        [
-            ("Apply revision 1".to_owned(), "superseded".to_owned()),
-            ("Apply revision 2".to_owned(), "superseded".to_owned()),
-            ("Apply revision 3".to_owned(), "healthy".to_owned()),
-        ]
-    );
-    assert_eq!(h["status"]["headline"], "Running revision 3");
-    let (_, page) = hub_get(h["status"]["url"].as_str().unwrap(), "/hub/stoa-front-page").await;
-    assert!(page.contains("Three."), "{page}");
-    assert_eq!(deployed_audits(&app, "ocean-order").await, 1, "applied once");
-});
+);
 
 // The hub process killed while a change starts it: the change waits (the hub runs its
 // previous revision meanwhile) and lands on the next try.
-on_both!(a_hub_killed_during_a_change_gets_it_on_the_next_try, settings = real_hubs, |app| {
-    require_peers();
-    let ada = person(&app, "kill-ada").await;
-    create_community(&app, &ada, "ocean-kill", "invite").await;
-    save_homepage(&app, &ada, "ocean-kill", 0, "Before.").await;
-    apply(&app, &ada, "ocean-kill", 1).await;
-    let h = settle(&app, &ada, "ocean-kill").await;
-    let url = h["status"]["url"].as_str().unwrap().to_owned();
-    let pid_file = hub_dir(&app, "ocean-kill").join("hub.pid");
-    let old = pid_in(&pid_file).expect("hub.pid");
+on_both!(
+    a_hub_killed_during_a_change_gets_it_on_the_next_try,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let ada = person(&app, "kill-ada").await;
+        create_community(&app, &ada, "ocean-kill", "invite").await;
+        save_homepage(&app, &ada, "ocean-kill", 0, "Before.").await;
+        apply(&app, &ada, "ocean-kill", 1).await;
+        let h = settle(&app, &ada, "ocean-kill").await;
+        let url = h["status"]["url"].as_str().unwrap().to_owned();
+        let pid_file = hub_dir(&app, "ocean-kill").join("hub.pid");
+        let old = pid_in(&pid_file).expect("hub.pid");
 
-    save_homepage(&app, &ada, "ocean-kill", 1, "After.").await;
-    apply(&app, &ada, "ocean-kill", 2).await;
-    let worker = app.worker();
-    let pass = tokio::spawn(async move { worker.run_once().await.unwrap() });
-    // The new hub process, killed as soon as it exists.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let new = loop {
-        if let Some(pid) = pid_in(&pid_file).filter(|p| *p != old) {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "the hub was never restarted");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(new), nix::sys::signal::Signal::SIGKILL)
+        save_homepage(&app, &ada, "ocean-kill", 1, "After.").await;
+        apply(&app, &ada, "ocean-kill", 2).await;
+        let worker = app.worker();
+        let pass = tokio::spawn(async move { worker.run_once().await.unwrap() });
+        // The new hub process, killed as soon as it exists.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let new = loop {
+            if let Some(pid) = pid_in(&pid_file).filter(|p| *p != old) {
+                break pid;
+            }
+            assert!(Instant::now() < deadline, "the hub was never restarted");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(new),
+            nix::sys::signal::Signal::SIGKILL,
+        )
         .unwrap();
-    pass.await.unwrap();
-    let h = hub(&app, &ada, "ocean-kill").await;
-    let change = &h["status"]["changes"][0];
-    assert_eq!(change["state"], "deploying", "{h}");
-    assert!(
-        change["message"].as_str().unwrap().starts_with("Waiting to try again"),
-        "{h}"
-    );
-    let (status, page) = hub_get(&url, "/hub/stoa-front-page").await;
-    assert_eq!(status, 404);
-    assert!(page.contains("Before."), "the previous revision runs meanwhile: {page}");
+        pass.await.unwrap();
+        let h = hub(&app, &ada, "ocean-kill").await;
+        let change = &h["status"]["changes"][0];
+        assert_eq!(change["state"], "deploying", "{h}");
+        assert!(
+            change["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Waiting to try again"),
+            "{h}"
+        );
+        let (status, page) = hub_get(&url, "/hub/login").await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("Before."),
+            "the previous revision runs meanwhile: {page}"
+        );
 
-    app.clock.advance(chrono::TimeDelta::minutes(6));
-    let h = settle(&app, &ada, "ocean-kill").await;
-    assert_eq!(h["status"]["changes"][0]["state"], "healthy", "{h}");
-    assert_eq!(h["status"]["headline"], "Running revision 2");
-    let (_, page) = hub_get(&url, "/hub/stoa-front-page").await;
-    assert!(page.contains("After."), "{page}");
-    assert_eq!(deployed_audits(&app, "ocean-kill").await, 2, "each revision applied once");
-});
+        app.clock.advance(chrono::TimeDelta::minutes(6));
+        let h = settle(&app, &ada, "ocean-kill").await;
+        assert_eq!(h["status"]["changes"][0]["state"], "healthy", "{h}");
+        assert_eq!(h["status"]["headline"], "Running revision 2");
+        let (_, page) = hub_get(&url, "/hub/login").await;
+        assert!(page.contains("After."), "{page}");
+        assert_eq!(
+            deployed_audits(&app, "ocean-kill").await,
+            2,
+            "each revision applied once"
+        );
+    }
+);
 
 // The hub cannot start for a while (another program holds its port): the change waits with
 // the reason in words, and lands once the port is free.
-on_both!(a_hub_refusing_for_a_while_gets_the_change_later, settings = real_hubs, |app| {
-    require_peers();
-    let ada = person(&app, "refuse-ada").await;
-    create_community(&app, &ada, "ocean-refuse", "invite").await;
-    save_homepage(&app, &ada, "ocean-refuse", 0, "Before.").await;
-    apply(&app, &ada, "ocean-refuse", 1).await;
-    let h = settle(&app, &ada, "ocean-refuse").await;
-    let url = h["status"]["url"].as_str().unwrap().to_owned();
-    let dir = hub_dir(&app, "ocean-refuse");
-    let placement: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("placement.json")).unwrap())
-            .unwrap();
-    let hub_port = u16::try_from(placement["hub_port"].as_u64().unwrap()).unwrap();
-    // The hub dies and something else takes its port.
-    let pid = pid_in(&dir.join("hub.pid")).unwrap();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL)
+on_both!(
+    a_hub_refusing_for_a_while_gets_the_change_later,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let ada = person(&app, "refuse-ada").await;
+        create_community(&app, &ada, "ocean-refuse", "invite").await;
+        save_homepage(&app, &ada, "ocean-refuse", 0, "Before.").await;
+        apply(&app, &ada, "ocean-refuse", 1).await;
+        let h = settle(&app, &ada, "ocean-refuse").await;
+        let url = h["status"]["url"].as_str().unwrap().to_owned();
+        let dir = hub_dir(&app, "ocean-refuse");
+        let placement: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("placement.json")).unwrap())
+                .unwrap();
+        let hub_port = u16::try_from(placement["hub_port"].as_u64().unwrap()).unwrap();
+        // The hub dies and something else takes its port.
+        let pid = pid_in(&dir.join("hub.pid")).unwrap();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
         .unwrap();
-    let squatter = loop {
-        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", hub_port)) {
-            break listener;
+        let squatter = loop {
+            if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", hub_port)) {
+                break listener;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        save_homepage(&app, &ada, "ocean-refuse", 1, "After.").await;
+        apply(&app, &ada, "ocean-refuse", 2).await;
+        for _ in 0..2 {
+            app.run_worker().await;
+            app.clock.advance(chrono::TimeDelta::minutes(6));
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    save_homepage(&app, &ada, "ocean-refuse", 1, "After.").await;
-    apply(&app, &ada, "ocean-refuse", 2).await;
-    for _ in 0..2 {
-        app.run_worker().await;
-        app.clock.advance(chrono::TimeDelta::minutes(6));
+        let h = hub(&app, &ada, "ocean-refuse").await;
+        let change = &h["status"]["changes"][0];
+        assert_eq!(change["state"], "deploying", "{h}");
+        let message = change["message"].as_str().unwrap();
+        assert!(message.contains("taken by another program"), "{message}");
+        drop(squatter);
+        let h = settle(&app, &ada, "ocean-refuse").await;
+        assert_eq!(h["status"]["changes"][0]["state"], "healthy", "{h}");
+        let (_, page) = hub_get(&url, "/hub/login").await;
+        assert!(page.contains("After."), "{page}");
     }
-    let h = hub(&app, &ada, "ocean-refuse").await;
-    let change = &h["status"]["changes"][0];
-    assert_eq!(change["state"], "deploying", "{h}");
-    let message = change["message"].as_str().unwrap();
-    assert!(message.contains("taken by another program"), "{message}");
-    drop(squatter);
-    let h = settle(&app, &ada, "ocean-refuse").await;
-    assert_eq!(h["status"]["changes"][0]["state"], "healthy", "{h}");
-    let (_, page) = hub_get(&url, "/hub/stoa-front-page").await;
-    assert!(page.contains("After."), "{page}");
-});
+);
 
 // Stoa killed (SIGKILL) in the middle of a change: another process takes the job over once
 // its lease runs out and finishes it; the change is applied once.
-on_both!(stoa_killed_during_a_change_loses_nothing, settings = real_hubs, |app| {
-    require_peers();
-    let ada = person(&app, "crash-ada").await;
-    create_community(&app, &ada, "ocean-crash", "invite").await;
-    save_homepage(&app, &ada, "ocean-crash", 0, "Before.").await;
-    apply(&app, &ada, "ocean-crash", 1).await;
-    let h = settle(&app, &ada, "ocean-crash").await;
-    let url = h["status"]["url"].as_str().unwrap().to_owned();
+on_both!(
+    stoa_killed_during_a_change_loses_nothing,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let ada = person(&app, "crash-ada").await;
+        create_community(&app, &ada, "ocean-crash", "invite").await;
+        save_homepage(&app, &ada, "ocean-crash", 0, "Before.").await;
+        apply(&app, &ada, "ocean-crash", 1).await;
+        let h = settle(&app, &ada, "ocean-crash").await;
+        let url = h["status"]["url"].as_str().unwrap().to_owned();
 
-    // A second Stoa on the same database runs the jobs, with a short lease.
-    let local = &app.settings.hubs.local;
-    let config = std::env::temp_dir().join(format!("stoa-crash-{}.toml", stoa_auth::random_token()));
-    std::fs::write(
+        // A second Stoa on the same database runs the jobs, with a short lease.
+        let local = &app.settings.hubs.local;
+        let config =
+            std::env::temp_dir().join(format!("stoa-crash-{}.toml", stoa_auth::random_token()));
+        std::fs::write(
         &config,
         format!(
             "[hubs.local]\nhubs_dir = {:?}\npython_env = {:?}\nproxy_command = {:?}\nstart_timeout_seconds = 120\n",
@@ -342,66 +413,81 @@ on_both!(stoa_killed_during_a_change_loses_nothing, settings = real_hubs, |app| 
         ),
     )
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let key = app
-        .settings
-        .secret_key
-        .as_ref()
-        .map(|k| secrecy::ExposeSecret::expose_secret(k).to_owned());
-    let mut other = std::process::Command::new(env!("CARGO_BIN_EXE_stoa"));
-    other
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("STOA_CONFIG", &config)
-        .env("STOA_DATABASE_URL", &app.database_url)
-        .env("STOA_LISTEN", format!("127.0.0.1:{port}"))
-        .env("STOA_PUBLIC_URL", &app.settings.public_url)
-        .env("STOA_SITE_ROOT", &app.settings.site_root)
-        .env("STOA_JOB_LEASE_SECS", "3")
-        .env("STOA_LOG_FILTER", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    if let Some(key) = &key {
-        other.env("STOA_SECRET_KEY", key);
-    } else {
-        // SQLite: the key file beside the database file serves both processes.
-    }
-    let mut other = other.spawn().unwrap();
-
-    save_homepage(&app, &ada, "ocean-crash", 1, "After.").await;
-    apply(&app, &ada, "ocean-crash", 2).await;
-    // Killed as soon as it is working on the change.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let h = hub(&app, &ada, "ocean-crash").await;
-        if h["status"]["changes"][0]["state"] == "deploying" {
-            break;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let key = app
+            .settings
+            .secret_key
+            .as_ref()
+            .map(|k| secrecy::ExposeSecret::expose_secret(k).to_owned());
+        let mut other = std::process::Command::new(env!("CARGO_BIN_EXE_stoa"));
+        other
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("STOA_CONFIG", &config)
+            .env("STOA_DATABASE_URL", &app.database_url)
+            .env("STOA_LISTEN", format!("127.0.0.1:{port}"))
+            .env("STOA_PUBLIC_URL", &app.settings.public_url)
+            .env("STOA_SITE_ROOT", &app.settings.site_root)
+            .env("STOA_JOB_LEASE_SECS", "3")
+            .env("STOA_LOG_FILTER", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if let Some(key) = &key {
+            other.env("STOA_SECRET_KEY", key);
+        } else {
+            // SQLite: the key file beside the database file serves both processes.
         }
-        assert!(Instant::now() < deadline, "the other Stoa never took the change: {h}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    other.kill().unwrap();
-    other.wait().unwrap();
-    std::fs::remove_file(&config).unwrap();
+        let mut other = other.spawn().unwrap();
 
-    // This process takes over once the 3-second lease has run out.
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let h = settle(&app, &ada, "ocean-crash").await;
-    let change = &h["status"]["changes"][0];
-    assert_eq!(change["state"], "healthy", "{h}");
-    let states: Vec<&str> = change["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s[0].as_str().unwrap())
-        .collect();
-    assert_eq!(states, ["requested", "validated", "deploying", "deployed", "healthy"]);
-    assert_eq!(h["status"]["headline"], "Running revision 2");
-    let (_, page) = hub_get(&url, "/hub/stoa-front-page").await;
-    assert!(page.contains("After."), "{page}");
-    assert_eq!(deployed_audits(&app, "ocean-crash").await, 2, "each revision applied once");
-});
+        save_homepage(&app, &ada, "ocean-crash", 1, "After.").await;
+        apply(&app, &ada, "ocean-crash", 2).await;
+        // Killed as soon as it is working on the change.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let h = hub(&app, &ada, "ocean-crash").await;
+            if h["status"]["changes"][0]["state"] == "deploying" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the other Stoa never took the change: {h}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        other.kill().unwrap();
+        other.wait().unwrap();
+        std::fs::remove_file(&config).unwrap();
+
+        // This process takes over once the 3-second lease has run out.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let h = settle(&app, &ada, "ocean-crash").await;
+        let change = &h["status"]["changes"][0];
+        assert_eq!(change["state"], "healthy", "{h}");
+        let states: Vec<&str> = change["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s[0].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            states,
+            ["requested", "validated", "deploying", "deployed", "healthy"]
+        );
+        assert_eq!(h["status"]["headline"], "Running revision 2");
+        let (_, page) = hub_get(&url, "/hub/login").await;
+        assert!(page.contains("After."), "{page}");
+        assert_eq!(
+            deployed_audits(&app, "ocean-crash").await,
+            2,
+            "each revision applied once"
+        );
+    }
+);
 
 /// The hub's REST API as Stoa's service uses it (token from the hub's secrets folder).
 async fn hub_api(
@@ -442,85 +528,103 @@ async fn set_hub_username(app: &TestApp, account: i64, name: &str) {
 // People on the hub follow the community: a removed member loses access within one sync,
 // admin follows the role, and someone the community does not know is removed; what was
 // repaired is in the community's audit log.
-on_both!(membership_changes_reach_the_hub_within_one_sync, settings = real_hubs, |app| {
-    require_peers();
-    let ada = person(&app, "sync-ada").await;
-    let bob = person(&app, "sync-bob").await;
-    let carol = person(&app, "sync-carol").await;
-    create_community(&app, &ada, "ocean-sync", "invite").await;
-    crate::communities::add_member(&app, "ocean-sync", bob.id, "member").await;
-    crate::communities::add_member(&app, "ocean-sync", carol.id, "admin").await;
-    save_homepage(&app, &ada, "ocean-sync", 0, "Hello.").await;
-    apply(&app, &ada, "ocean-sync", 1).await;
-    settle(&app, &ada, "ocean-sync").await;
-    // As if each had logged in to the hub (names as Stoa gave them), with drift: Bob holds
-    // admin he should not, Carol lacks it, and a stranger is there.
-    for (who, name) in [(&ada, "ada"), (&bob, "bob"), (&carol, "carol")] {
-        set_hub_username(&app, who.id, name).await;
-    }
-    let (status, body) = hub_api(
-        &app,
-        "ocean-sync",
-        reqwest::Method::POST,
-        "/users",
-        Some(serde_json::json!({"usernames": ["ada", "bob", "carol", "mallory"]})),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    for (name, admin) in [("ada", true), ("bob", true)] {
+on_both!(
+    membership_changes_reach_the_hub_within_one_sync,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let ada = person(&app, "sync-ada").await;
+        let bob = person(&app, "sync-bob").await;
+        let carol = person(&app, "sync-carol").await;
+        create_community(&app, &ada, "ocean-sync", "invite").await;
+        crate::communities::add_member(&app, "ocean-sync", bob.id, "member").await;
+        crate::communities::add_member(&app, "ocean-sync", carol.id, "admin").await;
+        save_homepage(&app, &ada, "ocean-sync", 0, "Hello.").await;
+        apply(&app, &ada, "ocean-sync", 1).await;
+        settle(&app, &ada, "ocean-sync").await;
+        // As if each had logged in to the hub (names as Stoa gave them), with drift: Bob holds
+        // admin he should not, Carol lacks it, and a stranger is there.
+        for (who, name) in [(&ada, "ada"), (&bob, "bob"), (&carol, "carol")] {
+            set_hub_username(&app, who.id, name).await;
+        }
         let (status, body) = hub_api(
             &app,
             "ocean-sync",
-            reqwest::Method::PATCH,
-            &format!("/users/{name}"),
-            Some(serde_json::json!({ "admin": admin })),
+            reqwest::Method::POST,
+            "/users",
+            Some(serde_json::json!({"usernames": ["ada", "bob", "carol", "mallory"]})),
         )
         .await;
+        assert_eq!(status, 201, "{body}");
+        for (name, admin) in [("ada", true), ("bob", true)] {
+            let (status, body) = hub_api(
+                &app,
+                "ocean-sync",
+                reqwest::Method::PATCH,
+                &format!("/users/{name}"),
+                Some(serde_json::json!({ "admin": admin })),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+        }
+
+        // Bob is removed from the community: the sync queued with it removes him from the hub.
+        let (status, body) = app
+            .call(
+                &ada.client,
+                "members/remove",
+                &[("slug", "ocean-sync"), ("account_id", &bob.id.to_string())],
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
+        app.run_worker().await;
+        let (_, users) = hub_api(&app, "ocean-sync", reqwest::Method::GET, "/users", None).await;
+        let mut on_hub: Vec<(String, bool)> = users
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["name"].as_str().unwrap().to_owned(),
+                    u["admin"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        on_hub.sort();
+        assert_eq!(
+            on_hub,
+            [("ada".to_owned(), true), ("carol".to_owned(), true)],
+            "bob and the stranger removed, carol made admin"
+        );
+        let actions = crate::communities::audit_actions(&app, "ocean-sync").await;
+        assert!(
+            actions.iter().any(|a| a == "hub.members_synced"),
+            "{actions:?}"
+        );
+
+        // Carol demoted to member: admin goes at the next sync.
+        let (status, body) = app
+            .call(
+                &ada.client,
+                "members/update",
+                &[
+                    ("slug", "ocean-sync"),
+                    ("account_id", &carol.id.to_string()),
+                    ("role", "member"),
+                    ("ends_on", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        app.run_worker().await;
+        let (_, carol_on_hub) = hub_api(
+            &app,
+            "ocean-sync",
+            reqwest::Method::GET,
+            "/users/carol",
+            None,
+        )
+        .await;
+        assert_eq!(carol_on_hub["admin"], false, "{carol_on_hub}");
     }
-
-    // Bob is removed from the community: the sync queued with it removes him from the hub.
-    let (status, body) = app
-        .call(
-            &ada.client,
-            "members/remove",
-            &[("slug", "ocean-sync"), ("account_id", &bob.id.to_string())],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    app.run_worker().await;
-    let (_, users) = hub_api(&app, "ocean-sync", reqwest::Method::GET, "/users", None).await;
-    let mut on_hub: Vec<(String, bool)> = users
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| (u["name"].as_str().unwrap().to_owned(), u["admin"].as_bool().unwrap()))
-        .collect();
-    on_hub.sort();
-    assert_eq!(
-        on_hub,
-        [("ada".to_owned(), true), ("carol".to_owned(), true)],
-        "bob and the stranger removed, carol made admin"
-    );
-    let actions = crate::communities::audit_actions(&app, "ocean-sync").await;
-    assert!(actions.iter().any(|a| a == "hub.members_synced"), "{actions:?}");
-
-    // Carol demoted to member: admin goes at the next sync.
-    let (status, body) = app
-        .call(
-            &ada.client,
-            "members/update",
-            &[
-                ("slug", "ocean-sync"),
-                ("account_id", &carol.id.to_string()),
-                ("role", "member"),
-                ("ends_on", ""),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    app.run_worker().await;
-    let (_, carol_on_hub) =
-        hub_api(&app, "ocean-sync", reqwest::Method::GET, "/users/carol", None).await;
-    assert_eq!(carol_on_hub["admin"], false, "{carol_on_hub}");
-});
+);

@@ -814,7 +814,8 @@ on_both!(hubs_report_server_starts_with_their_credentials, |app| {
     let url = format!("{}/api/hubs/usage", app.settings.public_url);
     let http = reqwest::Client::new();
     let now = app.clock.now().as_datetime().to_rfc3339();
-    let report = serde_json::json!({"user": "ada", "server": "", "event": "server_start", "at": now});
+    let report =
+        serde_json::json!({"user": "ada", "server": "", "event": "server_start", "at": now});
     let secret = creds.client_secret.expose_secret().to_owned();
     let send = |body: serde_json::Value, secret: String| {
         let http = http.clone();
@@ -833,7 +834,11 @@ on_both!(hubs_report_server_starts_with_their_credentials, |app| {
         }
     };
     assert_eq!(send(report.clone(), secret.clone()).await.0, 204);
-    assert_eq!(send(report.clone(), secret.clone()).await.0, 204, "again: known");
+    assert_eq!(
+        send(report.clone(), secret.clone()).await.0,
+        204,
+        "again: known"
+    );
     assert_eq!(send(report.clone(), "wrong".into()).await.0, 401);
     let (status, body) = send(
         serde_json::json!({"user": "ada", "event": "server_stop"}),
@@ -865,11 +870,15 @@ on_both!(hubs_report_server_starts_with_their_credentials, |app| {
         stoa_db::Timestamp::from(app.clock.now().as_datetime() + day),
     );
     assert_eq!(
-        stoa_db::usage::server_starts(conn.conn(), hub, from, to).await.unwrap(),
+        stoa_db::usage::server_starts(conn.conn(), hub, from, to)
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(
-        stoa_db::usage::active_people(conn.conn(), hub, from, to).await.unwrap(),
+        stoa_db::usage::active_people(conn.conn(), hub, from, to)
+            .await
+            .unwrap(),
         1
     );
 });

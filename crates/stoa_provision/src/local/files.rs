@@ -22,6 +22,14 @@ pub const FILES: &[(&str, &str)] = &[
         "templates/home.html",
         include_str!("../../hub/templates/home.html"),
     ),
+    (
+        "templates/error.html",
+        include_str!("../../hub/templates/error.html"),
+    ),
+    (
+        "templates/stoa.html",
+        include_str!("../../hub/templates/stoa.html"),
+    ),
 ];
 
 /// Writes the shipped files into `root` (readable by the hub; they hold no secret).

@@ -52,7 +52,8 @@ pub struct LocalSettings {
     /// Hubs answer at `http://<slug>.<domain>:<port>`. Browsers resolve every name under
     /// `localhost` to this machine, and each hub gets a host of its own.
     pub domain: String,
-    /// First and last port hubs may use (three each); `None`: any free port the system gives.
+    /// First and last port hubs may use (three each); `None` or `[0, 0]`: any free ports the
+    /// system gives (tests).
     pub ports: Option<(u16, u16)>,
     /// The account people's servers run as when Stoa runs as root (none: as Stoa's user).
     pub user_server_user: Option<String>,
@@ -256,7 +257,11 @@ impl LocalBackend {
     }
 
     fn allocate_ports(&self) -> Result<Ports> {
-        match self.settings.ports {
+        match self
+            .settings
+            .ports
+            .filter(|&(first, last)| (first, last) != (0, 0))
+        {
             Some((first, last)) => {
                 let taken = self.taken_ports();
                 let mut port = first;
@@ -393,6 +398,8 @@ impl LocalBackend {
         let mut command = tokio::process::Command::new(&self.settings.proxy_command);
         command
             .current_dir(&dir.root)
+            .env_clear()
+            .envs(process::base_env())
             .env("CONFIGPROXY_AUTH_TOKEN", token.expose_secret())
             .args(["--ip", "127.0.0.1", "--port"])
             .arg(ports.port.to_string())
@@ -455,8 +462,11 @@ impl LocalBackend {
         let log = dir.path("hub.log");
         let mut command =
             tokio::process::Command::new(self.settings.python_env.join("bin/jupyterhub"));
+        // None of Stoa's environment (its database URL, its keys) reaches the hub.
         command
             .current_dir(&dir.root)
+            .env_clear()
+            .envs(process::base_env())
             .env("STOA_HUB_DIR", &dir.root)
             .arg("-f")
             .arg(dir.path("jupyterhub_config.py"));

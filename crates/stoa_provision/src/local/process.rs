@@ -65,15 +65,34 @@ pub async fn terminate(pid: i32, marker: &str, grace: Duration) {
     }
 }
 
+/// The environment a hub or proxy starts with: a fixed `PATH` (plus the folder of the
+/// `node` running now, for the proxy) and a UTF-8 locale; nothing of Stoa's own environment,
+/// which holds its database URL and keys.
+pub fn base_env() -> Vec<(&'static str, String)> {
+    let mut path = String::from("/usr/local/bin:/usr/bin:/bin");
+    if let Some(node_dir) = std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).find(|dir| dir.join("node").is_file()))
+    {
+        let node_dir = node_dir.display().to_string();
+        if !path.split(':').any(|d| d == node_dir) {
+            path = format!("{node_dir}:{path}");
+        }
+    }
+    vec![("PATH", path), ("LANG", "C.UTF-8".into())]
+}
+
 /// Starts `command` detached from Stoa: its own process group, stdin closed, output appended
 /// to `log`. The child is not killed when Stoa exits.
 pub fn spawn_detached(
     mut command: tokio::process::Command,
     log: &Path,
 ) -> std::io::Result<tokio::process::Child> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // 0600: people's servers (another account) must not read the hub's log.
     let out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(log)?;
     let err = out.try_clone()?;
     command

@@ -1,0 +1,78 @@
+// A community admin changes the hub's announcement, applies it, watches the change's
+// timeline reach "healthy" on the hub tab (the page refreshes itself, no script needed),
+// opens the real hub, is signed in through Stoa and reads the new text there. Stoa's session
+// cookie never reaches the hub's host, and one browser stays signed in to Stoa and the hub.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { signInAtProvider, submit, useStoaAndBrowser } from '../support/harness.mjs';
+
+const env = useStoaAndBrowser({ signIn: true, hubs: true });
+
+describe('a change reaches the real hub', () => {
+  const run = `${Date.now() % 1_000_000}`;
+  const slug = `live-${run}`;
+  let admin;
+
+  before(async () => {
+    admin = await signInAtProvider(env.browser, env.stoa.url, `liveadmin${run}`);
+    await admin.goto(`${env.stoa.url}/communities/new`);
+    await admin.fill('#name', 'Live Lab');
+    await admin.fill('#slug', slug);
+    await submit(admin.getByRole('button', { name: 'Create community' }));
+    await admin.waitForURL(`${env.stoa.url}/communities/${slug}`);
+  });
+  after(async () => {
+    await admin?.context().close();
+  });
+
+  test('announce, apply, watch it go healthy, read it on the hub', { timeout: 240_000 }, async () => {
+    const tab = `${env.stoa.url}/communities/${slug}/hub`;
+    await admin.goto(tab);
+    const homepage = admin.locator('details', { has: admin.locator('summary', { hasText: 'Homepage' }) });
+    if ((await homepage.getAttribute('open')) === null) await homepage.locator('summary').click();
+    await homepage.locator('[name="announcement"]').fill(`Workshop **${run}** starts at ten.`);
+    await submit(homepage.getByRole('button', { name: /^Save/ }));
+    await admin.waitForURL(tab);
+
+    await submit(admin.getByTestId('hub-history').locator('tr[data-revision="1"]').getByRole('button', { name: 'Apply' }));
+    // The tab refreshes itself while the change is on its way; each load shows the timeline.
+    const seen = new Set();
+    const deadline = Date.now() + 200_000;
+    for (;;) {
+      const state = await admin.getByTestId('hub-changes').locator('[data-testid="change-state"]').first().innerText();
+      seen.add(state);
+      if (state === 'healthy') break;
+      assert.notEqual(state, 'failed', await admin.getByTestId('hub-changes').innerText());
+      assert.ok(Date.now() < deadline, `still ${state}`);
+      await admin.waitForEvent('load', { timeout: 10_000 }).catch(() => {});
+    }
+    assert.ok(seen.size >= 2, `the timeline moved while watched: ${[...seen]}`);
+    assert.match(await admin.getByTestId('hub-headline').innerText(), /Running revision 1/);
+    const hubUrl = await admin.getByTestId('hub-url').getAttribute('href');
+    assert.match(hubUrl, new RegExp(`^http://${slug}\\.hub\\.localhost:\\d+$`));
+
+    // Open the hub: sent to Stoa, already signed in there, back to the hub as its user.
+    const page = await admin.context().newPage();
+    await page.goto(`${hubUrl}/hub/home`);
+    const signIn = page.getByRole('link', { name: /Sign in with Stoa/i });
+    if (await signIn.isVisible().catch(() => false)) await signIn.click();
+    await page.waitForURL(new RegExp(`^${hubUrl}/`));
+    await page.goto(`${hubUrl}/hub/home`);
+    await page.locator('#stoa-announcement').waitFor();
+    assert.match(await page.locator('#stoa-announcement').innerText(), new RegExp(`Workshop ${run} starts at ten.`));
+    assert.equal(await page.locator('#stoa-announcement strong').innerText(), run);
+
+    // Cookies: Stoa's never goes to the hub's host, and the browser holds both sessions.
+    const stoaCookies = await admin.context().cookies(env.stoa.url);
+    const hubCookies = await admin.context().cookies(hubUrl);
+    assert.ok(stoaCookies.length > 0 && hubCookies.length > 0);
+    for (const cookie of hubCookies) {
+      assert.ok(!stoaCookies.some((s) => s.name === cookie.name && s.value === cookie.value), `${cookie.name} is shared`);
+    }
+    await admin.goto(`${env.stoa.url}/dashboard`);
+    await admin.waitForURL(`${env.stoa.url}/dashboard`);
+    await page.goto(`${hubUrl}/hub/home`);
+    await page.waitForURL(`${hubUrl}/hub/home`);
+    await page.close();
+  });
+});
