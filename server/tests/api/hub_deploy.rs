@@ -628,3 +628,353 @@ on_both!(
         assert_eq!(carol_on_hub["admin"], false, "{carol_on_hub}");
     }
 );
+
+/// A browser-like client that reaches the hub's host name on 127.0.0.1 (the system resolver
+/// may not know `*.localhost`), with its own cookies, signed in to Stoa as a new person.
+async fn person_at_hub(app: &TestApp, tag: &str, hub_url: &str) -> (reqwest::Client, i64) {
+    let parsed = url::Url::parse(hub_url).unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], parsed.port().unwrap()));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .resolve(parsed.host_str().unwrap(), addr)
+        .build()
+        .unwrap();
+    let email = crate::auth::unique_email(tag);
+    crate::auth::sign_in_by_mail(app, &client, &email).await;
+    let mut conn = app.db.read().await.unwrap();
+    let id = stoa_db::accounts::find_by_email(conn.conn(), &email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .0;
+    (client, id)
+}
+
+/// Follows redirects from `url` (at most 10), each with `client`'s cookies; returns the
+/// last response's URL, status and body.
+async fn follow(client: &reqwest::Client, url: &str) -> (String, u16, String) {
+    let mut url = url.to_owned();
+    for _ in 0..10 {
+        let res = client.get(&url).send().await.unwrap();
+        if res.status().is_redirection() {
+            let next = crate::auth::location(&res);
+            url = url::Url::parse(&url)
+                .unwrap()
+                .join(&next)
+                .unwrap()
+                .to_string();
+            continue;
+        }
+        let status = res.status().as_u16();
+        return (url, status, res.text().await.unwrap());
+    }
+    panic!("too many redirects from {url}");
+}
+
+async fn hub_username(app: &TestApp, account: i64) -> Option<String> {
+    let mut conn = app.db.read().await.unwrap();
+    stoa_db::on!(conn.conn(), c => sqlx::query_scalar("SELECT hub_username FROM accounts WHERE id = $1")
+        .bind(account).fetch_one(c).await)
+    .unwrap()
+}
+
+// People log in to the hub with their Stoa account: a member lands in the hub as their hub
+// username, its owner as a hub admin; a member's server start is reported to Stoa; someone
+// who is not a member is stopped at Stoa with a page saying how to join. Stoa's session
+// cookie is never sent to the hub.
+on_both!(
+    members_log_in_to_the_hub_through_stoa,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let ada = person(&app, "login-ada").await;
+        create_community(&app, &ada, "ocean-login", "invite").await;
+        save_homepage(&app, &ada, "ocean-login", 0, "Hello.").await;
+        apply(&app, &ada, "ocean-login", 1).await;
+        let h = settle(&app, &ada, "ocean-login").await;
+        let url = h["status"]["url"].as_str().unwrap().to_owned();
+        let login = format!("{url}/hub/oauth_login?next=%2Fhub%2Fhome");
+
+        let (owner, owner_id) = person_at_hub(&app, "login-owner", &url).await;
+        let (member, member_id) = person_at_hub(&app, "login-member", &url).await;
+        let (stranger, _) = person_at_hub(&app, "login-stranger", &url).await;
+        let mut tx = app.db.begin().await.unwrap();
+        let community = stoa_db::communities::by_slug(tx.conn(), "ocean-login")
+            .await
+            .unwrap()
+            .unwrap();
+        tx.commit().await.unwrap();
+        for (id, role) in [(owner_id, "owner"), (member_id, "member")] {
+            crate::communities::add_member(&app, "ocean-login", id, role).await;
+        }
+
+        let (landed, status, page) = follow(&member, &login).await;
+        assert_eq!(
+            (landed.as_str(), status),
+            (format!("{url}/hub/home").as_str(), 200),
+            "{page}"
+        );
+        let name = hub_username(&app, member_id).await.expect("a hub username");
+        assert!(page.contains(&name), "the hub knows them as {name}");
+        let (_, user) = hub_api(
+            &app,
+            "ocean-login",
+            reqwest::Method::GET,
+            &format!("/users/{name}"),
+            None,
+        )
+        .await;
+        assert_eq!(user["admin"], false, "{user}");
+        let groups: Vec<&str> = user["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap())
+            .collect();
+        assert!(
+            groups.contains(&"stoa-members") && groups.contains(&"stoa-role-member"),
+            "{groups:?}"
+        );
+
+        let (_, status, _) = follow(&owner, &login).await;
+        assert_eq!(status, 200);
+        let owner_name = hub_username(&app, owner_id).await.unwrap();
+        let (_, user) = hub_api(
+            &app,
+            "ocean-login",
+            reqwest::Method::GET,
+            &format!("/users/{owner_name}"),
+            None,
+        )
+        .await;
+        assert_eq!(user["admin"], true, "owners are hub admins: {user}");
+
+        // The member starts a server (through the hub's API); the hub reports it to Stoa.
+        let (status, body) = hub_api(
+            &app,
+            "ocean-login",
+            reqwest::Method::POST,
+            &format!("/users/{name}/server"),
+            None,
+        )
+        .await;
+        assert!(status == 201 || status == 202, "{status} {body}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, user) = hub_api(
+                &app,
+                "ocean-login",
+                reqwest::Method::GET,
+                &format!("/users/{name}"),
+                None,
+            )
+            .await;
+            if user["servers"][""]["ready"] == true {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server never became ready: {user}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        // Their browser opens it (the server's own sign-in with the hub happens on the way).
+        let (landed, status, _) = follow(&member, &format!("{url}/user/{name}/lab")).await;
+        assert_eq!(
+            (landed, status),
+            (format!("{url}/user/{name}/lab"), 200),
+            "the member reaches their own server"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut conn = app.db.read().await.unwrap();
+            let day = chrono::TimeDelta::days(1);
+            let now = app.clock.now().as_datetime();
+            let hub_id = stoa_db::hubs::of_community(conn.conn(), community.id)
+                .await
+                .unwrap()[0]
+                .id;
+            let starts = stoa_db::usage::server_starts(
+                conn.conn(),
+                hub_id,
+                stoa_db::Timestamp::from(now - day),
+                stoa_db::Timestamp::from(now + day),
+            )
+            .await
+            .unwrap();
+            if starts == 1 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the hub never reported the start"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+
+        // Not a member: Stoa's page, not the hub.
+        let (landed, status, page) = follow(&stranger, &login).await;
+        assert!(landed.starts_with(&app.settings.public_url), "{landed}");
+        assert_eq!(status, 403, "{page}");
+        assert!(page.contains("You are not a member of"), "{page}");
+        assert!(page.contains("ask-to-join"), "{page}");
+
+        // The hub has a host of its own: Stoa's host-only session cookie is never sent there
+        // (the browser test checks the cookies a real browser holds).
+        let stoa_host = url::Url::parse(&app.settings.public_url).unwrap();
+        let hub_host = url::Url::parse(&url).unwrap();
+        assert_ne!(stoa_host.host_str(), hub_host.host_str());
+    }
+);
+
+// Environments and the default interface, applied, are what the running hub offers: its
+// spawn page lists the environments, and a new server opens where the community chose;
+// rolling back restores both.
+on_both!(
+    environments_and_interface_reach_the_running_hub,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let ada = person(&app, "envs-ada").await;
+        create_community(&app, &ada, "ocean-envs", "invite").await;
+        save_homepage(&app, &ada, "ocean-envs", 0, "Hello.").await;
+        apply(&app, &ada, "ocean-envs", 1).await;
+        let h = settle(&app, &ada, "ocean-envs").await;
+        let url = h["status"]["url"].as_str().unwrap().to_owned();
+        let (member, member_id) = person_at_hub(&app, "envs-member", &url).await;
+        crate::communities::add_member(&app, "ocean-envs", member_id, "member").await;
+        let (_, status, _) = follow(
+            &member,
+            &format!("{url}/hub/oauth_login?next=%2Fhub%2Fhome"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let name = hub_username(&app, member_id).await.unwrap();
+
+        // Revision 2: a second environment for everyone; revision 3: the classic interface.
+        let form = [
+            ("slug", "ocean-envs"),
+            ("base", "1"),
+            ("message", "Pangeo"),
+            ("original", ""),
+            ("env_slug", "pangeo"),
+            ("display_name", "Pangeo for geoscience"),
+            ("description", "Geoscience stack"),
+            ("image", "pangeo/pangeo-notebook:2025.01.10"),
+            ("size", "medium"),
+        ];
+        let (status, body) = app.call(&ada.client, "hub/save_environment", &form).await;
+        assert_eq!(status, 200, "{body}");
+        let form = [
+            ("slug", "ocean-envs"),
+            ("base", "2"),
+            ("message", "Classic"),
+            ("interface", "classic"),
+            ("git_repo", ""),
+            ("git_branch", ""),
+            ("git_path", ""),
+            ("idle_timeout_minutes", "60"),
+            ("max_age_hours", "8"),
+            ("home_quota_gib", "10"),
+        ];
+        let (status, body) = app.call(&ada.client, "hub/save_server", &form).await;
+        assert_eq!(status, 200, "{body}");
+        apply(&app, &ada, "ocean-envs", 3).await;
+        settle(&app, &ada, "ocean-envs").await;
+
+        let (_, status, spawn) = follow(&member, &format!("{url}/hub/spawn")).await;
+        assert_eq!(status, 200);
+        assert!(spawn.contains("Pangeo for geoscience"), "{spawn}");
+        let (status, body) = hub_api(
+            &app,
+            "ocean-envs",
+            reqwest::Method::POST,
+            &format!("/users/{name}/server"),
+            Some(serde_json::json!({"profile": "default"})),
+        )
+        .await;
+        assert!(status == 201 || status == 202, "{status} {body}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, user) = hub_api(
+                &app,
+                "ocean-envs",
+                reqwest::Method::GET,
+                &format!("/users/{name}"),
+                None,
+            )
+            .await;
+            if user["servers"][""]["ready"] == true {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server never became ready: {user}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        // The server's own sign-in with the hub first, then its front door: the interface.
+        let _ = follow(&member, &format!("{url}/user/{name}/lab")).await;
+        let res = member
+            .get(format!("{url}/user/{name}/"))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_redirection(), "{}", res.status());
+        let opens = crate::auth::location(&res);
+        assert!(
+            opens
+                .trim_end_matches('?')
+                .ends_with(&format!("/user/{name}/tree")),
+            "{opens}"
+        );
+
+        // Rolled back to revision 1 and applied: one environment again.
+        let (status, body) = app
+            .call(
+                &ada.client,
+                "hub/rollback",
+                &[("slug", "ocean-envs"), ("base", "3"), ("to", "1")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        apply(&app, &ada, "ocean-envs", 4).await;
+        settle(&app, &ada, "ocean-envs").await;
+        let (_, user) = hub_api(
+            &app,
+            "ocean-envs",
+            reqwest::Method::GET,
+            &format!("/users/{name}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            user["servers"][""]["ready"], true,
+            "the server outlived two hub restarts: {user}"
+        );
+        let (status, _) = hub_api(
+            &app,
+            "ocean-envs",
+            reqwest::Method::DELETE,
+            &format!("/users/{name}/server"),
+            None,
+        )
+        .await;
+        assert!(status == 202 || status == 204, "{status}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, spawn) = (0, follow(&member, &format!("{url}/hub/spawn")).await);
+            if !spawn.2.contains("Pangeo for geoscience") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still offered after the rollback: {}",
+                spawn.2
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+);
