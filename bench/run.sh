@@ -22,7 +22,7 @@ need wrk wrk
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
   echo "==> building (release server, optimised site)"
   make -s site-release >/dev/null
-  cargo build -q --release -p stoa_server --bin stoa --example static_bytes --example stack_bytes --example list_queries
+  cargo build -q --release -p stoa_server --bin stoa --example static_bytes --example stack_bytes --example list_queries --example hub_apply
 fi
 stack_bin=$bin/examples/stack_bytes
 [ -x "$stack_bin" ] || stack_bin=target/release/examples/stack_bytes
@@ -206,3 +206,8 @@ echo
 cat "$tmp/lighthouse.txt"
 echo
 cat "$tmp/queries.txt"
+echo
+# A change to a real hub (local backend), beside a bare JupyterHub cold start in this run.
+hub_bin=$bin/examples/hub_apply
+[ -x "$hub_bin" ] || hub_bin=target/release/examples/hub_apply
+"$hub_bin" "${BENCH_HUB_TRIALS:-5}" || echo "(hub_apply failed: is the hub environment installed? make setup)"
