@@ -63,7 +63,12 @@ async fn bare_start(work: &std::path::Path, hubs: &HubConfig, i: usize) -> anyho
     let http = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/hub/api/");
     loop {
-        if http.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+        if http
+            .get(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             break;
         }
         if started.elapsed() > Duration::from_secs(120) {
@@ -103,7 +108,13 @@ async fn main() -> anyhow::Result<()> {
 
     // An owner, a community, and its hub's first revision.
     let mut tx = db.begin().await?;
-    let owner = stoa_db::accounts::create(tx.conn(), "Bench Owner", Some("owner@bench.example"), clock.now()).await?;
+    let owner = stoa_db::accounts::create(
+        tx.conn(),
+        "Bench Owner",
+        Some("owner@bench.example"),
+        clock.now(),
+    )
+    .await?;
     let slug = stoa_model::Slug::parse("bench-lab").map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let community = stoa_db::communities::insert(
         tx.conn(),
@@ -120,7 +131,15 @@ async fn main() -> anyhow::Result<()> {
         clock.now(),
     )
     .await?;
-    stoa_db::memberships::add(tx.conn(), community, owner, stoa_model::Role::Owner, None, clock.now()).await?;
+    stoa_db::memberships::add(
+        tx.conn(),
+        community,
+        owner,
+        stoa_model::Role::Owner,
+        None,
+        clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     let ctx = || Ctx {
         caller: Some(Caller {
@@ -173,9 +192,18 @@ async fn main() -> anyhow::Result<()> {
             announcement: format!("Trial {i}"),
             show_logo: false,
         };
-        let saved = stoa_domain::hubs::save(&ctx(), &mut tx, &hubs, "bench-lab", i32::try_from(i)?, "", &Edit::Homepage(homepage), false)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let saved = stoa_domain::hubs::save(
+            &ctx(),
+            &mut tx,
+            &hubs,
+            "bench-lab",
+            i32::try_from(i)?,
+            "",
+            &Edit::Homepage(homepage),
+            false,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         tx.commit().await?;
         let number = saved.number.ok_or_else(|| anyhow::anyhow!("not saved"))?;
         let started = Instant::now();
@@ -187,8 +215,12 @@ async fn main() -> anyhow::Result<()> {
         wake.notify();
         loop {
             let mut conn = db.read().await?;
-            let hub = stoa_db::hubs::of_community(conn.conn(), community).await?.remove(0);
-            let latest = stoa_db::deployments::recent(conn.conn(), hub.id, 1).await?.remove(0);
+            let hub = stoa_db::hubs::of_community(conn.conn(), community)
+                .await?
+                .remove(0);
+            let latest = stoa_db::deployments::recent(conn.conn(), hub.id, 1)
+                .await?
+                .remove(0);
             drop(conn);
             match latest.state {
                 State::Healthy => break,
@@ -218,6 +250,9 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("  apply a new revision (restart)    {apply:6.2} s");
     println!("  bare JupyterHub cold start        {bare:6.2} s");
-    println!("  ratio apply / bare                {:6.2} (target ≤ 1.5)", apply / bare);
+    println!(
+        "  ratio apply / bare                {:6.2} (target ≤ 1.5)",
+        apply / bare
+    );
     Ok(())
 }

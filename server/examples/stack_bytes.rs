@@ -66,7 +66,15 @@ async fn main() -> anyhow::Result<()> {
             }
         }),
     );
-    let router = startup::router_with(&settings, db, auth, limiter, extra, None)?;
+    let router = startup::router_with(
+        &settings,
+        db,
+        auth,
+        limiter,
+        extra,
+        None,
+        stoa_domain::provisioning::Queueing::default(),
+    )?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await?
         .tap_io(|tcp| {

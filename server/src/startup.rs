@@ -478,7 +478,6 @@ pub fn router_with(
         let auth = state.auth.clone();
         let limits = settings.limits();
         let hubs = std::sync::Arc::new(settings.hubs.clone());
-        let queueing = queueing.clone();
         move || {
             provide_context(db.clone());
             provide_context(auth.clone());

@@ -111,7 +111,7 @@ fn Running(slug: String, status: HubStatus) -> impl IntoView {
         <section class=SECTION aria-labelledby="hub-running" data-testid="hub-running">
             <h3 id="hub-running" class=H3>"The hub"</h3>
             <p><span class="font-medium" data-testid="hub-headline">{headline}</span>
-                {url.map(|u| view! { " · " <a class="underline" href=u.clone() data-testid="hub-url" rel="noopener">{format!("Open {u}")}</a> })}
+                {url.map(|u| { let text = format!("Open {u}"); view! { " · " <a class="underline" href=u data-testid="hub-url" rel="noopener">{text}</a> } })}
             </p>
             <Saved value=run.value() text="Requested." />
             <FormError value=run.value() />
