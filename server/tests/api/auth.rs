@@ -760,19 +760,23 @@ on_both!(
     |app| {
         require_peers();
         let browser = browser();
-        // Provider sign-in as dave gives dave@example.test, verified.
-        let callback = provider_login(&app, &browser, "dave", &[]).await;
+        // Provider sign-in as dave gives dave…@example.test, verified. The login is unique:
+        // the SQLite and PostgreSQL runs share the mail catcher, and a fixed address let one
+        // pick up the other's link.
+        let login = format!("dave{}", uuid_like());
+        let email = format!("{login}@example.test");
+        let callback = provider_login(&app, &browser, &login, &[]).await;
         browser.get(&callback).send().await.unwrap();
         // A magic link to the same verified address lands in the same account.
         let other = self::browser();
-        sign_in_by_mail(&app, &other, "dave@example.test").await;
+        sign_in_by_mail(&app, &other, &email).await;
         assert_eq!(
-            signed_in_name(&app, &other).await.as_deref(),
-            Some("Test dave")
+            signed_in_name(&app, &other).await,
+            Some(format!("Test {login}"))
         );
         let identities = {
             let mut conn = app.db.read().await.unwrap();
-            let account = stoa_db::accounts::find_by_email(conn.conn(), "dave@example.test")
+            let account = stoa_db::accounts::find_by_email(conn.conn(), &email)
                 .await
                 .unwrap()
                 .unwrap();
