@@ -11,6 +11,8 @@ pub use stoa_model::hub::{
 };
 
 #[cfg(feature = "ssr")]
+use stoa_domain::DomainError;
+#[cfg(feature = "ssr")]
 use stoa_domain::hubs::{self, Edit};
 
 /// Saves one section as a new revision on top of `base`; with `intent` "check", only says
@@ -244,12 +246,15 @@ pub async fn intervene_hub_change(
     intent: String,
 ) -> Result<(), AppError> {
     let queue = crate::ssr::queueing()?;
-    let rerun = match intent.as_str() {
-        "rerun" => true,
-        "cancel" => false,
-        _ => return Err(stoa_model::Invalid::field("intent", "Choose re-run or cancel.").into()),
-    };
-    crate::ssr::write(async |ctx, tx| hubs::intervene(ctx, tx, &slug, change, rerun).await).await?;
+    crate::ssr::write(async |ctx, tx| {
+        let rerun = match intent.as_str() {
+            "rerun" => true,
+            "cancel" => false,
+            _ => return Err(DomainError::invalid("intent", "Choose re-run or cancel.")),
+        };
+        hubs::intervene(ctx, tx, &slug, change, rerun).await
+    })
+    .await?;
     queue.wake.notify();
     Ok(())
 }

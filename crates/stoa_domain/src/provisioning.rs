@@ -333,22 +333,27 @@ impl Deployer<'_> {
         deployments::advance(tx.conn(), id, State::Deployed, None, now).await?;
         hubs::set_deployed(tx.conn(), hub.id, revision).await?;
         tx.commit().await?;
+        let version = self.answering(hub).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let message = format!("JupyterHub {version} answers with revision {revision}.");
+        deployments::advance(tx.conn(), id, State::Healthy, Some(&message), now).await?;
+        Audit::by_stoa("hub.deployed", &hub.slug)
+            .community(community)
+            .after(json!({ "revision": revision }))
+            .record(tx.conn(), now)
+            .await?;
+        tx.commit().await?;
+        Ok(State::Healthy)
+    }
+
+    /// JupyterHub's version once the hub answers after a change; a hub that does not is a
+    /// failure worth retrying.
+    async fn answering(&self, hub: &Hub) -> Result<String, Failure> {
         match self.backend.health(&hub_ref(hub)).await? {
-            Health::Healthy { version, .. } => {
-                let now = self.clock.now();
-                let mut tx = self.db.begin().await?;
-                let message = format!("JupyterHub {version} answers with revision {revision}.");
-                deployments::advance(tx.conn(), id, State::Healthy, Some(&message), now).await?;
-                Audit::by_stoa("hub.deployed", &hub.slug)
-                    .community(community)
-                    .after(json!({ "revision": revision }))
-                    .record(tx.conn(), now)
-                    .await?;
-                tx.commit().await?;
-                Ok(State::Healthy)
-            }
+            Health::Healthy { version, .. } => Ok(version),
             other => Err(Failure::Backend(ProvisionError::Unavailable(format!(
-                "the hub does not answer after the change: {other:?}"
+                "after the change, {other}"
             )))),
         }
     }
@@ -357,16 +362,10 @@ impl Deployer<'_> {
         self.advance(id, State::Deploying, None).await?;
         self.backend.start(&hub_ref(hub)).await?;
         self.advance(id, State::Deployed, None).await?;
-        match self.backend.health(&hub_ref(hub)).await? {
-            Health::Healthy { version, .. } => {
-                let message = format!("JupyterHub {version} answers.");
-                self.advance(id, State::Healthy, Some(&message)).await?;
-                Ok(State::Healthy)
-            }
-            other => Err(Failure::Backend(ProvisionError::Unavailable(format!(
-                "the hub does not answer after starting: {other:?}"
-            )))),
-        }
+        let version = self.answering(hub).await?;
+        let message = format!("JupyterHub {version} answers.");
+        self.advance(id, State::Healthy, Some(&message)).await?;
+        Ok(State::Healthy)
     }
 
     async fn stop(&self, id: DeploymentId, hub: &Hub) -> Result<State, Failure> {

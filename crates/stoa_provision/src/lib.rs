@@ -107,6 +107,21 @@ pub enum Health {
     Down(String),
 }
 
+impl std::fmt::Display for Health {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Health::Healthy {
+                revision: Some(n),
+                version,
+            } => write!(f, "JupyterHub {version} answers with revision {n}"),
+            Health::Healthy { version, .. } => write!(f, "JupyterHub {version} answers"),
+            Health::Stopped => f.write_str("the hub is stopped"),
+            Health::Absent => f.write_str("the hub does not exist yet"),
+            Health::Down(why) => write!(f, "the hub does not answer: {why}"),
+        }
+    }
+}
+
 /// A person known to the hub, read through its REST API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HubUser {

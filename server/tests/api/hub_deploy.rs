@@ -73,6 +73,42 @@ async fn settle(app: &TestApp, who: &Person, slug: &str) -> Value {
     }
 }
 
+/// A community `slug` owned by a new person, its hub deployed with `announcement` (revision
+/// 1, healthy). Returns the owner and the hub's address.
+async fn deployed_hub(app: &TestApp, slug: &str, announcement: &str) -> (Person, String) {
+    let owner = person(app, &format!("{slug}-owner")).await;
+    create_community(app, &owner, slug, "invite").await;
+    save_homepage(app, &owner, slug, 0, announcement).await;
+    apply(app, &owner, slug, 1).await;
+    let h = settle(app, &owner, slug).await;
+    assert_eq!(h["status"]["headline"], "Running revision 1", "{h}");
+    let url = h["status"]["url"].as_str().unwrap().to_owned();
+    (owner, url)
+}
+
+/// Waits until `user`'s default server on the hub is ready.
+async fn server_ready(app: &TestApp, slug: &str, user: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, model) = hub_api(
+            app,
+            slug,
+            reqwest::Method::GET,
+            &format!("/users/{user}"),
+            None,
+        )
+        .await;
+        if model["servers"][""]["ready"] == true {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server never became ready: {model}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// The page `path` of the hub at `url`, asked through 127.0.0.1 with the hub's own host name
 /// (the test's resolver may not know `*.localhost`).
 pub async fn hub_get(url: &str, path: &str) -> (u16, String) {
@@ -278,12 +314,7 @@ on_both!(
     settings = real_hubs,
     |app| {
         require_peers();
-        let ada = person(&app, "kill-ada").await;
-        create_community(&app, &ada, "ocean-kill", "invite").await;
-        save_homepage(&app, &ada, "ocean-kill", 0, "Before.").await;
-        apply(&app, &ada, "ocean-kill", 1).await;
-        let h = settle(&app, &ada, "ocean-kill").await;
-        let url = h["status"]["url"].as_str().unwrap().to_owned();
+        let (ada, url) = deployed_hub(&app, "ocean-kill", "Before.").await;
         let pid_file = hub_dir(&app, "ocean-kill").join("hub.pid");
         let old = pid_in(&pid_file).expect("hub.pid");
 
@@ -344,12 +375,7 @@ on_both!(
     settings = real_hubs,
     |app| {
         require_peers();
-        let ada = person(&app, "refuse-ada").await;
-        create_community(&app, &ada, "ocean-refuse", "invite").await;
-        save_homepage(&app, &ada, "ocean-refuse", 0, "Before.").await;
-        apply(&app, &ada, "ocean-refuse", 1).await;
-        let h = settle(&app, &ada, "ocean-refuse").await;
-        let url = h["status"]["url"].as_str().unwrap().to_owned();
+        let (ada, url) = deployed_hub(&app, "ocean-refuse", "Before.").await;
         let dir = hub_dir(&app, "ocean-refuse");
         let placement: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("placement.json")).unwrap())
@@ -394,12 +420,7 @@ on_both!(
     settings = real_hubs,
     |app| {
         require_peers();
-        let ada = person(&app, "crash-ada").await;
-        create_community(&app, &ada, "ocean-crash", "invite").await;
-        save_homepage(&app, &ada, "ocean-crash", 0, "Before.").await;
-        apply(&app, &ada, "ocean-crash", 1).await;
-        let h = settle(&app, &ada, "ocean-crash").await;
-        let url = h["status"]["url"].as_str().unwrap().to_owned();
+        let (ada, url) = deployed_hub(&app, "ocean-crash", "Before.").await;
 
         // A second Stoa on the same database runs the jobs, with a short lease.
         let local = &app.settings.hubs.local;
@@ -689,12 +710,7 @@ on_both!(
     settings = real_hubs,
     |app| {
         require_peers();
-        let ada = person(&app, "login-ada").await;
-        create_community(&app, &ada, "ocean-login", "invite").await;
-        save_homepage(&app, &ada, "ocean-login", 0, "Hello.").await;
-        apply(&app, &ada, "ocean-login", 1).await;
-        let h = settle(&app, &ada, "ocean-login").await;
-        let url = h["status"]["url"].as_str().unwrap().to_owned();
+        let (_creator, url) = deployed_hub(&app, "ocean-login", "Hello.").await;
         let login = format!("{url}/hub/oauth_login?next=%2Fhub%2Fhome");
 
         let (owner, owner_id) = person_at_hub(&app, "login-owner", &url).await;
@@ -761,25 +777,7 @@ on_both!(
         )
         .await;
         assert!(status == 201 || status == 202, "{status} {body}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let (_, user) = hub_api(
-                &app,
-                "ocean-login",
-                reqwest::Method::GET,
-                &format!("/users/{name}"),
-                None,
-            )
-            .await;
-            if user["servers"][""]["ready"] == true {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server never became ready: {user}"
-            );
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        server_ready(&app, "ocean-login", &name).await;
         // Their browser opens it (the server's own sign-in with the hub happens on the way).
         let (landed, status, _) = follow(&member, &format!("{url}/user/{name}/lab")).await;
         assert_eq!(
@@ -837,12 +835,7 @@ on_both!(
     settings = real_hubs,
     |app| {
         require_peers();
-        let ada = person(&app, "envs-ada").await;
-        create_community(&app, &ada, "ocean-envs", "invite").await;
-        save_homepage(&app, &ada, "ocean-envs", 0, "Hello.").await;
-        apply(&app, &ada, "ocean-envs", 1).await;
-        let h = settle(&app, &ada, "ocean-envs").await;
-        let url = h["status"]["url"].as_str().unwrap().to_owned();
+        let (ada, url) = deployed_hub(&app, "ocean-envs", "Hello.").await;
         let (member, member_id) = person_at_hub(&app, "envs-member", &url).await;
         crate::communities::add_member(&app, "ocean-envs", member_id, "member").await;
         let (_, status, _) = follow(
@@ -896,25 +889,7 @@ on_both!(
         )
         .await;
         assert!(status == 201 || status == 202, "{status} {body}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let (_, user) = hub_api(
-                &app,
-                "ocean-envs",
-                reqwest::Method::GET,
-                &format!("/users/{name}"),
-                None,
-            )
-            .await;
-            if user["servers"][""]["ready"] == true {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server never became ready: {user}"
-            );
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        server_ready(&app, "ocean-envs", &name).await;
         // The server's own sign-in with the hub first, then its front door: the interface.
         let _ = follow(&member, &format!("{url}/user/{name}/lab")).await;
         let res = member
@@ -978,3 +953,115 @@ on_both!(
         }
     }
 );
+
+// Hubs keep running when Stoa stops; a starting Stoa adopts those that run (no restart)
+// and starts those that should run and do not (after a machine restart, say).
+on_both!(
+    a_starting_stoa_adopts_its_hubs,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let (_owner, url) = deployed_hub(&app, "ocean-adopt", "Still here.").await;
+        let dir = hub_dir(&app, "ocean-adopt");
+        let running = pid_in(&dir.join("hub.pid")).unwrap();
+        // A new process's worker checks its hubs: the running one is adopted as it is.
+        let worker = app.worker();
+        assert_eq!(worker.check_hubs(false).await.unwrap(), 1);
+        app.run_worker().await;
+        assert_eq!(
+            pid_in(&dir.join("hub.pid")),
+            Some(running),
+            "adopted, not restarted"
+        );
+        // Everything of the hub dies (the machine restarted); the next check starts it again.
+        stoa_provision::local::process::kill_all_under(&dir);
+        let parsed = url::Url::parse(&url).unwrap();
+        assert!(
+            tokio::net::TcpStream::connect(("127.0.0.1", parsed.port().unwrap()))
+                .await
+                .is_err()
+        );
+        worker.check_hubs(false).await.unwrap();
+        app.run_worker().await;
+        let (status, page) = hub_get(&url, "/hub/login").await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Still here."), "{page}");
+    }
+);
+
+// Staff cancel a change that has not run (its job then does nothing) and run a finished one
+// again as a new change; the community's admins can do neither.
+on_both!(staff_cancel_and_rerun_changes, |app| {
+    require_peers();
+    let ada = person(&app, "staff-ada").await;
+    let grace = person(&app, "staff-grace").await;
+    let mut tx = app.db.begin().await.unwrap();
+    stoa_db::accounts::set_staff(tx.conn(), &grace.email, true, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    create_community(&app, &ada, "ocean-staff", "invite").await;
+    save_homepage(&app, &ada, "ocean-staff", 0, "Hello.").await;
+    apply(&app, &ada, "ocean-staff", 1).await;
+    let h = hub(&app, &ada, "ocean-staff").await;
+    let change = h["status"]["changes"][0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let form = |intent: &'static str| {
+        vec![
+            ("slug", "ocean-staff".to_owned()),
+            ("change", change.clone()),
+            ("intent", intent.to_owned()),
+        ]
+    };
+    let app = &app;
+    let call = |who: &Person, form: Vec<(&'static str, String)>| {
+        let client = who.client.clone();
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(&client, "hub/intervene", &form).await
+        }
+    };
+    assert_eq!(
+        call(&ada, form("cancel")).await.0,
+        403,
+        "not for the community's admins"
+    );
+    assert_eq!(call(&grace, form("rerun")).await.0, 422, "not finished yet");
+    assert_eq!(call(&grace, form("sideways")).await.0, 422);
+    let (status, body) = call(&grace, form("cancel")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        call(&grace, form("cancel")).await.0,
+        422,
+        "finished already"
+    );
+    app.run_worker().await;
+    let h = hub(app, &ada, "ocean-staff").await;
+    assert_eq!(
+        change_states(&h),
+        [("Apply revision 1".to_owned(), "cancelled".to_owned())]
+    );
+    assert_eq!(
+        h["status"]["headline"], "Being deployed for the first time",
+        "{h}"
+    );
+    let (status, body) = call(&grace, form("rerun")).await;
+    assert_eq!(status, 200, "{body}");
+    let h = hub(app, &ada, "ocean-staff").await;
+    assert_eq!(
+        change_states(&h),
+        [
+            ("Apply revision 1".to_owned(), "cancelled".to_owned()),
+            ("Apply revision 1".to_owned(), "requested".to_owned()),
+        ]
+    );
+    let actions = crate::communities::audit_actions(app, "ocean-staff").await;
+    for action in ["hub.change_cancelled", "hub.change_rerun"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+});
