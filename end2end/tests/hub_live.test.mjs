@@ -8,6 +8,48 @@ import { signInAtProvider, submit, useStoaAndBrowser } from '../support/harness.
 
 const env = useStoaAndBrowser({ signIn: true, hubs: true });
 
+/** Creates community `slug` as `admin`; returns its hub tab's address. */
+async function createCommunity(admin, slug, name) {
+  await admin.goto(`${env.stoa.url}/communities/new`);
+  await admin.fill('#name', name);
+  await admin.fill('#slug', slug);
+  await submit(admin.getByRole('button', { name: 'Create community' }));
+  await admin.waitForURL(`${env.stoa.url}/communities/${slug}`);
+  return `${env.stoa.url}/communities/${slug}/hub`;
+}
+
+/** On the hub tab: saves the announcement, applies revision 1, and waits (the tab refreshes
+ * itself) until the change is healthy; returns the states seen and the hub's address. */
+async function announceAndApply(admin, tab, text) {
+  await admin.goto(tab);
+  const homepage = admin.locator('details', { has: admin.locator('summary', { hasText: 'Homepage' }) });
+  if ((await homepage.getAttribute('open')) === null) await homepage.locator('summary').click();
+  await homepage.locator('[name="announcement"]').fill(text);
+  await submit(homepage.getByRole('button', { name: /^Save/ }));
+  await admin.waitForURL(tab);
+  await submit(admin.getByTestId('hub-history').locator('tr[data-revision="1"]').getByRole('button', { name: 'Apply' }));
+  const seen = new Set();
+  const deadline = Date.now() + 200_000;
+  for (;;) {
+    const state = await admin.getByTestId('hub-changes').locator('[data-testid="change-state"]').first().innerText();
+    seen.add(state);
+    if (state === 'healthy') break;
+    assert.notEqual(state, 'failed', await admin.getByTestId('hub-changes').innerText());
+    assert.ok(Date.now() < deadline, `still ${state}`);
+    await admin.waitForEvent('load', { timeout: 10_000 }).catch(() => {});
+  }
+  return { seen, hubUrl: await admin.getByTestId('hub-url').getAttribute('href') };
+}
+
+/** Opens the hub signed out of it, reads the announcement on its sign-in page, signs in with
+ * Stoa (already signed in there) and lands on the hub's home. */
+async function signInToHub(page, hubUrl, text) {
+  await page.goto(`${hubUrl}/hub/home`);
+  assert.match(page.url(), /\/hub\/login/);
+  assert.match(await page.locator('#stoa-announcement').innerText(), text);
+  await Promise.all([page.waitForURL(`${hubUrl}/hub/home`), page.getByText('Sign in with Stoa').click()]);
+}
+
 describe('a change reaches the real hub', () => {
   const run = `${Date.now() % 1_000_000}`;
   const slug = `live-${run}`;
@@ -15,52 +57,31 @@ describe('a change reaches the real hub', () => {
 
   before(async () => {
     admin = await signInAtProvider(env.browser, env.stoa.url, `liveadmin${run}`);
-    await admin.goto(`${env.stoa.url}/communities/new`);
-    await admin.fill('#name', 'Live Lab');
-    await admin.fill('#slug', slug);
-    await submit(admin.getByRole('button', { name: 'Create community' }));
-    await admin.waitForURL(`${env.stoa.url}/communities/${slug}`);
   });
   after(async () => {
     await admin?.context().close();
   });
 
   test('announce, apply, watch it go healthy, read it on the hub', { timeout: 240_000 }, async () => {
-    const tab = `${env.stoa.url}/communities/${slug}/hub`;
-    await admin.goto(tab);
-    const homepage = admin.locator('details', { has: admin.locator('summary', { hasText: 'Homepage' }) });
-    if ((await homepage.getAttribute('open')) === null) await homepage.locator('summary').click();
-    await homepage.locator('[name="announcement"]').fill(`Workshop **${run}** starts at ten.`);
-    await submit(homepage.getByRole('button', { name: /^Save/ }));
-    await admin.waitForURL(tab);
-
-    await submit(admin.getByTestId('hub-history').locator('tr[data-revision="1"]').getByRole('button', { name: 'Apply' }));
-    // The tab refreshes itself while the change is on its way; each load shows the timeline.
-    const seen = new Set();
-    const deadline = Date.now() + 200_000;
-    for (;;) {
-      const state = await admin.getByTestId('hub-changes').locator('[data-testid="change-state"]').first().innerText();
-      seen.add(state);
-      if (state === 'healthy') break;
-      assert.notEqual(state, 'failed', await admin.getByTestId('hub-changes').innerText());
-      assert.ok(Date.now() < deadline, `still ${state}`);
-      await admin.waitForEvent('load', { timeout: 10_000 }).catch(() => {});
-    }
+    const tab = await createCommunity(admin, slug, 'Live Lab');
+    const { seen, hubUrl } = await announceAndApply(admin, tab, `Workshop **${run}** starts at ten.`);
     assert.ok(seen.size >= 2, `the timeline moved while watched: ${[...seen]}`);
     assert.match(await admin.getByTestId('hub-headline').innerText(), /Running revision 1/);
-    const hubUrl = await admin.getByTestId('hub-url').getAttribute('href');
     assert.match(hubUrl, new RegExp(`^http://${slug}\\.hub\\.localhost:\\d+$`));
 
-    // Open the hub: sent to Stoa, already signed in there, back to the hub as its user.
+    // Open the hub: its sign-in page already says whose it is; sent to Stoa, already signed
+    // in there, back to the hub as its user.
     const page = await admin.context().newPage();
-    await page.goto(`${hubUrl}/hub/home`);
-    // Signed out of the hub: its sign-in page, with the community's announcement already.
-    assert.match(page.url(), /\/hub\/login/);
-    assert.match(await page.locator('#stoa-announcement').innerText(), new RegExp(`Workshop ${run}`));
-    await Promise.all([page.waitForURL(`${hubUrl}/hub/home`), page.getByText('Sign in with Stoa').click()]);
+    await signInToHub(page, hubUrl, new RegExp(`Workshop ${run}`));
     assert.match(await page.locator('body').innerText(), new RegExp(`liveadmin${run}`, 'i'), 'signed in as their hub username');
+    await page.locator('#stoa-announcement').waitFor();
     assert.match(await page.locator('#stoa-announcement').innerText(), new RegExp(`Workshop ${run} starts at ten.`));
     assert.equal(await page.locator('#stoa-announcement strong').innerText(), run);
+
+    // A second community's hub in the same browser.
+    const other = await announceAndApply(admin, await createCommunity(admin, `${slug}-b`, 'Live Lab B'), 'Second hub.');
+    const second = await admin.context().newPage();
+    await signInToHub(second, other.hubUrl, /Second hub/);
 
     // Cookies: Stoa's never goes to the hub's host, and the browser holds both sessions.
     const stoaCookies = await admin.context().cookies(env.stoa.url);
@@ -74,9 +95,11 @@ describe('a change reaches the real hub', () => {
     }
     await admin.goto(`${env.stoa.url}/dashboard`);
     assert.equal(admin.url(), `${env.stoa.url}/dashboard`, 'still signed in to Stoa');
-    await page.goto(`${hubUrl}/hub/home`);
-    assert.equal(page.url(), `${hubUrl}/hub/home`, 'still signed in to the hub');
-    await page.locator('#stoa-announcement').waitFor();
+    for (const [tabPage, url] of [[page, hubUrl], [second, other.hubUrl]]) {
+      await tabPage.goto(`${url}/hub/home`);
+      assert.equal(tabPage.url(), `${url}/hub/home`, `still signed in to ${url}`);
+    }
     await page.close();
+    await second.close();
   });
 });
