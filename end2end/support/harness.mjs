@@ -1,6 +1,7 @@
 // Starts the real stoa server and a Chromium for one test file.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -63,9 +64,13 @@ export async function startStoa({ signIn = false, database = 'sqlite', hubs = fa
   const pgName = `stoa_e2e_${process.pid}_${Date.now()}`;
   const psql = (sql) => execFileSync('psql', [pgServer, '-qc', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
   let databaseUrl = `sqlite://${join(dir, 'stoa.db')}`;
+  const extraKey = {};
   if (database === 'postgres') {
     psql(`CREATE DATABASE ${pgName}`);
     databaseUrl = pgServer.replace(/\/[^/]*$/, `/${pgName}`);
+    // PostgreSQL needs the key hub-login secrets are sealed with (SQLite makes a key file).
+    extraKey.STOA_SECRET_KEY = randomBytes(32).toString('hex');
+    rememberSecret(extraKey.STOA_SECRET_KEY);
   }
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
@@ -101,6 +106,7 @@ export async function startStoa({ signIn = false, database = 'sqlite', hubs = fa
   const env = {
     ...process.env,
     ...extra,
+    ...extraKey,
     DATABASE_URL: databaseUrl,
     STOA_LISTEN: `127.0.0.1:${port}`,
     STOA_PUBLIC_URL: publicUrl,

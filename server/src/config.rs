@@ -473,6 +473,20 @@ impl Settings {
                     .into(),
             );
         }
+        if self.hubs.local.user_server_user.is_none() && nix::unistd::Uid::effective().is_root() {
+            warnings.push(
+                "Stoa runs as root and hubs.local.user_server_user is not set: people's servers \
+                 on local hubs run as root and could read Stoa's database and keys; set it to an \
+                 unprivileged account (e.g. `useradd --system stoa-hubuser`) unless every hub \
+                 user is trusted"
+                    .into(),
+            );
+        }
+        if self.job_workers == 0 || self.job_lease_secs < 3 {
+            return Err(ConfigError::Invalid(
+                "job_workers must be at least 1 and job_lease_secs at least 3".into(),
+            ));
+        }
         for (key, value) in [
             (
                 "mail_per_community_per_day",
