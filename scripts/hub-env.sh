@@ -12,7 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 req=crates/stoa_provision/hub/requirements.txt
-venv=target/hub-venv
+# The venv's scripts name its interpreter by absolute path (their #! line), so the venv is
+# built at its real path: CI's `target` is a symlink into a cache that outlives the clone, and
+# a venv made through a clone's path would break once that clone is gone. The real path is
+# part of the stamp, so a venv that moved is rebuilt rather than trusted.
+mkdir -p target
+venv=$(realpath target)/hub-venv
 stamp=$venv/.stoa-requirements.sha256
 python=${STOA_HUB_PYTHON:-}
 if [ -z "$python" ]; then
@@ -24,15 +29,16 @@ if [ -z "$python" ]; then
 fi
 real() { "$1" -c 'import os, sys; print(os.path.realpath(sys.executable))' 2>/dev/null; }
 interpreter=$(real "$python") || { echo "hub-env: $python does not run (set STOA_HUB_PYTHON)" >&2; exit 1; }
-want="$(sha256sum "$req" | awk '{print $1}') $interpreter"
+want="$(sha256sum "$req" | awk '{print $1}') $interpreter $venv"
 if [ -x "$venv/bin/jupyterhub" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   exit 0
 fi
 
 printf '\033[1m==> %s\033[0m\n' "installing the hub environment in $venv from $interpreter (about 1-2 minutes)"
 start=$(date +%s)
-# A venv on another interpreter (or one that has gone) is rebuilt from scratch.
-if [ -d "$venv" ] && [ "$(real "$venv/bin/python")" != "$interpreter" ]; then rm -rf "$venv"; fi
+# A venv on another interpreter, built elsewhere (its #! lines name that place) or half
+# made is rebuilt from scratch.
+if [ -d "$venv" ]; then rm -rf "$venv"; fi
 [ -d "$venv" ] || "$python" -m venv "$venv"
 rm -f "$stamp"   # a failed install below must not look finished next time
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
