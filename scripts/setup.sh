@@ -43,6 +43,12 @@ if [ "$want_test" = 1 ]; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "$pkg" >/dev/null
     else sudo apt-get update -qq && sudo apt-get install -y -qq "$pkg" >/dev/null; fi
   done
+  # The account people's servers run as on local hubs when Stoa runs as root
+  # (hubs.local.user_server_user); the tests use it when they run as root.
+  if [ "$(id -u)" = 0 ] && ! id stoa-hubuser >/dev/null 2>&1; then
+    say "adding the system user stoa-hubuser (people's servers on local hubs)"
+    useradd --system --no-create-home --shell /usr/sbin/nologin stoa-hubuser
+  fi
   # PostgreSQL for the integration and browser tests: installed, started, or given a test
   # role, as needed (scripts/test.sh asks again and uses the answer).
   scripts/postgres.sh >/dev/null

@@ -238,12 +238,29 @@ impl Db {
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
+        // The file holds sessions, hashes of tokens and sealed secrets: readable by Stoa's
+        // account only (SQLite makes it 0644 by default, and its -wal and -shm files follow
+        // the main file's mode). People's servers on local hubs may run on this machine.
+        let path = Path::new(options.get_filename()).to_path_buf();
         let read = SqlitePoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
+        for suffix in ["", "-wal", "-shm"] {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            if let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(DbError::Config(format!(
+                    "cannot make {} private: {e}",
+                    Path::new(&file).display()
+                )));
+            }
+        }
         Ok(Db::Sqlite { read, write })
     }
 

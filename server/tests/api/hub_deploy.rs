@@ -1065,3 +1065,103 @@ on_both!(staff_cancel_and_rerun_changes, |app| {
         );
     }
 });
+
+/// Hubs whose people's servers run as `stoa-hubuser` when the tests run as root (as CI
+/// does; `make setup-test` adds the account).
+fn hubs_as_another_account(settings: &mut Settings) {
+    real_hubs(settings);
+    if nix::unistd::Uid::effective().is_root() {
+        settings.hubs.local.user_server_user = Some("stoa-hubuser".into());
+    }
+}
+
+/// Whether `user` can read `path` (as that account, through runuser).
+fn readable_by(user: &str, path: &std::path::Path) -> bool {
+    std::process::Command::new("runuser")
+        .args(["-u", user, "--", "cat"])
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+// People's servers on a local hub cannot read Stoa's database or the hub's secrets: the files
+// are Stoa's account's only, and when Stoa runs as root the servers run as another account.
+on_both!(
+    peoples_servers_cannot_read_stoas_files,
+    settings = hubs_as_another_account,
+    |app| {
+        use std::os::unix::fs::PermissionsExt as _;
+        require_peers();
+        let (_creator, url) = deployed_hub(&app, "ocean-private", "Hello.").await;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let secrets = hub_dir(&app, "ocean-private").join("secrets");
+        assert_eq!(mode(&secrets), 0o700);
+        assert_eq!(mode(&secrets.join("api_token")), 0o600);
+        let database = app
+            .database_url
+            .strip_prefix("sqlite://")
+            .map(std::path::PathBuf::from);
+        if let Some(file) = &database {
+            assert_eq!(mode(file), 0o600, "the SQLite file is Stoa's only");
+        }
+        let Some(account) = app.settings.hubs.local.user_server_user.clone() else {
+            // Not root: servers run as Stoa's own account; the modes above are the guard.
+            return;
+        };
+        let (member, member_id) = person_at_hub(&app, "private-member", &url).await;
+        crate::communities::add_member(&app, "ocean-private", member_id, "member").await;
+        let (_, status, _) = follow(
+            &member,
+            &format!("{url}/hub/oauth_login?next=%2Fhub%2Fhome"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let name = hub_username(&app, member_id).await.unwrap();
+        let (status, body) = hub_api(
+            &app,
+            "ocean-private",
+            reqwest::Method::POST,
+            &format!("/users/{name}/server"),
+            None,
+        )
+        .await;
+        assert!(status == 201 || status == 202, "{status} {body}");
+        server_ready(&app, "ocean-private", &name).await;
+        let (_, model) = hub_api(
+            &app,
+            "ocean-private",
+            reqwest::Method::GET,
+            &format!("/users/{name}"),
+            None,
+        )
+        .await;
+        let pid = model["servers"][""]["state"]["pid"]
+            .as_i64()
+            .expect("the server's pid");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let uid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap()
+            .to_owned();
+        let expected = nix::unistd::User::from_name(&account)
+            .unwrap()
+            .expect("the account exists (make setup-test adds it)")
+            .uid;
+        assert_eq!(uid, expected.to_string(), "the server runs as {account}");
+        assert!(!readable_by(&account, &secrets.join("api_token")));
+        assert!(!readable_by(&account, &secrets.join("client_secret")));
+        if let Some(file) = &database {
+            assert!(!readable_by(&account, file));
+        }
+        // The check itself works: the account reads what is meant for everyone.
+        assert!(readable_by(
+            &account,
+            &hub_dir(&app, "ocean-private").join("hub.json")
+        ));
+    }
+);
