@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use rand::RngCore as _;
+use rand::{Rng as _, RngCore as _};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use stoa_hubs::RenderContext;
@@ -52,8 +52,8 @@ pub struct LocalSettings {
     /// Hubs answer at `http://<slug>.<domain>:<port>`. Browsers resolve every name under
     /// `localhost` to this machine, and each hub gets a host of its own.
     pub domain: String,
-    /// First and last port hubs may use (three each); `None` or `[0, 0]`: any free ports the
-    /// system gives (tests).
+    /// First and last port hubs may use (three each); `None` or `[0, 0]`: free ports at random
+    /// below the system's ephemeral range (tests).
     pub ports: Option<(u16, u16)>,
     /// The account people's servers run as when Stoa runs as root (none: as Stoa's user).
     pub user_server_user: Option<String>,
@@ -202,6 +202,23 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(raw)
 }
 
+/// Where hubs' ports come from when none are configured: from 10000 up to just below the
+/// system's ephemeral range (`ip_local_port_range`, 32768 by default on Linux).
+fn auto_port_range() -> (u16, u16) {
+    const FIRST: u16 = 10_000;
+    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|raw| raw.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    // A system whose ephemeral range starts low leaves no room below: use 10000..20000 then.
+    let last = if ephemeral_start > FIRST + 1_000 {
+        ephemeral_start - 1
+    } else {
+        20_000
+    };
+    (FIRST, last)
+}
+
 /// Where the proxy's command line names its API port, to recognise it by pid.
 fn proxy_marker(ports: &Ports) -> String {
     format!("--api-port {}", ports.proxy_api_port)
@@ -284,22 +301,32 @@ impl LocalBackend {
                 )))
             }
             None => {
-                // Three ports the system gives now, released together just before the
-                // processes bind them.
-                let listeners = (0..3)
-                    .map(|_| std::net::TcpListener::bind(("127.0.0.1", 0)))
-                    .collect::<std::io::Result<Vec<_>>>()
-                    .map_err(|e| io("find free ports", &e))?;
-                let ports = listeners
-                    .iter()
-                    .map(|l| l.local_addr().map(|a| a.port()))
-                    .collect::<std::io::Result<Vec<_>>>()
-                    .map_err(|e| io("find free ports", &e))?;
-                Ok(Ports {
-                    port: ports[0],
-                    hub_port: ports[1],
-                    proxy_api_port: ports[2],
-                })
+                // Not ports the system hands out (binding port 0): those come from the
+                // ephemeral range, which the system also gives outgoing connections (to
+                // PostgreSQL, to a hub's API). A hub keeps its ports for life, and a restart
+                // then finds its port held by some client's connection: the change waits
+                // until that connection ends. Random blocks below that range instead; random
+                // so that Stoa processes sharing a machine (tests) rarely try the same one.
+                let (first, last) = auto_port_range();
+                let taken = self.taken_ports();
+                let mut rng = rand::rng();
+                for _ in 0..200 {
+                    let port = rng.random_range(first..=last - 2);
+                    let block = [port, port + 1, port + 2];
+                    if block
+                        .iter()
+                        .all(|p| !taken.contains(p) && process::bindable(*p))
+                    {
+                        return Ok(Ports {
+                            port,
+                            hub_port: port + 1,
+                            proxy_api_port: port + 2,
+                        });
+                    }
+                }
+                Err(ProvisionError::Unavailable(format!(
+                    "no free ports found for a hub between {first} and {last}"
+                )))
             }
         }
     }
