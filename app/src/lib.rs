@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFoundPage /> }>
                         <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("communities") view=CommunitiesPage ssr=SsrMode::Async />
+                        <Route path=path!("pricing") view=PricingPage ssr=SsrMode::Async />
                         <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async />
                         <Route path=path!("signin/email-sent") view=EmailSentPage ssr=SsrMode::Async />
                         <Route path=path!("signin/link") view=SignInLinkPage ssr=SsrMode::Async />
@@ -105,6 +106,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("communities/:slug/members") view=|| view! { <CommunityFrame><MembersPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/invitations") view=|| view! { <CommunityFrame><InvitationsPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/requests") view=|| view! { <CommunityFrame><JoinRequestsPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/usage") view=|| view! { <CommunityFrame><UsagePage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/billing") view=|| view! { <CommunityFrame><BillingPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/settings") view=|| view! { <CommunityFrame><CommunitySettingsPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/audit") view=|| view! { <CommunityFrame><CommunityAuditPage /></CommunityFrame> } ssr=SsrMode::Async />

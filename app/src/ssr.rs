@@ -38,6 +38,12 @@ pub fn hub_config() -> Result<std::sync::Arc<stoa_domain::hubs::HubConfig>, AppE
         .ok_or_else(|| internal("the hub configuration is missing from the context"))
 }
 
+/// The plans on offer and the currency (`[billing]`).
+pub fn billing_config() -> Result<std::sync::Arc<stoa_domain::billing::BillingConfig>, AppError> {
+    use_context::<std::sync::Arc<stoa_domain::billing::BillingConfig>>()
+        .ok_or_else(|| internal("the billing configuration is missing from the context"))
+}
+
 /// Where hub changes are queued from this process.
 pub fn queueing() -> Result<stoa_domain::provisioning::Queueing, AppError> {
     use_context::<stoa_domain::provisioning::Queueing>()

@@ -182,6 +182,13 @@ pub struct Settings {
     /// its hub page), and the image a new hub starts with (`default_image`). Each part has a
     /// default; name only what changes.
     pub hubs: stoa_domain::hubs::HubConfig,
+    /// Plans and money (config file only, `[billing]`): `currency` (ISO 4217, default
+    /// `eur`), `trial_days`, `default_plan`, and `[[billing.plans]]` each with `id`, `name`,
+    /// `summary`, `annual_fee` (in the currency's minor unit: cents), `included_hubs`,
+    /// `support`, `usage.bands` (`[{ up_to = 10, unit_amount = 0 }, { unit_amount = 200 }]`),
+    /// `usage.monthly_cap`, and `[billing.plans.bounds]` (what hub settings may use; the
+    /// `[hubs.bounds]` names). Stoa refuses to start on a plan it cannot price.
+    pub billing: stoa_domain::billing::BillingConfig,
     /// 32 bytes, as 64 hex digits or base64, that encrypt what Stoa keeps for hub login and
     /// must read back (the hubs' client secrets, the keys ID tokens are signed with).
     /// `STOA_SECRET_KEY` or `STOA_SECRET_KEY_FILE`. Unset with the embedded SQLite database:
@@ -277,6 +284,7 @@ impl Default for Settings {
             job_lease_secs: 30,
             job_workers: 2,
             hubs: stoa_domain::hubs::HubConfig::default(),
+            billing: stoa_domain::billing::BillingConfig::default(),
             secret_key: None,
         }
     }
@@ -430,6 +438,11 @@ impl Settings {
                  (make one with `openssl rand -hex 32`)"
                     .into(),
             ));
+        }
+        let billing = self.billing.problems();
+        if !billing.is_empty() {
+            let all: Vec<String> = billing.into_iter().map(|p| p.0).collect();
+            return Err(ConfigError::Invalid(all.join("; ")));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(
@@ -724,6 +737,55 @@ mod tests {
             !format!("{s:?}").contains("hunter2"),
             "Debug must not show the password"
         );
+    }
+
+    #[test]
+    fn plans_come_from_the_file_and_one_that_cannot_be_priced_stops_stoa() {
+        let dir = std::env::temp_dir().join(format!("stoa-billing-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("stoa.toml");
+        let plan = |bands: &str| {
+            format!(
+                "[billing]\ncurrency = \"CHF\"\ntrial_days = 14\ndefault_plan = \"course\"\n\
+                 [[billing.plans]]\nid = \"course\"\nname = \"Course\"\nannual_fee = 50000\n\
+                 included_hubs = 1\nsupport = \"Email\"\nusage.bands = {bands}\n\
+                 usage.monthly_cap = 20000\n[billing.plans.bounds]\nmax_event_users = 80\n"
+            )
+        };
+        std::fs::write(
+            &file,
+            plan("[{ up_to = 20, unit_amount = 0 }, { unit_amount = 250 }]"),
+        )
+        .unwrap();
+        let s = Settings::load_from(Some(&file), Vec::new())
+            .unwrap()
+            .settings;
+        assert_eq!(s.billing.currency.code(), "chf");
+        assert_eq!(s.billing.trial_days, 14);
+        let course = s.billing.default_plan();
+        assert_eq!(course.bounds.max_event_users, 80);
+        assert_eq!(course.usage.fee(24).total, stoa_billing_money(1_000));
+        assert_eq!(course.usage.fee(500).total, stoa_billing_money(20_000));
+
+        std::fs::write(
+            &file,
+            plan("[{ up_to = 20, unit_amount = 0 }, { up_to = 10, unit_amount = 250 }]"),
+        )
+        .unwrap();
+        let Err(err) = Settings::load_from(Some(&file), Vec::new()) else {
+            panic!("a plan that cannot be priced is refused");
+        };
+        let err = err.to_string();
+        assert!(
+            err.contains("usage.bands[1].up_to (10) must be above the band before (20)"),
+            "{err}"
+        );
+        assert!(err.contains("the last band must have no up_to"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn stoa_billing_money(cents: i64) -> stoa_domain::billing::Money {
+        stoa_domain::billing::Money(cents)
     }
 
     #[test]

@@ -478,11 +478,13 @@ pub fn router_with(
         let auth = state.auth.clone();
         let limits = settings.limits();
         let hubs = std::sync::Arc::new(settings.hubs.clone());
+        let billing = std::sync::Arc::new(settings.billing.clone());
         move || {
             provide_context(db.clone());
             provide_context(auth.clone());
             provide_context(limits);
             provide_context(std::sync::Arc::clone(&hubs));
+            provide_context(std::sync::Arc::clone(&billing));
             provide_context(queueing.clone());
             // The middleware chose this response's nonce and request id; hand them to the
             // render so the hydration scripts carry the nonce the CSP header names.

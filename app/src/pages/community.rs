@@ -31,6 +31,7 @@ const TABS: &[(&str, &str, Action)] = &[
     ("/members", "Members", Action::ViewMembers),
     ("/invitations", "Invitations", Action::ViewInvitations),
     ("/requests", "Join requests", Action::ViewJoinRequests),
+    ("/usage", "Usage", Action::ViewUsage),
     ("/billing", "Billing", Action::ViewBilling),
     ("/settings", "Settings", Action::UpdateCommunity),
     ("/audit", "Audit log", Action::ViewAuditLog),

@@ -2,6 +2,7 @@
 
 mod account;
 mod audit;
+mod billing;
 mod communities;
 pub mod community;
 mod dashboard;
@@ -16,6 +17,7 @@ mod staff;
 
 pub use account::AccountPage;
 pub use audit::{CommunityAuditPage, StaffAuditPage};
+pub use billing::{PricingPage, UsagePage};
 pub use communities::CommunitiesPage;
 pub use community::{
     BillingPage, CommunityFrame, CommunityHomePage, CommunitySettingsPage, JoinRequestsPage,

@@ -1,7 +1,12 @@
 //! Usage events of hubs (migration 0011): a server start a hub reported, or activity a
 //! periodic read of the hub's API found. One row per person, server and moment however often
-//! it is reported, so the hook and the poll may both see the same start.
+//! it is reported, so the hook and the poll may both see the same start. Server starts are
+//! also kept per person and day (`hub_active_days`, migration 0013): what monthly active
+//! users and the daily chart are counted from.
 
+use chrono::NaiveDate;
+
+use crate::communities::CommunityId;
 use crate::hubs::HubId;
 use crate::{Conn, DbError, Timestamp, on};
 
@@ -22,14 +27,66 @@ pub struct UsageEvent<'a> {
     pub source: &'a str,
 }
 
-/// Records an event; false when it was known already.
+/// Records an event (a server start also as its person's active day); false when it was
+/// known already. Call it in a transaction, so the event and its day go in together.
 pub async fn record(conn: Conn<'_>, e: &UsageEvent<'_>, now: Timestamp) -> Result<bool, DbError> {
     const SQL: &str = "INSERT INTO hub_usage_events (hub_id, hub_username, event, server_name, \
          at, source, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
-    let rows = on!(conn, c => sqlx::query(SQL).bind(e.hub).bind(e.hub_username).bind(e.event)
-        .bind(e.server_name).bind(e.at).bind(e.source).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    const DAY: &str = "INSERT INTO hub_active_days (hub_id, day, hub_username) \
+         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+    let day = e.at.as_datetime().date_naive();
+    let rows = on!(conn, c => {
+        let rows = sqlx::query(SQL).bind(e.hub).bind(e.hub_username).bind(e.event)
+            .bind(e.server_name).bind(e.at).bind(e.source).bind(now)
+            .execute(&mut *c).await?.rows_affected();
+        if rows == 1 && e.event == "server_start" {
+            sqlx::query(DAY).bind(e.hub).bind(day).bind(e.hub_username).execute(&mut *c).await?;
+        }
+        Ok::<_, sqlx::Error>(rows)
+    })?;
     Ok(rows == 1)
+}
+
+/// People active on the community's hubs each day of `[from, to)` (days without anyone are
+/// left out), in day order.
+pub async fn daily_active(
+    conn: Conn<'_>,
+    community: CommunityId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, i64)>, DbError> {
+    const SQL: &str = "SELECT d.day, COUNT(DISTINCT d.hub_username) FROM hub_active_days d \
+         JOIN hubs h ON h.id = d.hub_id WHERE h.community_id = $1 AND d.day >= $2 AND d.day < $3 \
+         GROUP BY d.day ORDER BY d.day";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(community).bind(from).bind(to).fetch_all(c).await)?)
+}
+
+/// Different people active on any of the community's hubs in `[from, to)`.
+pub async fn active_in(
+    conn: Conn<'_>,
+    community: CommunityId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<i64, DbError> {
+    const SQL: &str = "SELECT COUNT(DISTINCT d.hub_username) FROM hub_active_days d \
+         JOIN hubs h ON h.id = d.hub_id WHERE h.community_id = $1 AND d.day >= $2 AND d.day < $3";
+    Ok(
+        on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(from).bind(to).fetch_one(c).await)?,
+    )
+}
+
+/// Different people active on each of the community's hubs in `[from, to)`, by hub slug
+/// (every hub, zero included).
+pub async fn active_by_hub(
+    conn: Conn<'_>,
+    community: CommunityId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, i64)>, DbError> {
+    const SQL: &str = "SELECT h.slug, COUNT(DISTINCT d.hub_username) FROM hubs h \
+         LEFT JOIN hub_active_days d ON d.hub_id = h.id AND d.day >= $2 AND d.day < $3 \
+         WHERE h.community_id = $1 GROUP BY h.id, h.slug ORDER BY h.id";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(community).bind(from).bind(to).fetch_all(c).await)?)
 }
 
 /// How many people used the hub (any event) in `[from, to)`.

@@ -12,6 +12,7 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod audit_log;
+pub mod billing;
 pub mod communities;
 mod error;
 pub mod hub_login;

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod billing;
 pub mod community;
 pub mod hub;
 pub mod institution;

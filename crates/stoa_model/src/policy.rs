@@ -142,6 +142,7 @@ const ANY_ROLE: &[Role] = &[Role::Owner, Role::Admin, Role::Billing, Role::Membe
 const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];
 const OWNERS: &[Role] = &[Role::Owner];
 const PAYMENT: &[Role] = &[Role::Owner, Role::Billing];
+const MANAGERS_AND_PAYMENT: &[Role] = &[Role::Owner, Role::Admin, Role::Billing];
 
 /// Declares [`Action`] and [`Action::ALL`] from one list, so no action can be left out of
 /// `ALL` (and so out of the tests that walk it).
@@ -214,6 +215,11 @@ actions! {
     ViewBilling => Rule::Community { roles: PAYMENT, staff_reads: true, payers: true },
     /// Choose the paying institution.
     ManageBilling => Rule::Community { roles: PAYMENT, staff_reads: false, payers: false },
+    /// See the plans on offer and price expected usage.
+    ViewPricing => Rule::Anyone,
+    /// See the community's usage (monthly active users, the daily chart, the usage fee):
+    /// those who run it, those who pay.
+    ViewUsage => Rule::Community { roles: MANAGERS_AND_PAYMENT, staff_reads: true, payers: true },
     /// See an institution and the communities it pays for.
     ViewInstitution => Rule::Institution { staff_reads: true },
     /// Change an institution's details.

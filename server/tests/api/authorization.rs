@@ -66,6 +66,8 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("requests/decide", Action::DecideJoinRequests, Scope::Community, &[200]),
     ("audit/community", Action::ViewAuditLog, Scope::Community, &[200]),
     ("billing/get", Action::ViewBilling, Scope::Community, &[200]),
+    ("billing/pricing", Action::ViewPricing, Scope::Global, &[200]),
+    ("billing/usage", Action::ViewUsage, Scope::Community, &[200]),
     ("billing/set_institution", Action::ManageBilling, Scope::Community, &[200]),
     ("hub/get", Action::ViewHub, Scope::Community, &[200]),
     ("hub/diff", Action::ViewHubRevisions, Scope::Community, &[200]),
@@ -123,6 +125,7 @@ const ROUTES: &[(&str, &str, Action, Scope, &[u16])] = &[
 const PAGES: &[(&str, Action, Scope)] = &[
     ("/", Action::ViewDirectory, Scope::Global),
     ("/communities", Action::ViewDirectory, Scope::Global),
+    ("/pricing", Action::ViewPricing, Scope::Global),
     ("/signin", Action::SignIn, Scope::Global),
     ("/signin/email-sent", Action::SignIn, Scope::Global),
     ("/signin/link", Action::SignIn, Scope::Global),
@@ -141,6 +144,7 @@ const PAGES: &[(&str, Action, Scope)] = &[
     ("/communities/:slug/members", Action::ViewMembers, Scope::Community),
     ("/communities/:slug/invitations", Action::ViewInvitations, Scope::Community),
     ("/communities/:slug/requests", Action::ViewJoinRequests, Scope::Community),
+    ("/communities/:slug/usage", Action::ViewUsage, Scope::Community),
     ("/communities/:slug/billing", Action::ViewBilling, Scope::Community),
     ("/communities/:slug/settings", Action::UpdateCommunity, Scope::Community),
     ("/communities/:slug/audit", Action::ViewAuditLog, Scope::Community),
@@ -584,7 +588,8 @@ async fn form(
             ]
         }
         "community/get" | "community/leave" | "community/settings" | "invitations/list"
-        | "requests/list" | "billing/get" => vec![s()],
+        | "requests/list" | "billing/get" | "billing/usage" => vec![s()],
+        "billing/pricing" => vec![("users", "40".into())],
         "community/request_join" => vec![s(), ("message", String::new())],
         "community/update" => vec![
             s(),
@@ -1017,6 +1022,10 @@ fn server_fns_taking_ids() -> BTreeSet<String> {
         let source = std::fs::read_to_string(path).unwrap();
         for (i, _) in source.match_indices("#[server(") {
             let rest = &source[i..];
+            // `#[server(default)]` marks a parameter, not a function.
+            if rest.starts_with("#[server(default)]") {
+                continue;
+            }
             let endpoint = rest
                 .split("endpoint = \"")
                 .nth(1)

@@ -6,6 +6,7 @@ mod helpers;
 mod assets;
 mod auth;
 mod authorization;
+mod billing;
 mod cli;
 mod communities;
 mod forms;

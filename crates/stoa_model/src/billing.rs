@@ -1,0 +1,118 @@
+//! Plans, pricing and usage as pages show them: amounts already written out in the
+//! configured currency (the browser never computes a fee).
+
+use serde::{Deserialize, Serialize};
+
+/// One plan on the pricing page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanCard {
+    /// Stable id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Who it is for.
+    pub summary: String,
+    /// The membership fee per year (`€600.00`).
+    pub annual_fee: String,
+    /// The usage fee band by band (`Users 11–100: €4.00 each`).
+    pub usage: Vec<String>,
+    /// The monthly cap of the usage fee, if any.
+    pub monthly_cap: Option<String>,
+    /// Hubs included.
+    pub included_hubs: u32,
+    /// Support level.
+    pub support: String,
+    /// What hubs may use on this plan: (what, how much).
+    pub limits: Vec<(String, String)>,
+}
+
+/// The public pricing page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricingView {
+    /// Currency code, upper case.
+    pub currency: String,
+    /// Days of the trial.
+    pub trial_days: u32,
+    /// The plans, cheapest first.
+    pub plans: Vec<PlanCard>,
+    /// The calculator's answer, when asked.
+    pub estimate: Option<Estimate>,
+}
+
+/// The usage fee of each plan for an expected number of monthly active users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Users asked about.
+    pub users: u32,
+    /// Per plan, in the order of the cards.
+    pub fees: Vec<PlanFee>,
+}
+
+/// One plan's usage fee for the estimate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanFee {
+    /// Plan id.
+    pub plan: String,
+    /// Plan name.
+    pub name: String,
+    /// The monthly usage fee.
+    pub monthly: String,
+    /// Whether the monthly cap applies.
+    pub capped: bool,
+    /// Membership plus twelve such months.
+    pub yearly_total: String,
+}
+
+/// One day of the usage chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayUsage {
+    /// `2026-11-03`.
+    pub day: String,
+    /// People active that day.
+    pub users: i64,
+}
+
+/// One month of the usage history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthUsage {
+    /// `2026-11`.
+    pub month: String,
+    /// `Nov 2026`.
+    pub label: String,
+    /// Monthly active users.
+    pub users: i64,
+}
+
+/// A community's usage page for one month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageView {
+    /// Community name.
+    pub community: String,
+    /// `2026-11`.
+    pub month: String,
+    /// `November 2026`.
+    pub month_label: String,
+    /// The month before (when it is not before the community existed).
+    pub previous: Option<String>,
+    /// The month after (when it has begun).
+    pub next: Option<String>,
+    /// Whether the month is the current one (the fee is "so far").
+    pub current: bool,
+    /// Every day of the month, first to last (future days of the current month included,
+    /// at zero).
+    pub days: Vec<DayUsage>,
+    /// Monthly active users of the month.
+    pub monthly_active: i64,
+    /// Monthly active users per hub: (hub, users).
+    pub hubs: Vec<(String, i64)>,
+    /// The twelve months up to this one, oldest first.
+    pub history: Vec<MonthUsage>,
+    /// The community's plan name.
+    pub plan: String,
+    /// The usage fee line by line.
+    pub fee_lines: Vec<String>,
+    /// The usage fee of the month (so far, for the current month).
+    pub fee: String,
+    /// Whether the monthly cap lowered it.
+    pub capped: bool,
+}

@@ -1,0 +1,300 @@
+//! Plans, the pricing page and its calculator, and a community's usage (monthly active users
+//! kept per day, the charts, the usage fee) on both engines. The default plans of
+//! `stoa_billing::BillingConfig` price these (Lab: users 1–10 included, 11–100 at €4.00,
+//! 101 and up at €2.00, at most €400.00 a month; €600.00 a year).
+
+use chrono::{Datelike as _, TimeDelta};
+use serde_json::Value;
+use stoa_db::Timestamp;
+use stoa_db::hubs::HubId;
+use stoa_db::usage::UsageEvent;
+use stoa_domain::billing::Month;
+
+use crate::communities::{create_community, person};
+use crate::helpers::on_both;
+
+on_both!(pricing_lists_the_plans_and_prices_expected_usage, |app| {
+    let res = app.get("/pricing").await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    for text in [
+        "Lab",
+        "Department",
+        "Consortium",
+        "€600.00",
+        "Users 11–100: €4.00 each",
+        "At most €400.00 a month",
+        "Largest server memory",
+        "A monthly active user is a person who started a server",
+    ] {
+        assert!(page.contains(text), "{text:?} missing");
+    }
+    assert!(
+        !page.contains("data-testid=\"estimate\""),
+        "no estimate unasked"
+    );
+
+    let page = app.get("/pricing?users=40").await.text().await.unwrap();
+    let row = |plan: &str| {
+        let start = page
+            .find(&format!("data-testid=\"estimate-{plan}\""))
+            .unwrap_or_else(|| panic!("no {plan} row"));
+        page[start..start + page[start..].find("</tr>").unwrap()].to_owned()
+    };
+    // 30 users above the 10 included at €4.00; a year: €600 + 12 × €120.
+    assert!(
+        row("lab").contains("€120.00") && row("lab").contains("€2,040.00"),
+        "{}",
+        row("lab")
+    );
+    assert!(
+        row("department").contains("€45.00"),
+        "{}",
+        row("department")
+    );
+    assert!(row("consortium").contains("€0.00"), "{}", row("consortium"));
+
+    let page = app.get("/pricing?users=5000").await.text().await.unwrap();
+    assert!(page.contains("€400.00 (capped)"), "the cap applies");
+
+    for bad in ["lots", "-3", "1.5", "2000000"] {
+        let res = app.get(&format!("/pricing?users={bad}")).await;
+        assert_eq!(res.status(), 422, "{bad}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("A whole number of people, from 0 to 1,000,000."),
+            "{bad}: the reason is shown"
+        );
+        assert!(
+            page.contains("data-testid=\"plans\""),
+            "{bad}: the plans still show"
+        );
+    }
+    let (status, body) = app
+        .call(&app.client, "billing/pricing", &[("users", "1e3")])
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["field"], "users", "{body}");
+    let (status, body) = app
+        .call(&app.client, "billing/pricing", &[("users", "1,000")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["estimate"]["users"], 1000);
+});
+
+/// The text of the element with `data-testid="{id}"` (up to its first tag).
+fn text_of<'a>(page: &'a str, id: &str) -> &'a str {
+    let at = page
+        .find(&format!("data-testid=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {id}"));
+    let rest = &page[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = rest[start..].find('<').unwrap();
+    &rest[start..start + end]
+}
+
+/// Records a server start (or `event`) as the hubs report them.
+async fn started(
+    app: &crate::helpers::TestApp,
+    hub: HubId,
+    user: &str,
+    at: Timestamp,
+    event: &str,
+) {
+    let mut tx = app.db.begin().await.unwrap();
+    let e = UsageEvent {
+        hub,
+        hub_username: user,
+        event,
+        server_name: if user.ends_with("-2nd") { "second" } else { "" },
+        at,
+        source: "hook",
+    };
+    stoa_db::usage::record(tx.conn(), &e, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+on_both!(
+    usage_counts_each_person_who_started_a_server_once_a_month,
+    |app| {
+        let owner = person(&app, "usage-owner").await;
+        create_community(&app, &owner, "usage-lab", "invite").await;
+        let (hub_a, hub_b) = {
+            let mut tx = app.db.begin().await.unwrap();
+            let c = stoa_db::communities::by_slug(tx.conn(), "usage-lab")
+                .await
+                .unwrap()
+                .unwrap();
+            let now = app.clock.now();
+            let a = stoa_db::hubs::create(tx.conn(), c.id, "usage-lab", now)
+                .await
+                .unwrap();
+            let b = stoa_db::hubs::create(tx.conn(), c.id, "usage-lab-2", now)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            (a, b)
+        };
+        let now = app.clock.now().as_datetime();
+        let first = now
+            .date_naive()
+            .with_day(1)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+            .and_utc();
+        let day = |n: i64| Timestamp::from(first + TimeDelta::days(n));
+        // Day 1: ada twice (two servers) and bob. Day 2: cy, and ada on the other hub.
+        started(&app, hub_a, "ada", day(0), "server_start").await;
+        started(
+            &app,
+            hub_a,
+            "ada",
+            day(0) + TimeDelta::hours(2),
+            "server_start",
+        )
+        .await;
+        started(&app, hub_a, "bob", day(0), "server_start").await;
+        started(&app, hub_a, "cy", day(1), "server_start").await;
+        started(&app, hub_b, "ada", day(1), "server_start").await;
+        // Day 3: dee on the other hub and nine more on the first.
+        started(&app, hub_b, "dee", day(2), "server_start").await;
+        for n in 0..9 {
+            started(&app, hub_a, &format!("p{n}"), day(2), "server_start").await;
+        }
+        // Activity without a start this month does not count; the month before (23:30 UTC on
+        // its last day) is its own.
+        started(&app, hub_a, "idle", day(2), "active").await;
+        started(
+            &app,
+            hub_a,
+            "old",
+            Timestamp::from(first - TimeDelta::minutes(10 * 60 + 30)),
+            "server_start",
+        )
+        .await;
+        // Reported twice (the hook and the poll): one event, one day.
+        started(&app, hub_a, "bob", day(0), "server_start").await;
+
+        let (status, u) = app
+            .call(&owner.client, "billing/usage", &[("slug", "usage-lab")])
+            .await;
+        assert_eq!(status, 200, "{u}");
+        assert_eq!(u["monthly_active"], 13, "ada, bob, cy, dee and nine: {u}");
+        assert_eq!(u["current"], true);
+        let days = u["days"].as_array().unwrap();
+        let users: Vec<i64> = days
+            .iter()
+            .take(3)
+            .map(|d| d["users"].as_i64().unwrap())
+            .collect();
+        assert_eq!(users, [2, 2, 10], "{u}");
+        assert_eq!(
+            days.len(),
+            first
+                .date_naive()
+                .with_day(1)
+                .unwrap()
+                .iter_days()
+                .take_while(|d| d.month() == first.month())
+                .count()
+        );
+        assert_eq!(
+            u["hubs"],
+            serde_json::json!([["usage-lab", 12], ["usage-lab-2", 2]])
+        );
+        let history = u["history"].as_array().unwrap();
+        assert_eq!(history.len(), 12);
+        assert_eq!(history[11]["users"], 13);
+        assert_eq!(history[10]["users"], 1, "the month before: {u}");
+        assert_eq!(u["plan"], "Lab");
+        assert_eq!(
+            u["fee"], "€12.00",
+            "3 users above the 10 included, at €4.00"
+        );
+        assert_eq!(
+            u["fee_lines"],
+            serde_json::json!([
+                "10 users × €0.00 (users 1–10) = €0.00",
+                "3 users × €4.00 (users 11–100) = €12.00"
+            ])
+        );
+        assert_eq!(
+            u["previous"],
+            Value::Null,
+            "the community is new this month"
+        );
+        assert_eq!(u["next"], Value::Null);
+
+        // The page: the numbers, the chart with a title per day, readable without JavaScript.
+        let res = owner
+            .client
+            .get(app.url("/communities/usage-lab/usage"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert_eq!(text_of(&page, "mau"), "13");
+        assert_eq!(text_of(&page, "usage-fee"), "€12.00");
+        assert!(page.contains("€12.00"));
+        assert!(page.contains("data-testid=\"daily-chart\""));
+        let third = (first + TimeDelta::days(2)).format("%Y-%m-%d").to_string();
+        assert!(
+            page.contains(&format!("<title>{third}: 10 people</title>")),
+            "a bar per day"
+        );
+        assert!(page.contains("<td>usage-lab-2</td><td>2 people</td>"));
+
+        // The month before: its own numbers, and the way back.
+        let before = Month::of(first).previous().key();
+        let (status, u) = app
+            .call(
+                &owner.client,
+                "billing/usage",
+                &[("slug", "usage-lab"), ("month", &before)],
+            )
+            .await;
+        assert_eq!(status, 200, "{u}");
+        assert_eq!(
+            (u["monthly_active"].as_i64(), u["current"].as_bool()),
+            (Some(1), Some(false))
+        );
+        assert_eq!(u["fee"], "€0.00");
+        assert_eq!(u["next"], Month::of(first).key());
+
+        // Bad months are refused with the reason.
+        for (month, reason) in [
+            ("2026-13", "A month as YYYY-MM, such as 2026-11."),
+            ("soon", "A month as YYYY-MM, such as 2026-11."),
+            (
+                Month::of(first).next().key().as_str(),
+                "That month has not begun yet.",
+            ),
+        ] {
+            let (status, body) = app
+                .call(
+                    &owner.client,
+                    "billing/usage",
+                    &[("slug", "usage-lab"), ("month", month)],
+                )
+                .await;
+            assert_eq!(
+                (status, body["field"].as_str()),
+                (422, Some("month")),
+                "{month}: {body}"
+            );
+            assert_eq!(body["message"], reason);
+        }
+        let res = owner
+            .client
+            .get(app.url("/communities/usage-lab/usage?month=2026-13"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains("A month as YYYY-MM"));
+    }
+);
