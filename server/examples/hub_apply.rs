@@ -196,6 +196,7 @@ async fn main() -> anyhow::Result<()> {
             &ctx(),
             &mut tx,
             &hubs,
+            &stoa_domain::billing::BillingConfig::default(),
             "bench-lab",
             i32::try_from(i)?,
             "",

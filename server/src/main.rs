@@ -294,7 +294,7 @@ async fn run(
             let db = startup::connect(&settings).await?;
             db.migrate().await.context("cannot apply migrations")?;
             if demo {
-                let added = seed::demo(&db, &settings.hubs)
+                let added = seed::demo(&db, &settings.hubs, &settings.billing)
                     .await
                     .context("cannot insert demo data")?;
                 tracing::info!(

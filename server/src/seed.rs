@@ -6,6 +6,7 @@ use stoa_db::communities::{self, NewCommunity};
 use stoa_db::{Db, DbError, Timestamp};
 use stoa_db::{accounts, institutions, memberships};
 use stoa_domain::audit::Audit;
+use stoa_domain::billing::BillingConfig;
 use stoa_domain::hubs::HubConfig;
 use stoa_model::{JoinPolicy, Role, Slug};
 
@@ -150,7 +151,7 @@ const PEOPLE: &[(&str, &str, Role)] = &[
 /// Inserts the demo communities, people and an institution that are not there yet; returns
 /// how many communities were added. Sign in as a demo person with an email link (without
 /// SMTP the link is in the server log).
-pub async fn demo(db: &Db, hubs: &HubConfig) -> Result<usize, DbError> {
+pub async fn demo(db: &Db, hubs: &HubConfig, billing: &BillingConfig) -> Result<usize, DbError> {
     let now = Timestamp::now();
     let mut added = 0;
     let mut tx = db.begin().await?;
@@ -227,7 +228,11 @@ pub async fn demo(db: &Db, hubs: &HubConfig) -> Result<usize, DbError> {
             email: None,
             staff: false,
         };
-        demo_hub(&mut tx, hubs, &ada, slug.as_str(), i, joined).await?;
+        // The demo communities take turns on the plans, so each plan has some to look at.
+        if let Some(plan) = billing.plans.get(i % billing.plans.len().max(1)) {
+            stoa_db::plans::set(tx.conn(), id, &plan.id, owner, joined).await?;
+        }
+        demo_hub(&mut tx, hubs, billing, &ada, slug.as_str(), i, joined).await?;
     }
     tx.commit().await?;
     Ok(added)
@@ -265,6 +270,7 @@ const DEMO_ENVIRONMENTS: &[(&str, &str, &str, &str, &str)] = &[
 async fn demo_hub(
     tx: &mut stoa_db::WriteTx,
     hubs: &HubConfig,
+    billing: &BillingConfig,
     owner: &stoa_domain::Caller,
     slug: &str,
     i: usize,
@@ -297,6 +303,7 @@ async fn demo_hub(
         &at(1),
         tx,
         hubs,
+        billing,
         slug,
         0,
         "Set up the hub",
@@ -325,6 +332,7 @@ async fn demo_hub(
         &at(2),
         tx,
         hubs,
+        billing,
         slug,
         1,
         "",
@@ -341,6 +349,7 @@ async fn demo_hub(
         &at(24),
         tx,
         hubs,
+        billing,
         slug,
         2,
         "Newer image",

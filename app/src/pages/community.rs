@@ -11,12 +11,14 @@ use crate::components::forms::{
     guarded,
 };
 use crate::policy::{Action, Role};
+use crate::serverfns::billing::{ChangePlan, PlanChangeView};
 use crate::serverfns::community::{
     CommunityHome, CommunityView, CreateCommunity, JoinPolicy, LeaveCommunity, RequestToJoin,
     UpdateCommunity, community_settings, get_community, my_dashboard,
 };
 use crate::serverfns::institutions::{SetBillingInstitution, get_billing};
 use crate::serverfns::join_requests::{DecideJoinRequest, list_join_requests};
+use stoa_model::billing::PlanSummary;
 
 /// The `:slug` of the current route.
 pub fn use_slug() -> impl Fn() -> String + Clone + Send + Sync + 'static {
@@ -344,9 +346,10 @@ fn LogoForms(slug: String, logo: Option<String>) -> impl IntoView {
 pub fn BillingPage() -> impl IntoView {
     let slug = use_slug();
     let set = form_action::<SetBillingInstitution>();
+    let change = form_action::<ChangePlan>();
     let billing = Resource::new(
-        move || (slug(), set.version().get()),
-        |(slug, _)| get_billing(slug),
+        move || (slug(), set.version().get(), change.version().get()),
+        |(slug, ..)| get_billing(slug),
     );
     let slug = use_slug();
     view! {
@@ -354,6 +357,7 @@ pub fn BillingPage() -> impl IntoView {
         {guarded(billing, move |b| {
             let slug = slug();
             view! {
+                <PlanSection plan=b.plan.clone() slug=slug.clone() change />
                 <p class="mt-2" data-testid="billing-status">{b.status.clone()}</p>
                 <p class="mt-2 text-sm">"Paying institution: "
                     {match b.institution.clone() {
@@ -384,6 +388,102 @@ pub fn BillingPage() -> impl IntoView {
             }
         })}
     }
+}
+
+/// The plan: what it costs, this month's usage so far, and moving to another plan (its
+/// effect shown first, then confirmed).
+#[component]
+fn PlanSection(plan: PlanSummary, slug: String, change: ServerAction<ChangePlan>) -> impl IntoView {
+    let typed = Typed::of::<ChangePlan>().get("plan", plan.id.clone());
+    let usage = format!("/communities/{slug}/usage");
+    let people = if plan.monthly_active == 1 {
+        "person"
+    } else {
+        "people"
+    };
+    view! {
+        <section class="mt-4 max-w-3xl" aria-labelledby="plan-heading" data-testid="plan">
+            <h3 id="plan-heading" class="text-base font-semibold">"Plan"</h3>
+            <dl class="mt-2 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+                <dt class="text-slate-600 dark:text-slate-400">"Plan"</dt>
+                <dd data-testid="plan-name">{plan.name.clone()}" · "<A href="/pricing" attr:class="underline">"compare plans"</A></dd>
+                <dt class="text-slate-600 dark:text-slate-400">"Membership"</dt>
+                <dd>{format!("{} a year", plan.annual_fee)}</dd>
+                <dt class="text-slate-600 dark:text-slate-400">"Usage this month so far"</dt>
+                <dd data-testid="usage-so-far">{format!("{} ({} {people} active)", plan.usage_so_far, plan.monthly_active)}" · "<A href=usage attr:class="underline">"usage"</A></dd>
+            </dl>
+            {plan.choices.map(|choices| {
+                let slug_confirm = slug.clone();
+                view! {
+                    <ActionForm action=change attr:class="mt-4 flex max-w-xl items-end gap-2">
+                        <input type="hidden" name="slug" value=slug.clone() />
+                        <input type="hidden" name="intent" value="check" />
+                        <div class="flex-1">
+                            <label for="plan" class=LABEL>"Move to another plan"</label>
+                            <select id="plan" name="plan" class=INPUT>
+                                {choices.into_iter().map(|(id, name, fee)| {
+                                    let selected = typed == id;
+                                    view! { <option value=id selected=selected>{format!("{name} ({fee} a year)")}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <button type="submit" class=BUTTON>"See what changes"</button>
+                    </ActionForm>
+                    <FieldError value=change.value() field="plan" />
+                    <FormError value=change.value() fields=&["plan"] />
+                    {move || change.value().get().and_then(Result::ok).map(|v| view! { <PlanChangeEffect v slug=slug_confirm.clone() change /> })}
+                }
+            })}
+        </section>
+    }
+}
+
+/// A plan change's effect: before confirming, what changes and what would not fit, with the
+/// button that makes it; after, what was done.
+#[component]
+fn PlanChangeEffect(
+    v: PlanChangeView,
+    slug: String,
+    change: ServerAction<ChangePlan>,
+) -> impl IntoView {
+    if v.changed {
+        return view! {
+            <p role="status" class="mt-3 text-sm text-teal-800 dark:text-teal-300" data-testid="plan-changed">
+                {format!("Moved from {} to {}. The new limits apply to the hub's next change.", v.from, v.to)}
+            </p>
+        }.into_any();
+    }
+    view! {
+        <div class="mt-4 rounded-md border border-slate-300 p-4 dark:border-slate-700" data-testid="plan-effect">
+            <p class="text-sm font-medium">{format!("From {} to {}: membership {} a year instead of {}.", v.from, v.to, v.annual_to, v.annual_from)}</p>
+            <table class=TABLE>
+                <thead><tr><th>"Limit"</th><th>{v.from.clone()}</th><th>{v.to.clone()}</th></tr></thead>
+                <tbody>
+                    {v.limits.into_iter().map(|l| view! {
+                        <tr class="border-t border-slate-200 dark:border-slate-800">
+                            <td class="py-1">{l.what}</td>
+                            <td class="py-1">{l.from}</td>
+                            <td class=if l.changed { "py-1 font-semibold" } else { "py-1" }>{l.to}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {(!v.misfits.is_empty()).then(|| view! {
+                <div role="alert" class="mt-3 text-sm text-amber-800 dark:text-amber-300" data-testid="plan-misfits">
+                    <p class="font-medium">"The hub's current settings do not fit this plan. The hub keeps running them, but its next change must fit:"</p>
+                    <ul class="mt-1 list-disc pl-5">
+                        {v.misfits.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            <ActionForm action=change attr:class="mt-3">
+                <input type="hidden" name="slug" value=slug />
+                <input type="hidden" name="plan" value=v.to_id />
+                <input type="hidden" name="intent" value="confirm" />
+                <button type="submit" class=PRIMARY>{format!("Move to {}", v.to)}</button>
+            </ActionForm>
+        </div>
+    }.into_any()
 }
 
 /// Join requests: approve or deny.

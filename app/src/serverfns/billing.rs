@@ -3,15 +3,41 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-pub use stoa_model::billing::{PricingView, UsageView};
+pub use stoa_model::billing::{PlanChangeView, PricingView, UsageView};
 
 /// The plans on offer; with `users`, each plan's monthly usage fee for that many people.
 #[server(prefix = "/api", endpoint = "billing/pricing")]
 pub async fn get_pricing(#[server(default)] users: String) -> Result<PricingView, AppError> {
     let cfg = crate::ssr::billing_config()?;
+    let hubs = crate::ssr::hub_config()?;
     crate::ssr::respond(async move {
         let ctx = crate::ssr::ctx()?;
-        Ok(stoa_domain::billing::pricing(&ctx, &cfg, &users)?)
+        Ok(stoa_domain::billing::pricing(
+            &ctx,
+            &cfg,
+            &hubs.bounds,
+            &users,
+        )?)
+    })
+    .await
+}
+
+/// Moves the community to `plan`; with `intent` "check", only says what that would do (the
+/// fee and every limit before and after, and what in its hub settings would not fit).
+#[server(prefix = "/api", endpoint = "billing/change_plan")]
+pub async fn change_plan(
+    slug: String,
+    plan: String,
+    #[server(default)] intent: String,
+) -> Result<PlanChangeView, AppError> {
+    let cfg = crate::ssr::billing_config()?;
+    let hubs = crate::ssr::hub_config()?;
+    let confirm = intent == "confirm";
+    if !confirm {
+        crate::ssr::keep_typed_values();
+    }
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::billing::change_plan(ctx, tx, &hubs, &cfg, &slug, &plan, confirm).await
     })
     .await
 }

@@ -26,12 +26,16 @@ async fn save(
     edit: Edit,
 ) -> Result<HubSaved, AppError> {
     let cfg = crate::ssr::hub_config()?;
+    let billing = crate::ssr::billing_config()?;
     let check_only = intent == "check";
     if check_only {
         crate::ssr::keep_typed_values();
     }
     crate::ssr::write(async |ctx, tx| {
-        hubs::save(ctx, tx, &cfg, &slug, base, &message, &edit, check_only).await
+        hubs::save(
+            ctx, tx, &cfg, &billing, &slug, base, &message, &edit, check_only,
+        )
+        .await
     })
     .await
 }
@@ -40,7 +44,8 @@ async fn save(
 #[server(prefix = "/api", endpoint = "hub/get")]
 pub async fn get_hub(slug: String) -> Result<HubView, AppError> {
     let cfg = crate::ssr::hub_config()?;
-    crate::ssr::read(async |ctx, conn| hubs::view(ctx, conn, &cfg, &slug).await).await
+    let billing = crate::ssr::billing_config()?;
+    crate::ssr::read(async |ctx, conn| hubs::view(ctx, conn, &cfg, &billing, &slug).await).await
 }
 
 /// Saves the homepage section.
@@ -214,7 +219,11 @@ pub async fn save_staff(
 #[server(prefix = "/api", endpoint = "hub/rollback")]
 pub async fn rollback_hub(slug: String, base: i32, to: i32) -> Result<i32, AppError> {
     let cfg = crate::ssr::hub_config()?;
-    crate::ssr::write(async |ctx, tx| hubs::rollback(ctx, tx, &cfg, &slug, base, to).await).await
+    let billing = crate::ssr::billing_config()?;
+    crate::ssr::write(async |ctx, tx| {
+        hubs::rollback(ctx, tx, &cfg, &billing, &slug, base, to).await
+    })
+    .await
 }
 
 /// Asks for revision `number` to run on the hub; the change is queued with it and this

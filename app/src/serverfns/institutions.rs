@@ -86,8 +86,11 @@ pub async fn remove_institution_admin(id: i64, account_id: i64) -> Result<(), Ap
 /// A community's billing status and paying institution.
 #[server(prefix = "/api", endpoint = "billing/get")]
 pub async fn get_billing(slug: String) -> Result<BillingView, AppError> {
-    crate::ssr::read(async |ctx, conn| stoa_domain::institutions::billing(ctx, conn, &slug).await)
-        .await
+    let cfg = crate::ssr::billing_config()?;
+    crate::ssr::read(async |ctx, conn| {
+        stoa_domain::institutions::billing(ctx, conn, &cfg, &slug).await
+    })
+    .await
 }
 
 /// Chooses the paying institution (one the signed-in person administers), or none.

@@ -24,4 +24,5 @@ pub use money::{Currency, Money};
 pub use month::Month;
 pub use plans::{
     BillingConfig, ConfigError, FeeBreakdown, FeeLine, Plan, PlanId, UsageBand, UsageFee,
+    limits_in_words,
 };

@@ -1,7 +1,7 @@
 //! The plans on offer and the usage fee.
 
 use serde::{Deserialize, Serialize};
-use stoa_hubs::{Bounds, GIB};
+use stoa_hubs::{Bounds, BoundsOverride, GIB};
 
 use crate::{Currency, Money};
 
@@ -42,10 +42,11 @@ pub struct Plan {
     pub included_hubs: u32,
     /// The support level, in words (`Email, next business day`).
     pub support: String,
-    /// The bounds the community's hub settings must stay within (staff may still override
-    /// them per community).
+    /// What the plan changes in the service's bounds (`[hubs.bounds]`): the limits the
+    /// community's hub settings must stay within are those, with these on top (and staff may
+    /// still override them per community). Name only what differs.
     #[serde(default)]
-    pub bounds: Bounds,
+    pub bounds: BoundsOverride,
 }
 
 /// A usage fee per monthly active user, in bands, with a monthly cap.
@@ -159,9 +160,21 @@ impl Plan {
         out
     }
 
+    /// The bounds of this plan on top of the service's (`[hubs.bounds]`).
+    pub fn bounds_on(&self, service: &Bounds) -> Bounds {
+        service.with_overrides(&self.bounds)
+    }
+
     /// What hubs may use on this plan, in words: (what, how much).
-    pub fn limits_in_words(&self) -> Vec<(String, String)> {
-        let b = &self.bounds;
+    pub fn limits_in_words(&self, service: &Bounds) -> Vec<(String, String)> {
+        limits_in_words(&self.bounds_on(service))
+    }
+}
+
+/// Bounds in words: (what, how much), in a fixed order (the pricing page's rows, the plan
+/// change's comparison).
+pub fn limits_in_words(b: &Bounds) -> Vec<(String, String)> {
+    {
         let gib = |bytes: u64| {
             let g = bytes as f64 / GIB as f64;
             if g.fract() == 0.0 {
@@ -306,7 +319,9 @@ impl BillingConfig {
                 }
             }
             let b = &plan.bounds;
-            if b.min_idle_timeout_seconds > b.max_idle_timeout_seconds {
+            if let (Some(min), Some(max)) = (b.min_idle_timeout_seconds, b.max_idle_timeout_seconds)
+                && min > max
+            {
                 say(format!(
                     "{at}: bounds.min_idle_timeout_seconds is above max_idle_timeout_seconds"
                 ));
@@ -345,13 +360,13 @@ impl Default for BillingConfig {
                     },
                     included_hubs: 1,
                     support: "Email, next business day".into(),
-                    bounds: Bounds {
-                        max_memory_bytes: 4 * GIB,
-                        max_cpu_millis: 2000,
-                        max_home_quota_gib: 10,
-                        max_event_users: 50,
-                        max_environments: 4,
-                        ..Bounds::default()
+                    bounds: BoundsOverride {
+                        max_memory_bytes: Some(4 * GIB),
+                        max_cpu_millis: Some(2000),
+                        max_home_quota_gib: Some(10),
+                        max_event_users: Some(50),
+                        max_environments: Some(4),
+                        ..BoundsOverride::default()
                     },
                 },
                 Plan {
@@ -365,7 +380,7 @@ impl Default for BillingConfig {
                     },
                     included_hubs: 2,
                     support: "Email and chat, within 8 business hours".into(),
-                    bounds: Bounds::default(),
+                    bounds: BoundsOverride::default(),
                 },
                 Plan {
                     id: "consortium".into(),
@@ -378,13 +393,13 @@ impl Default for BillingConfig {
                     },
                     included_hubs: 5,
                     support: "A named engineer, within 4 business hours".into(),
-                    bounds: Bounds {
-                        max_memory_bytes: 64 * GIB,
-                        max_cpu_millis: 16_000,
-                        max_home_quota_gib: 200,
-                        max_event_users: 1000,
-                        max_environments: 24,
-                        ..Bounds::default()
+                    bounds: BoundsOverride {
+                        max_memory_bytes: Some(64 * GIB),
+                        max_cpu_millis: Some(16_000),
+                        max_home_quota_gib: Some(200),
+                        max_event_users: Some(1000),
+                        max_environments: Some(24),
+                        ..BoundsOverride::default()
                     },
                 },
             ],
@@ -439,7 +454,7 @@ mod tests {
                 "Users 101 and up: €2.00 each"
             ]
         );
-        let limits = lab.limits_in_words();
+        let limits = lab.limits_in_words(&Bounds::default());
         assert_eq!(limits[0], ("Largest server memory".into(), "4 GiB".into()));
         assert_eq!(limits[1].1, "2 CPU");
         assert_eq!(limits[3].1, "10 minutes to 1 day");
@@ -542,7 +557,7 @@ mod tests {
                 "support": "Forum", "usage": {"bands": [{"unit_amount": 0}]}}"#,
         )
         .unwrap();
-        assert_eq!(plan.bounds, Bounds::default());
+        assert_eq!(plan.bounds_on(&Bounds::default()), Bounds::default());
         assert_eq!(plan.usage.fee(5_000).total, Money(0));
         assert!(
             serde_json::from_str::<Plan>(

@@ -18,6 +18,7 @@ pub mod logos;
 pub mod mail_counts;
 pub mod memberships;
 pub mod page_versions;
+pub mod plans;
 mod pool;
 pub mod rate_limits;
 pub mod search;

@@ -25,6 +25,7 @@ use stoa_model::validate::Checks;
 use stoa_model::{Action, FieldMessage, Invalid};
 
 use crate::access::{self, CommunityAccess};
+use crate::billing::BillingConfig;
 use crate::{Ctx, DomainError, Result};
 
 /// Staff configuration of hubs (`[hubs]` in Stoa's configuration): the sizes on offer, the
@@ -81,9 +82,11 @@ impl Default for HubConfig {
 }
 
 impl HubConfig {
-    fn validation(&self) -> ValidationContext<'_> {
+    /// Validation against `base`: the community's bounds before its staff overrides (the
+    /// service's `bounds` with its plan's on top: [`crate::billing::base_bounds`]).
+    fn validation<'a>(&'a self, base: &'a Bounds) -> ValidationContext<'a> {
         ValidationContext {
-            default_bounds: &self.bounds,
+            default_bounds: base,
             sizes: &self.sizes,
         }
     }
@@ -193,6 +196,26 @@ async fn current(mut conn: Conn<'_>, cfg: &HubConfig, access: &CommunityAccess) 
     })
 }
 
+/// What in the community's newest hub settings would not fit `bounds` (a plan change's
+/// warning), one sentence each; empty when all fits or there is no hub yet.
+pub(crate) async fn misfits(
+    conn: Conn<'_>,
+    cfg: &HubConfig,
+    access: &CommunityAccess,
+    bounds: &Bounds,
+) -> Result<Vec<String>> {
+    let cur = current(conn, cfg, access).await?;
+    if cur.latest == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(
+        match stoa_hubs::validate(&cur.spec, &cfg.validation(bounds)) {
+            Ok(()) => Vec::new(),
+            Err(invalid) => invalid.0.into_iter().map(|m| m.message).collect(),
+        },
+    )
+}
+
 /// Revision `number`'s spec. A stored spec that cannot be read is an operational failure
 /// (it was valid when written), reported with its cause.
 async fn spec_of(conn: Conn<'_>, hub: &Hub, number: i32) -> Result<HubSpec> {
@@ -213,9 +236,17 @@ fn when(at: stoa_db::Timestamp) -> String {
 
 /// The hub tab: a summary for every member; settings, history and bounds for its admins and
 /// staff.
-pub async fn view(ctx: &Ctx, mut conn: Conn<'_>, cfg: &HubConfig, slug: &str) -> Result<HubView> {
+pub async fn view(
+    ctx: &Ctx,
+    mut conn: Conn<'_>,
+    cfg: &HubConfig,
+    billing: &BillingConfig,
+    slug: &str,
+) -> Result<HubView> {
     let access = access::community(ctx, conn.reborrow(), slug, Action::ViewHub).await?;
     let cur = current(conn.reborrow(), cfg, &access).await?;
+    let base =
+        crate::billing::base_bounds(conn.reborrow(), cfg, billing, access.community.id).await?;
     let detail = if access.may(Action::ViewHubRevisions) {
         let history = match &cur.hub {
             Some(h) => hubs::revisions(conn.reborrow(), h.id, HISTORY_ROWS, 0).await?,
@@ -256,7 +287,7 @@ pub async fn view(ctx: &Ctx, mut conn: Conn<'_>, cfg: &HubConfig, slug: &str) ->
                 .collect(),
             image_pattern: stoa_hubs::IMAGE_REFERENCE_PATTERN.to_owned(),
             image_message: stoa_hubs::IMAGE_REFERENCE_MESSAGE.to_owned(),
-            bounds: bounds_in_words(&cfg.validation().effective_bounds(&cur.spec)),
+            bounds: bounds_in_words(&cfg.validation(&base).effective_bounds(&cur.spec)),
         })
     } else {
         None
@@ -830,6 +861,7 @@ pub async fn save(
     ctx: &Ctx,
     tx: &mut WriteTx,
     cfg: &HubConfig,
+    billing: &BillingConfig,
     slug: &str,
     base: i32,
     message: &str,
@@ -843,12 +875,14 @@ pub async fn save(
     if base != cur.latest {
         return Err(stale(tx.conn(), &cur, base).await);
     }
+    let bounds = crate::billing::base_bounds(tx.conn(), cfg, billing, access.community.id).await?;
     let mut spec = cur.spec.clone();
     let mut checks = Checks::default();
     apply(&mut spec, edit, &mut checks)?;
     checks.finish()?;
     spec.normalize();
-    stoa_hubs::validate(&spec, &cfg.validation()).map_err(|e| for_form(edit, &cur.spec, e))?;
+    stoa_hubs::validate(&spec, &cfg.validation(&bounds))
+        .map_err(|e| for_form(edit, &cur.spec, e))?;
     check_renders(cfg, &spec)?;
     if cur.latest > 0 && spec == cur.spec {
         return Err(DomainError::invalid(
@@ -996,6 +1030,7 @@ pub async fn rollback(
     ctx: &Ctx,
     tx: &mut WriteTx,
     cfg: &HubConfig,
+    billing: &BillingConfig,
     slug: &str,
     base: i32,
     to: i32,
@@ -1021,7 +1056,8 @@ pub async fn rollback(
             ),
         ));
     }
-    stoa_hubs::validate(&spec, &cfg.validation()).map_err(|invalid| {
+    let bounds = crate::billing::base_bounds(tx.conn(), cfg, billing, access.community.id).await?;
+    stoa_hubs::validate(&spec, &cfg.validation(&bounds)).map_err(|invalid| {
         let problems: Vec<String> = invalid.0.into_iter().map(|m| m.message).collect();
         DomainError::invalid(
             "form",

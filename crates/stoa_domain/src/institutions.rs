@@ -335,7 +335,12 @@ pub async fn remove_admin(ctx: &Ctx, tx: &mut WriteTx, id: i64, account: i64) ->
 }
 
 /// A community's billing status and paying institution.
-pub async fn billing(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<BillingView> {
+pub async fn billing(
+    ctx: &Ctx,
+    mut conn: Conn<'_>,
+    cfg: &crate::billing::BillingConfig,
+    slug: &str,
+) -> Result<BillingView> {
     let access = access::community(ctx, conn.reborrow(), slug, Action::ViewBilling).await?;
     let institution = match access.community.institution_id {
         Some(id) => institutions::get(conn.reborrow(), id)
@@ -345,11 +350,12 @@ pub async fn billing(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<Billin
     };
     let choices = if access.may(Action::ManageBilling) {
         let me = ctx.caller()?;
-        let mine = institutions::of_admin(conn, me.id).await?;
+        let mine = institutions::of_admin(conn.reborrow(), me.id).await?;
         Some(mine.into_iter().map(|i| (i.id, i.legal_name)).collect())
     } else {
         None
     };
+    let plan = crate::billing::summary(ctx, conn, cfg, &access).await?;
     Ok(BillingView {
         community: access.community.name.clone(),
         status: if institution.is_some() {
@@ -359,6 +365,7 @@ pub async fn billing(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<Billin
         },
         institution,
         choices,
+        plan,
     })
 }
 

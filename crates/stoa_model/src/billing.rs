@@ -116,3 +116,55 @@ pub struct UsageView {
     /// Whether the monthly cap lowered it.
     pub capped: bool,
 }
+
+/// One limit before and after a plan change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitChange {
+    /// What (`Largest server memory`).
+    pub what: String,
+    /// On the current plan.
+    pub from: String,
+    /// On the new plan.
+    pub to: String,
+    /// Whether it differs.
+    pub changed: bool,
+}
+
+/// What a plan change does (shown before it is confirmed, and after).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanChangeView {
+    /// The current plan's name.
+    pub from: String,
+    /// The new plan's name.
+    pub to: String,
+    /// The new plan's id (what confirming sends).
+    pub to_id: String,
+    /// Yearly membership now.
+    pub annual_from: String,
+    /// Yearly membership on the new plan.
+    pub annual_to: String,
+    /// Every limit, before and after.
+    pub limits: Vec<LimitChange>,
+    /// What in the hub's newest settings would not fit the new plan: the hub keeps running
+    /// them, but the next change must fit.
+    pub misfits: Vec<String>,
+    /// Whether the change was made (false: only shown).
+    pub changed: bool,
+}
+
+/// The community's plan on its billing page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    /// Plan id.
+    pub id: String,
+    /// Plan name.
+    pub name: String,
+    /// Yearly membership.
+    pub annual_fee: String,
+    /// Monthly active users so far this month.
+    pub monthly_active: i64,
+    /// The usage fee so far this month.
+    pub usage_so_far: String,
+    /// The plans it may move to, (id, name, yearly fee), when the viewer may change it.
+    pub choices: Option<Vec<(String, String, String)>>,
+}

@@ -38,6 +38,8 @@ pub struct BillingView {
     pub institution: Option<(i64, String)>,
     /// Institutions the viewer may choose (those they administer), when they may choose.
     pub choices: Option<Vec<(i64, String)>>,
+    /// The plan, this month's usage so far, and the plans on offer.
+    pub plan: crate::billing::PlanSummary,
 }
 
 /// The institution form as typed.

@@ -215,6 +215,8 @@ actions! {
     ViewBilling => Rule::Community { roles: PAYMENT, staff_reads: true, payers: true },
     /// Choose the paying institution.
     ManageBilling => Rule::Community { roles: PAYMENT, staff_reads: false, payers: false },
+    /// Move the community to another plan (its effect on limits shown first).
+    ChangePlan => Rule::Community { roles: PAYMENT, staff_reads: false, payers: true },
     /// See the plans on offer and price expected usage.
     ViewPricing => Rule::Anyone,
     /// See the community's usage (monthly active users, the daily chart, the usage fee):
@@ -360,6 +362,9 @@ mod tests {
         (Action::ViewAuditLog,       ["in", "403", "403", "ok", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewBilling,        ["in", "403", "ok", "403", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),
         (Action::ManageBilling,      ["in", "403", "ok", "403", "ok", "403"],    ["in", "404", "404", "404", "404", "403"]),
+        (Action::ChangePlan,         ["in", "403", "ok", "403", "ok", "403"],    ["in", "404", "404", "404", "404", "403"]),
+        (Action::ViewPricing,        ["ok", "ok", "ok", "ok", "ok", "ok"],       ["ok", "ok", "ok", "ok", "ok", "ok"]),
+        (Action::ViewUsage,          ["in", "403", "ok", "ok", "ok", "ok"],      ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewHub,            ["in", "ok", "ok", "ok", "ok", "ok"],       ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewHubRevisions,   ["in", "403", "403", "ok", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),
         (Action::EditHub,            ["in", "403", "403", "ok", "ok", "403"],    ["in", "404", "404", "404", "404", "403"]),

@@ -68,6 +68,7 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("billing/get", Action::ViewBilling, Scope::Community, &[200]),
     ("billing/pricing", Action::ViewPricing, Scope::Global, &[200]),
     ("billing/usage", Action::ViewUsage, Scope::Community, &[200]),
+    ("billing/change_plan", Action::ChangePlan, Scope::Community, &[200, 422]),
     ("billing/set_institution", Action::ManageBilling, Scope::Community, &[200]),
     ("hub/get", Action::ViewHub, Scope::Community, &[200]),
     ("hub/diff", Action::ViewHubRevisions, Scope::Community, &[200]),
@@ -302,6 +303,11 @@ async fn community(app: &TestApp, slug: &'static str, owner: AccountId) -> Commu
         .await
         .unwrap();
     memberships::add(tx.conn(), id, owner, Role::Owner, None, app.clock.now())
+        .await
+        .unwrap();
+    // The largest plan, so the hub probes' settings fit whatever they try (bounds are the
+    // hub tests' subject, not this table's).
+    stoa_db::plans::set(tx.conn(), id, "consortium", owner, app.clock.now())
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -590,6 +596,12 @@ async fn form(
         "community/get" | "community/leave" | "community/settings" | "invitations/list"
         | "requests/list" | "billing/get" | "billing/usage" => vec![s()],
         "billing/pricing" => vec![("users", "40".into())],
+        // Confirmed: the change itself is probed (422 once the community is on it).
+        "billing/change_plan" => vec![
+            s(),
+            ("plan", "department".into()),
+            ("intent", "confirm".into()),
+        ],
         "community/request_join" => vec![s(), ("message", String::new())],
         "community/update" => vec![
             s(),

@@ -11,7 +11,7 @@ use stoa_db::usage::UsageEvent;
 use stoa_domain::billing::Month;
 
 use crate::communities::{create_community, person};
-use crate::helpers::on_both;
+use crate::helpers::{on_both, require_peers};
 
 on_both!(pricing_lists_the_plans_and_prices_expected_usage, |app| {
     let res = app.get("/pricing").await;
@@ -119,6 +119,7 @@ async fn started(
 on_both!(
     usage_counts_each_person_who_started_a_server_once_a_month,
     |app| {
+        require_peers();
         let owner = person(&app, "usage-owner").await;
         create_community(&app, &owner, "usage-lab", "invite").await;
         let (hub_a, hub_b) = {
@@ -296,5 +297,193 @@ on_both!(
             .unwrap();
         assert_eq!(res.status(), 422);
         assert!(res.text().await.unwrap().contains("A month as YYYY-MM"));
+    }
+);
+
+/// Saves the hub's event section expecting `users` people; returns the status and body.
+async fn save_event(
+    app: &crate::helpers::TestApp,
+    who: &crate::communities::Person,
+    slug: &str,
+    users: u32,
+) -> (u16, Value) {
+    let (_, hub) = app.call(&who.client, "hub/get", &[("slug", slug)]).await;
+    let base = hub["detail"]["latest"]
+        .as_i64()
+        .or_else(|| hub["latest"].as_i64())
+        .unwrap_or(0)
+        .to_string();
+    let users = users.to_string();
+    app.call(
+        &who.client,
+        "hub/save_event",
+        &[
+            ("slug", slug),
+            ("base", &base),
+            ("message", ""),
+            ("expected_users", &users),
+            ("starts_on", "2027-03-01"),
+            ("ends_on", "2027-03-02"),
+        ],
+    )
+    .await
+}
+
+on_both!(
+    a_plan_sets_the_hub_bounds_and_a_change_shows_its_effect_first,
+    |app| {
+        require_peers();
+        let owner = person(&app, "plan-owner").await;
+        create_community(&app, &owner, "plan-lab", "invite").await;
+        let (status, b) = app
+            .call(&owner.client, "billing/get", &[("slug", "plan-lab")])
+            .await;
+        assert_eq!(status, 200, "{b}");
+        assert_eq!(b["plan"]["name"], "Lab", "the default plan: {b}");
+        assert_eq!(b["plan"]["usage_so_far"], "€0.00");
+        assert_eq!(b["plan"]["choices"].as_array().map(Vec::len), Some(3));
+
+        // The hub editor works within the plan's bounds: the Lab plan takes events of 50.
+        let (status, body) = save_event(&app, &owner, "plan-lab", 80).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body.to_string().contains("50"),
+            "the bound is named: {body}"
+        );
+
+        // Asking first changes nothing and says what would change.
+        let check = [
+            ("slug", "plan-lab"),
+            ("plan", "department"),
+            ("intent", "check"),
+        ];
+        let (status, v) = app.call(&owner.client, "billing/change_plan", &check).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(
+            (v["from"].as_str(), v["to"].as_str(), v["changed"].as_bool()),
+            (Some("Lab"), Some("Department"), Some(false))
+        );
+        assert_eq!(
+            (v["annual_from"].as_str(), v["annual_to"].as_str()),
+            (Some("€600.00"), Some("€2,400.00"))
+        );
+        let event = v["limits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["what"] == "Event capacity")
+            .unwrap();
+        assert_eq!(
+            (
+                event["from"].as_str(),
+                event["to"].as_str(),
+                event["changed"].as_bool()
+            ),
+            (Some("50 people"), Some("300 people"), Some(true))
+        );
+        assert_eq!(v["misfits"], serde_json::json!([]));
+        let (_, b) = app
+            .call(&owner.client, "billing/get", &[("slug", "plan-lab")])
+            .await;
+        assert_eq!(b["plan"]["name"], "Lab", "a check changes nothing");
+
+        // The billing page shows the effect, and the button that confirms it (plain forms).
+        let res = owner
+            .client
+            .post(app.url("/api/billing/change_plan"))
+            .header("referer", app.url("/communities/plan-lab/billing"))
+            .header("origin", app.url(""))
+            .header("accept", "text/html")
+            .form(&check)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{:?}", res.headers());
+        let page = owner
+            .client
+            .get(app.url("/communities/plan-lab/billing"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("data-testid=\"plan-effect\""),
+            "the effect is shown: {}",
+            &page[page.find("Billing</h2>").unwrap_or(0)..]
+        );
+        assert!(page.contains("Move to Department"));
+
+        // Confirmed: moved, recorded, and the larger event fits now.
+        let (status, v) = app
+            .call(
+                &owner.client,
+                "billing/change_plan",
+                &[
+                    ("slug", "plan-lab"),
+                    ("plan", "department"),
+                    ("intent", "confirm"),
+                ],
+            )
+            .await;
+        assert_eq!((status, v["changed"].as_bool()), (200, Some(true)), "{v}");
+        let (_, b) = app
+            .call(&owner.client, "billing/get", &[("slug", "plan-lab")])
+            .await;
+        assert_eq!(b["plan"]["name"], "Department");
+        let (status, body) = save_event(&app, &owner, "plan-lab", 80).await;
+        assert_eq!(status, 200, "{body}");
+        let (_, log) = app
+            .call(
+                &owner.client,
+                "audit/community",
+                &[
+                    ("slug", "plan-lab"),
+                    ("action", ""),
+                    ("actor", ""),
+                    ("page", "1"),
+                ],
+            )
+            .await;
+        assert!(log.to_string().contains("community.plan_changed"), "{log}");
+
+        // Back to Lab: the event no longer fits, and the check says so before confirming.
+        let (status, v) = app
+            .call(
+                &owner.client,
+                "billing/change_plan",
+                &[("slug", "plan-lab"), ("plan", "lab"), ("intent", "check")],
+            )
+            .await;
+        assert_eq!(status, 200, "{v}");
+        let misfits = v["misfits"].as_array().unwrap();
+        assert_eq!(misfits.len(), 1, "{v}");
+        assert!(misfits[0].as_str().unwrap().contains("50"), "{v}");
+
+        // Bad choices are refused with the reason.
+        for (plan, reason) in [
+            (
+                "department",
+                "Test community is on the Department plan already.",
+            ),
+            ("gold", "Choose one of the plans on offer."),
+            ("", "Choose one of the plans on offer."),
+        ] {
+            let (status, body) = app
+                .call(
+                    &owner.client,
+                    "billing/change_plan",
+                    &[("slug", "plan-lab"), ("plan", plan), ("intent", "confirm")],
+                )
+                .await;
+            assert_eq!(
+                (status, body["field"].as_str()),
+                (422, Some("plan")),
+                "{plan}: {body}"
+            );
+            assert_eq!(body["message"], reason);
+        }
     }
 );
