@@ -16,7 +16,7 @@ const SLUG = 'ocean-modelling-lab';
 
 /** The pages each role sees (demo data: Ada owns every demo community, Alan is a member). */
 const ROLES = {
-  anonymous: { email: null, pages: ['/', '/communities', `/communities/${SLUG}`, '/signin', '/no-such-page'] },
+  anonymous: { email: null, pages: ['/', '/communities', `/communities/${SLUG}`, '/signin', '/pricing', '/pricing?users=40', '/no-such-page'] },
   member: {
     email: 'alan@demo.stoa.example',
     pages: ['/dashboard', '/account', `/communities/${SLUG}`, `/communities/${SLUG}/members`, `/communities/${SLUG}/hub`],
@@ -31,6 +31,7 @@ const ROLES = {
       `/communities/${SLUG}/invitations`,
       `/communities/${SLUG}/requests`,
       `/communities/${SLUG}/billing`,
+      `/communities/${SLUG}/usage`,
       `/communities/${SLUG}/settings`,
       `/communities/${SLUG}/audit`,
       `/communities/${SLUG}/hub`,

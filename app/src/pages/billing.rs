@@ -189,14 +189,20 @@ fn Usage(u: UsageView, here: String) -> impl IntoView {
 
         <h3 class="mt-6 text-base font-semibold">"Monthly active users, month by month"</h3>
         <MonthlyChart months=u.history.clone() />
-        <table class=TABLE data-testid="monthly-table">
-            <thead><tr><th>"Month"</th><th>"Monthly active users"</th></tr></thead>
-            <tbody>
-                {u.history.into_iter().rev().filter(|m| m.users > 0).map(|m| view! {
-                    <tr><td>{m.label}</td><td>{m.users}</td></tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        {if u.history.iter().all(|m| m.users == 0) {
+            view! { <p class="mt-1 text-sm" data-testid="monthly-none">"No one started a server in these twelve months."</p> }.into_any()
+        } else {
+            view! {
+                <table class=TABLE data-testid="monthly-table">
+                    <thead><tr><th>"Month"</th><th>"Monthly active users"</th></tr></thead>
+                    <tbody>
+                        {u.history.into_iter().rev().filter(|m| m.users > 0).map(|m| view! {
+                            <tr><td>{m.label}</td><td>{m.users}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
 
         <h3 class="mt-6 text-base font-semibold">"By hub"</h3>
         {if u.hubs.is_empty() {
