@@ -6,7 +6,7 @@
 //! the one place that answers "which plan". The plan sets the bounds its hub settings work
 //! within ([`base_bounds`]); [`change_plan`] shows what a change would do before making it.
 
-pub use stoa_billing::{BillingConfig, FeeBreakdown, Money, Month, Plan};
+pub use stoa_billing::{BillingConfig, FeeBreakdown, Money, Month, Plan, UsageBand};
 use stoa_db::communities::CommunityId;
 use stoa_db::{Conn, WriteTx};
 use stoa_hubs::Bounds;

@@ -708,9 +708,25 @@ async fn hub_username(app: &TestApp, account: i64) -> Option<String> {
 // username, its owner as a hub admin; a member's server start is reported to Stoa; someone
 // who is not a member is stopped at Stoa with a page saying how to join. Stoa's session
 // cookie is never sent to the hub.
+/// Real hubs, and a plan whose usage fee starts with the first user (€2.50 each), so that
+/// what people do on the hub shows in the fee.
+pub fn real_hubs_priced(settings: &mut Settings) {
+    real_hubs(settings);
+    let lab = settings
+        .billing
+        .plans
+        .iter_mut()
+        .find(|p| p.id == settings.billing.default_plan)
+        .unwrap();
+    lab.usage.bands = vec![stoa_domain::billing::UsageBand {
+        up_to: None,
+        unit_amount: stoa_domain::billing::Money(250),
+    }];
+}
+
 on_both!(
     members_log_in_to_the_hub_through_stoa,
-    settings = real_hubs,
+    settings = real_hubs_priced,
     |app| {
         require_peers();
         let (_creator, url) = deployed_hub(&app, "ocean-login", "Hello.").await;
@@ -788,6 +804,17 @@ on_both!(
             (format!("{url}/user/{name}/lab"), 200),
             "the member reaches their own server"
         );
+        // The owner starts one too; the community's creator and the stranger do not.
+        let (status, body) = hub_api(
+            &app,
+            "ocean-login",
+            reqwest::Method::POST,
+            &format!("/users/{owner_name}/server"),
+            None,
+        )
+        .await;
+        assert!(status == 201 || status == 202, "{status} {body}");
+        server_ready(&app, "ocean-login", &owner_name).await;
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let mut conn = app.db.read().await.unwrap();
@@ -805,15 +832,37 @@ on_both!(
             )
             .await
             .unwrap();
-            if starts == 1 {
+            if starts == 2 {
                 break;
             }
             assert!(
                 Instant::now() < deadline,
-                "the hub never reported the start"
+                "the hub never reported both starts ({starts})"
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        // Two monthly active users: on the usage page, its chart and the fee.
+        let (status, u) = app
+            .call(&owner, "billing/usage", &[("slug", "ocean-login")])
+            .await;
+        assert_eq!(status, 200, "{u}");
+        assert_eq!(u["monthly_active"], 2, "{u}");
+        assert_eq!(u["fee"], "€5.00", "{u}");
+        assert_eq!(u["hubs"], serde_json::json!([["ocean-login", 2]]));
+        let today = app.clock.now().as_datetime().format("%Y-%m-%d").to_string();
+        let page = owner
+            .get(app.url("/communities/ocean-login/usage"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("<title>{today}: 2 people</title>")),
+            "the day's bar"
+        );
+        assert!(page.contains("2 users × €2.50 (users 1 and up) = €5.00"));
 
         // Not a member: Stoa's page, not the hub.
         let (landed, status, page) = follow(&stranger, &login).await;
