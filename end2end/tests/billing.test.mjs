@@ -68,5 +68,42 @@ for (const javaScript of [true, false]) {
       assert.equal(await owner.getByTestId('usage-fee').innerText(), '€0.00');
       assert.ok(await owner.getByTestId('daily-chart').isVisible());
     });
+
+    test('staff record an invoice and its bank transfer; the billing contact sees both', async () => {
+      // Signed in once (the account exists), then made staff.
+      const clerk = await signInAtProvider(env.browser, env.stoa.url, `clerk${run}`, { javaScript });
+      env.stoa.cli(['staff', 'add', `clerk${run}@example.test`]);
+      try {
+        await go(clerk, `/communities/${slug}/billing`);
+        const form = clerk.getByTestId('record-invoice');
+        await form.locator('#number').fill(`INV-${run}`);
+        await form.locator('#amount').fill('2,400.00');
+        await form.locator('#description').fill('Membership, Department plan');
+        await form.locator('#po_number').fill('PO-4711');
+        // A refused amount comes back next to its field, with what was typed.
+        await form.locator('#amount').fill('24.001');
+        await submit(form.getByRole('button', { name: 'Record invoice' }));
+        await clerk.locator('[data-error-for="amount"]').waitFor();
+        assert.equal(await clerk.inputValue('#number'), `INV-${run}`);
+        await clerk.fill('#amount', '2,400.00');
+        await submit(clerk.getByRole('button', { name: 'Record invoice' }));
+        await clerk.getByTestId(`invoice-INV-${run}`).waitFor();
+
+        await go(owner, `/communities/${slug}/billing`);
+        const row = owner.getByTestId(`invoice-INV-${run}`);
+        assert.match(await row.innerText(), /€2,400\.00[\s\S]*PO-4711[\s\S]*Due \d{4}-\d{2}-\d{2}/);
+        assert.equal(await owner.getByRole('button', { name: /Record payment/ }).count(), 0, 'only staff record payments');
+
+        await go(clerk, `/communities/${slug}/billing`);
+        await clerk.locator('input[name="reference"]').fill('TRF 99');
+        await submit(clerk.getByRole('button', { name: `Record payment of INV-${run}` }));
+        await clerk.getByTestId('standing').and(clerk.locator('[data-status="active"]')).waitFor();
+        await go(owner, `/communities/${slug}/billing`);
+        assert.match(await owner.getByTestId('standing').innerText(), /^Paid until \d{4}-\d{2}-\d{2}$/);
+        assert.match(await owner.getByTestId(`invoice-INV-${run}`).innerText(), /Paid on [\d-]+ \(TRF 99\)/);
+      } finally {
+        await clerk.context().close();
+      }
+    });
   });
 }

@@ -163,6 +163,7 @@ pub fn worker(
         wake,
         Duration::from_secs(60 * u64::from(settings.hubs.sync_minutes.max(1))),
     )
+    .with_billing(settings.billing.clone())
 }
 
 impl Application {

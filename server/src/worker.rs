@@ -56,6 +56,8 @@ pub struct Pass {
     pub notices: usize,
     /// Memberships ended.
     pub ended: usize,
+    /// Communities that became past due (their billing contacts notified).
+    pub past_due: usize,
 }
 
 /// What hub jobs need: the backend, the sizes to render with, and the hubs' logins.
@@ -92,6 +94,8 @@ pub struct Worker {
     sync_every: Duration,
     /// The worker that also schedules periodic hub checks (one per process).
     leader: bool,
+    /// Plans, trial and grace lengths (`[billing]`), for the billing sweep.
+    billing: std::sync::Arc<stoa_domain::billing::BillingConfig>,
 }
 
 impl Worker {
@@ -123,7 +127,14 @@ impl Worker {
             wake,
             sync_every,
             leader: true,
+            billing: std::sync::Arc::default(),
         }
+    }
+
+    /// This worker with the billing settings its sweep uses.
+    pub fn with_billing(mut self, billing: stoa_domain::billing::BillingConfig) -> Worker {
+        self.billing = std::sync::Arc::new(billing);
+        self
     }
 
     /// Another worker of the same process (its own id, so its leases are its own).
@@ -213,6 +224,7 @@ impl Worker {
         let (notices, ended) = self.sweep_memberships().await?;
         pass.notices = notices;
         pass.ended = ended;
+        pass.past_due = self.sweep_billing().await?;
         while let Some(job) = self.claim().await? {
             match self.execute_leased(&job).await {
                 Ok(Done::Completed) => {
@@ -462,6 +474,18 @@ impl Worker {
 
     /// Queues notices for memberships ending within [`END_NOTICE_DAYS`] and ends those whose
     /// date has come, with an audit entry each. Returns (notices, ended).
+    /// Trials begin, lapsed and overdue standings become past due (with notices), in one
+    /// transaction.
+    async fn sweep_billing(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let changed = stoa_domain::billing::sweep(&mut tx, &self.billing, now, &self.public_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("billing sweep: {e}"))?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
     async fn sweep_memberships(&self) -> anyhow::Result<(usize, usize)> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;

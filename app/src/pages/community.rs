@@ -11,7 +11,7 @@ use crate::components::forms::{
     guarded,
 };
 use crate::policy::{Action, Role};
-use crate::serverfns::billing::{ChangePlan, PlanChangeView};
+use crate::serverfns::billing::{ChangePlan, PlanChangeView, RecordInvoice, RecordPayment};
 use crate::serverfns::community::{
     CommunityHome, CommunityView, CreateCommunity, JoinPolicy, LeaveCommunity, RequestToJoin,
     UpdateCommunity, community_settings, get_community, my_dashboard,
@@ -347,8 +347,17 @@ pub fn BillingPage() -> impl IntoView {
     let slug = use_slug();
     let set = form_action::<SetBillingInstitution>();
     let change = form_action::<ChangePlan>();
+    let invoice = form_action::<RecordInvoice>();
+    let payment = form_action::<RecordPayment>();
     let billing = Resource::new(
-        move || (slug(), set.version().get(), change.version().get()),
+        move || {
+            (
+                slug(),
+                set.version().get(),
+                change.version().get(),
+                invoice.version().get() + payment.version().get(),
+            )
+        },
         |(slug, ..)| get_billing(slug),
     );
     let slug = use_slug();
@@ -357,7 +366,9 @@ pub fn BillingPage() -> impl IntoView {
         {guarded(billing, move |b| {
             let slug = slug();
             view! {
+                <p class="mt-2 text-sm" data-testid="standing" data-status=b.standing.status.clone()>{b.standing.headline.clone()}</p>
                 <PlanSection plan=b.plan.clone() slug=slug.clone() change />
+                <Invoices rows=b.invoices.clone() slug=slug.clone() may_record=b.may_record invoice payment />
                 <p class="mt-2" data-testid="billing-status">{b.status.clone()}</p>
                 <p class="mt-2 text-sm">"Paying institution: "
                     {match b.institution.clone() {
@@ -433,6 +444,103 @@ fn PlanSection(plan: PlanSummary, slug: String, change: ServerAction<ChangePlan>
                     <FormError value=change.value() fields=&["plan"] />
                     {move || change.value().get().and_then(Result::ok).map(|v| view! { <PlanChangeEffect v slug=slug_confirm.clone() change /> })}
                 }
+            })}
+        </section>
+    }
+}
+
+/// Invoices (newest first) and, for staff, recording an invoice and its payment (manual
+/// billing: bank transfer or PO).
+#[component]
+fn Invoices(
+    rows: Vec<stoa_model::billing::InvoiceRow>,
+    slug: String,
+    may_record: bool,
+    invoice: ServerAction<RecordInvoice>,
+    payment: ServerAction<RecordPayment>,
+) -> impl IntoView {
+    let typed = Typed::of::<RecordInvoice>();
+    let slug_pay = slug.clone();
+    view! {
+        <section class="mt-6 max-w-4xl" aria-labelledby="invoices-heading">
+            <h3 id="invoices-heading" class="text-base font-semibold">"Invoices"</h3>
+            {if rows.is_empty() {
+                view! { <p class="mt-1 text-sm" data-testid="no-invoices">"No invoices yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class=TABLE data-testid="invoices">
+                        <thead><tr><th>"Number"</th><th>"For"</th><th>"Amount"</th><th>"PO"</th><th>"Issued"</th><th>"State"</th>{may_record.then(|| view! { <th><span class="sr-only">"Payment"</span></th> })}</tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|r| {
+                                let open = r.status == "open";
+                                let slug = slug_pay.clone();
+                                let pay_label = format!("Record payment of {}", r.number);
+                                view! {
+                                    <tr class="border-t border-slate-200 align-top dark:border-slate-800" data-testid=format!("invoice-{}", r.number)>
+                                        <td class="py-2">{r.number.clone()}</td>
+                                        <td class="py-2">{r.description}</td>
+                                        <td class="py-2">{r.amount}</td>
+                                        <td class="py-2">{r.po_number}</td>
+                                        <td class="py-2">{r.issued_on}</td>
+                                        <td class="py-2" data-testid="invoice-state">{r.state}</td>
+                                        {(may_record && open).then(|| view! {
+                                            <td class="py-2">
+                                                <ActionForm action=payment attr:class="flex flex-wrap items-end gap-2">
+                                                    <input type="hidden" name="slug" value=slug />
+                                                    <input type="hidden" name="invoice_id" value=r.id.to_string() />
+                                                    <label class="sr-only" for=format!("paid-on-{}", r.id)>"Paid on"</label>
+                                                    <input id=format!("paid-on-{}", r.id) name="paid_on" type="date" class=INPUT />
+                                                    <label class="sr-only" for=format!("reference-{}", r.id)>"Transfer reference"</label>
+                                                    <input id=format!("reference-{}", r.id) name="reference" placeholder="Transfer reference" class=INPUT />
+                                                    <button type="submit" class=BUTTON>{pay_label}</button>
+                                                </ActionForm>
+                                            </td>
+                                        })}
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            <FormError value=payment.value() fields=&["paid_on", "reference"] />
+            <FieldError value=payment.value() field="paid_on" />
+            <FieldError value=payment.value() field="reference" />
+            {may_record.then(|| view! {
+                <ActionForm action=invoice attr:class="mt-4 grid max-w-3xl gap-3 sm:grid-cols-2" attr:data-testid="record-invoice">
+                    <input type="hidden" name="slug" value=slug.clone() />
+                    <p class="sm:col-span-2 text-sm font-medium">"Record an invoice (staff)"</p>
+                    <div>
+                        <label for="number" class=LABEL>"Invoice number"</label>
+                        <input id="number" name="number" required class=INPUT value=typed.get("number", "") />
+                        <FieldError value=invoice.value() field="number" />
+                    </div>
+                    <div>
+                        <label for="amount" class=LABEL>"Amount"</label>
+                        <input id="amount" name="amount" required inputmode="decimal" placeholder="1,200.00" class=INPUT value=typed.get("amount", "") />
+                        <FieldError value=invoice.value() field="amount" />
+                    </div>
+                    <div class="sm:col-span-2">
+                        <label for="description" class=LABEL>"For"</label>
+                        <input id="description" name="description" required placeholder="Membership 2027" class=INPUT value=typed.get("description", "") />
+                        <FieldError value=invoice.value() field="description" />
+                    </div>
+                    <div>
+                        <label for="po_number" class=LABEL>"PO number"</label>
+                        <input id="po_number" name="po_number" class=INPUT value=typed.get("po_number", "") />
+                        <FieldError value=invoice.value() field="po_number" />
+                    </div>
+                    <div>
+                        <label for="due_on" class=LABEL>"Due on"</label>
+                        <input id="due_on" name="due_on" type="date" class=INPUT value=typed.get("due_on", "") />
+                        <p class=HINT>"Empty: the configured terms after today."</p>
+                        <FieldError value=invoice.value() field="due_on" />
+                    </div>
+                    <div class="sm:col-span-2">
+                        <button type="submit" class=PRIMARY>"Record invoice"</button>
+                        <FormError value=invoice.value() fields=&["number", "amount", "description", "po_number", "due_on", "issued_on"] />
+                    </div>
+                </ActionForm>
             })}
         </section>
     }

@@ -54,3 +54,45 @@ pub async fn get_usage(
     })
     .await
 }
+
+/// Records an open invoice for the community (staff; manual billing: bank transfer, PO).
+#[server(prefix = "/api", endpoint = "billing/record_invoice")]
+pub async fn record_invoice(
+    slug: String,
+    number: String,
+    description: String,
+    amount: String,
+    #[server(default)] po_number: String,
+    #[server(default)] issued_on: String,
+    #[server(default)] due_on: String,
+) -> Result<i64, AppError> {
+    let cfg = crate::ssr::billing_config()?;
+    let form = stoa_domain::billing::InvoiceForm {
+        number,
+        description,
+        amount,
+        po_number,
+        issued_on,
+        due_on,
+    };
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::billing::record_invoice(ctx, tx, &cfg, &slug, &form).await
+    })
+    .await
+}
+
+/// Records that one of the community's invoices was paid (staff), which makes it active.
+#[server(prefix = "/api", endpoint = "billing/record_payment")]
+pub async fn record_payment(
+    slug: String,
+    invoice_id: i64,
+    #[server(default)] paid_on: String,
+    #[server(default)] reference: String,
+) -> Result<(), AppError> {
+    let cfg = crate::ssr::billing_config()?;
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::billing::record_payment(ctx, tx, &cfg, &slug, invoice_id, &paid_on, &reference)
+            .await
+    })
+    .await
+}

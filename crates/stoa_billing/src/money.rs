@@ -99,6 +99,51 @@ impl Money {
     }
 }
 
+impl Money {
+    /// An amount as people type it, in major units (`1,200.50`, `1200`, `0.5`), for
+    /// `currency`; refuses more decimals than the currency has, signs and anything else.
+    pub fn parse(text: &str, currency: &Currency) -> Result<Money, String> {
+        let exponent = currency.exponent();
+        let bad = || {
+            if exponent == 0 {
+                "Write a whole amount, such as 1200.".to_owned()
+            } else {
+                "Write an amount such as 1200 or 1,200.50.".to_owned()
+            }
+        };
+        let cleaned: String = text
+            .trim()
+            .chars()
+            .filter(|c| *c != ',' && *c != ' ')
+            .collect();
+        let (units, fraction) = match cleaned.split_once('.') {
+            Some((u, f)) => (u, f),
+            None => (cleaned.as_str(), ""),
+        };
+        if units.is_empty()
+            || !units.bytes().all(|b| b.is_ascii_digit())
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+            || fraction.len() > exponent as usize
+            || (cleaned.contains('.') && fraction.is_empty())
+        {
+            return Err(bad());
+        }
+        let scale = 10_i64.pow(exponent);
+        let units: i64 = units.parse().map_err(|_| bad())?;
+        let padded = format!("{fraction:0<width$}", width = exponent as usize);
+        let fraction: i64 = if padded.is_empty() {
+            0
+        } else {
+            padded.parse().map_err(|_| bad())?
+        };
+        units
+            .checked_mul(scale)
+            .and_then(|m| m.checked_add(fraction))
+            .map(Money)
+            .ok_or_else(bad)
+    }
+}
+
 impl std::ops::Add for Money {
     type Output = Money;
 
@@ -124,6 +169,30 @@ mod tests {
         assert_eq!(Money(1_200).display(&cur("JPY")), "¥1,200");
         assert_eq!(Money(-300).display(&cur("eur")), "-€3.00");
         assert_eq!(Money(99_999).display(&cur("eur")), "€999.99");
+    }
+
+    #[test]
+    fn amounts_are_read_as_people_type_them() {
+        let eur = cur("eur");
+        assert_eq!(Money::parse("1,200.50", &eur), Ok(Money(120_050)));
+        assert_eq!(Money::parse(" 1200 ", &eur), Ok(Money(120_000)));
+        assert_eq!(Money::parse("0.5", &eur), Ok(Money(50)));
+        assert_eq!(Money::parse("12.05", &eur), Ok(Money(1_205)));
+        for bad in [
+            "",
+            "-5",
+            "1.234",
+            "abc",
+            "1.",
+            ".5",
+            "1e3",
+            "12,00.5.1",
+            "99999999999999999999",
+        ] {
+            assert!(Money::parse(bad, &eur).is_err(), "{bad}");
+        }
+        assert_eq!(Money::parse("1,200", &cur("jpy")), Ok(Money(1_200)));
+        assert!(Money::parse("1.5", &cur("jpy")).is_err());
     }
 
     #[test]

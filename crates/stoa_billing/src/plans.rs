@@ -17,6 +17,11 @@ pub struct BillingConfig {
     /// Days a community existing before billing starts (or created since) may use its plan
     /// before it pays.
     pub trial_days: u32,
+    /// Days a community stays past due (with notices to its billing contacts) before changes
+    /// to its hubs pause. Nothing stops or is deleted for non-payment without staff.
+    pub grace_days: u32,
+    /// Days between issuing a manual invoice and its due date, unless staff give one.
+    pub net_days: u32,
     /// The plan of a community that has not chosen one.
     pub default_plan: PlanId,
     /// The plans on offer, cheapest first (the pricing page's order).
@@ -262,6 +267,9 @@ impl BillingConfig {
                 self.trial_days
             ));
         }
+        if self.grace_days > 365 || self.net_days > 365 {
+            say("billing.grace_days and billing.net_days are at most 365".into());
+        }
         if !self.plans.is_empty() && self.plan(&self.default_plan).is_none() {
             say(format!(
                 "billing.default_plan: no plan has the id {:?}",
@@ -347,6 +355,8 @@ impl Default for BillingConfig {
         BillingConfig {
             currency: Currency::default(),
             trial_days: 30,
+            grace_days: 14,
+            net_days: 30,
             default_plan: "lab".into(),
             plans: vec![
                 Plan {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 mod clock;
 pub mod communities;
 pub mod deployments;

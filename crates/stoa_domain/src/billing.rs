@@ -329,3 +329,350 @@ fn fee_lines(cfg: &BillingConfig, fee: &FeeBreakdown) -> Vec<String> {
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------
+// Standing, manual invoices and payments.
+//
+// A community is `trialing` (for `trial_days` from when billing first sees it), `active`
+// (paid until a date), `past_due` (a trial or paid period ended, or an invoice is overdue)
+// or `canceled` (staff). Past due starts a grace period of `grace_days` with a notice to the
+// billing contacts; after it, changes to the hub pause (`changes_paused_from`), and the hub
+// keeps running. Nothing is stopped or deleted for non-payment without a staff action.
+// ---------------------------------------------------------------------------------------
+
+use stoa_db::Timestamp;
+use stoa_db::billing::{NewInvoice, Subscription};
+use stoa_model::billing::{InvoiceRow, StandingView};
+
+/// How long one payment of the membership lasts.
+const MEMBERSHIP_PERIOD_DAYS: i64 = 365;
+
+/// The standing of a community that billing has not seen yet (the sweep gives it a row
+/// within a minute): trialing for the configured length from now.
+fn standing_or_new(
+    s: Option<Subscription>,
+    cfg: &BillingConfig,
+    community: CommunityId,
+    now: Timestamp,
+) -> Subscription {
+    s.unwrap_or_else(|| Subscription {
+        community_id: community,
+        status: "trialing".into(),
+        trial_ends_at: Some(now + chrono::TimeDelta::days(i64::from(cfg.trial_days))),
+        paid_until: None,
+        past_due_since: None,
+        changes_paused_from: None,
+    })
+}
+
+/// The standing in words.
+pub fn standing_view(s: &Subscription, now: Timestamp) -> StandingView {
+    let day = |t: Option<Timestamp>| t.map(crate::date_of).unwrap_or_default();
+    let paused = s.changes_paused_from.is_some_and(|t| t <= now);
+    let headline = match s.status.as_str() {
+        "trialing" => format!("Trial until {}", day(s.trial_ends_at)),
+        "active" => format!("Paid until {}", day(s.paid_until)),
+        "past_due" if paused => format!(
+            "Payment overdue since {}: changes to the hub are paused until it is paid (the hub keeps running)",
+            day(s.past_due_since)
+        ),
+        "past_due" => format!(
+            "Payment overdue since {}: changes to the hub pause on {} unless it is paid",
+            day(s.past_due_since),
+            day(s.changes_paused_from)
+        ),
+        _ => "Canceled: changes to the hub are paused (the hub keeps running until staff stop it)"
+            .into(),
+    };
+    StandingView {
+        status: s.status.clone(),
+        headline,
+        changes_paused: paused,
+    }
+}
+
+/// Why changes to the community's hubs are paused, if they are.
+pub async fn changes_paused(
+    conn: Conn<'_>,
+    community: CommunityId,
+    now: Timestamp,
+) -> Result<Option<String>> {
+    let s = stoa_db::billing::subscription(conn, community).await?;
+    Ok(s.filter(|s| s.changes_paused_from.is_some_and(|t| t <= now))
+        .map(|s| {
+            if s.status == "canceled" {
+                "The membership is canceled, so changes to the hub are paused. Contact support.".to_owned()
+            } else {
+                format!(
+                    "Changes to the hub are paused: payment is overdue since {}. The hub keeps running; the billing page says what is due.",
+                    s.past_due_since.map(crate::date_of).unwrap_or_default()
+                )
+            }
+        }))
+}
+
+/// Past due from `since`: changes pause after the grace period.
+fn past_due(mut s: Subscription, cfg: &BillingConfig, since: Timestamp) -> Subscription {
+    s.status = "past_due".into();
+    s.past_due_since = Some(since);
+    s.changes_paused_from = Some(since + chrono::TimeDelta::days(i64::from(cfg.grace_days)));
+    s
+}
+
+/// Moves standings forward as their dates pass: gives new communities their trial, and makes
+/// past due those whose trial or paid period ended or whose invoice is overdue (each with a
+/// notice to its billing contacts, and an audit entry). Returns how many became past due.
+/// Runs in the worker's transaction; several workers may run it at once (rows are locked).
+pub async fn sweep(
+    tx: &mut WriteTx,
+    cfg: &BillingConfig,
+    now: Timestamp,
+    public_url: &str,
+) -> Result<usize> {
+    let trial_end = now + chrono::TimeDelta::days(i64::from(cfg.trial_days));
+    stoa_db::billing::start_trials(tx.conn(), trial_end, now).await?;
+    let mut changed = Vec::new();
+    for s in stoa_db::billing::lapsed(tx.conn(), now, 200).await? {
+        let since = if s.status == "trialing" {
+            s.trial_ends_at
+        } else {
+            s.paid_until
+        }
+        .unwrap_or(now);
+        changed.push((past_due(s, cfg, since), "ended"));
+    }
+    let today = now.as_datetime().date_naive();
+    for (community, due_on) in stoa_db::billing::overdue(tx.conn(), today, 200).await? {
+        let Some(s) = stoa_db::billing::subscription(tx.conn(), community).await? else {
+            continue;
+        };
+        let since = crate::start_of(due_on.succ_opt().unwrap_or(due_on));
+        changed.push((past_due(s, cfg, since), "overdue"));
+    }
+    for (s, why) in &changed {
+        stoa_db::billing::save_subscription(tx.conn(), s, now).await?;
+        let community = stoa_db::communities::by_id(tx.conn(), s.community_id).await?;
+        crate::audit::Audit::by_stoa("billing.past_due", &community.name)
+            .community(&community)
+            .after(serde_json::json!({ "since": crate::date_of(s.past_due_since.unwrap_or(now)), "why": why }))
+            .record(tx.conn(), now)
+            .await?;
+        let mail = crate::mail::payment_overdue(
+            &community.name,
+            &community.slug,
+            s.changes_paused_from.unwrap_or(now),
+            public_url,
+        );
+        for to in stoa_db::billing::contacts(tx.conn(), s.community_id, now).await? {
+            let task = stoa_db::jobs::Task::SendNotice {
+                to,
+                subject: mail.subject.clone(),
+                body: mail.body.clone(),
+            };
+            stoa_db::jobs::enqueue_task(tx.conn(), &task, now).await?;
+        }
+    }
+    Ok(changed.len())
+}
+
+/// The community's standing and invoices for its billing page.
+pub(crate) async fn standing_and_invoices(
+    mut conn: Conn<'_>,
+    cfg: &BillingConfig,
+    community: CommunityId,
+    now: Timestamp,
+) -> Result<(StandingView, Vec<InvoiceRow>)> {
+    let s = stoa_db::billing::subscription(conn.reborrow(), community).await?;
+    let standing = standing_view(&standing_or_new(s, cfg, community, now), now);
+    let today = now.as_datetime().date_naive();
+    let invoices = stoa_db::billing::invoices(conn, community)
+        .await?
+        .into_iter()
+        .map(|i| {
+            let currency = stoa_billing::Currency::try_from(i.currency.clone()).unwrap_or_default();
+            let state = match (i.status.as_str(), i.paid_on) {
+                ("paid", Some(on)) if i.payment_reference.is_empty() => format!("Paid on {on}"),
+                ("paid", Some(on)) => format!("Paid on {on} ({})", i.payment_reference),
+                ("open", _) if i.due_on < today => format!("Overdue since {}", i.due_on),
+                ("open", _) => format!("Due {}", i.due_on),
+                (other, _) => other.to_owned(),
+            };
+            InvoiceRow {
+                id: i.id,
+                number: i.number,
+                description: i.description,
+                amount: Money(i.amount).display(&currency),
+                po_number: i.po_number,
+                issued_on: i.issued_on.to_string(),
+                due_on: i.due_on.to_string(),
+                status: i.status,
+                state,
+            }
+        })
+        .collect();
+    Ok((standing, invoices))
+}
+
+/// An invoice as staff type it.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceForm {
+    /// Printed number.
+    pub number: String,
+    /// What it is for.
+    pub description: String,
+    /// Amount in major units (`1,200.00`).
+    pub amount: String,
+    /// The customer's PO number (optional).
+    pub po_number: String,
+    /// `YYYY-MM-DD`; empty: today.
+    pub issued_on: String,
+    /// `YYYY-MM-DD`; empty: `net_days` after issue.
+    pub due_on: String,
+}
+
+/// Records an open invoice for the community `slug` (staff; manual billing).
+pub async fn record_invoice(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    cfg: &BillingConfig,
+    slug: &str,
+    f: &InvoiceForm,
+) -> Result<i64> {
+    use stoa_model::validate::{self, Checks};
+    let access = access::change(ctx, tx, slug, Action::RecordPayments).await?;
+    let me = ctx.caller()?;
+    let mut checks = Checks::default();
+    let number = checks.take(validate::line(
+        "number",
+        "the invoice number",
+        &f.number,
+        1,
+        64,
+    ));
+    let description = checks.take(validate::line(
+        "description",
+        "what the invoice is for",
+        &f.description,
+        1,
+        200,
+    ));
+    let amount = match Money::parse(&f.amount, &cfg.currency) {
+        Ok(m) if m.0 > 0 => m,
+        Ok(_) => {
+            checks.add("amount", "The amount must be above zero.");
+            Money(0)
+        }
+        Err(message) => {
+            checks.add("amount", message);
+            Money(0)
+        }
+    };
+    let po_number = checks.take(validate::line(
+        "po_number",
+        "the PO number",
+        &f.po_number,
+        0,
+        64,
+    ));
+    let issued_on = checks.take(validate::date("issued_on", &f.issued_on));
+    let due_on = checks.take(validate::date("due_on", &f.due_on));
+    checks.finish()?;
+    let issued_on = issued_on.unwrap_or_else(|| ctx.now.as_datetime().date_naive());
+    let due_on = due_on.unwrap_or(issued_on + chrono::TimeDelta::days(i64::from(cfg.net_days)));
+    if due_on < issued_on {
+        return Err(DomainError::invalid(
+            "due_on",
+            "The due date is before the issue date.",
+        ));
+    }
+    let invoice = NewInvoice {
+        community: access.community.id,
+        number: &number,
+        description: &description,
+        amount: amount.0,
+        currency: cfg.currency.code(),
+        po_number: &po_number,
+        issued_on,
+        due_on,
+    };
+    let id = match stoa_db::billing::insert_invoice(tx.conn(), &invoice, me.id, ctx.now).await {
+        Err(stoa_db::DbError::Conflict) => {
+            return Err(DomainError::invalid(
+                "number",
+                "Another invoice has this number.",
+            ));
+        }
+        other => other?,
+    };
+    access
+        .audit(me, "billing.invoice_recorded", &number)
+        .after(serde_json::json!({
+            "amount": amount.display(&cfg.currency),
+            "due_on": due_on.to_string(),
+            "po_number": po_number,
+        }))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(id)
+}
+
+/// Records that invoice `invoice` of the community `slug` was paid (a bank transfer), and
+/// makes the community active for a year from the end of what it had paid (or from now).
+pub async fn record_payment(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    cfg: &BillingConfig,
+    slug: &str,
+    invoice: i64,
+    paid_on: &str,
+    reference: &str,
+) -> Result<()> {
+    use stoa_model::validate::{self, Checks};
+    let access = access::change(ctx, tx, slug, Action::RecordPayments).await?;
+    let me = ctx.caller()?;
+    let mut checks = Checks::default();
+    let paid_on = checks.take(validate::date("paid_on", paid_on));
+    let reference = checks.take(validate::line(
+        "reference",
+        "the transfer's reference",
+        reference,
+        0,
+        100,
+    ));
+    checks.finish()?;
+    let paid_on = paid_on.unwrap_or_else(|| ctx.now.as_datetime().date_naive());
+    if paid_on > ctx.now.as_datetime().date_naive() {
+        return Err(DomainError::invalid(
+            "paid_on",
+            "The payment date is in the future.",
+        ));
+    }
+    let community = access.community.id;
+    let found = stoa_db::billing::invoice(tx.conn(), community, invoice)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if !stoa_db::billing::mark_paid(tx.conn(), found.id, paid_on, &reference).await? {
+        return Err(DomainError::invalid(
+            "form",
+            format!("Invoice {} is {} already.", found.number, found.status),
+        ));
+    }
+    let current = stoa_db::billing::subscription(tx.conn(), community).await?;
+    let mut s = standing_or_new(current, cfg, community, ctx.now);
+    let from = s.paid_until.filter(|t| *t > ctx.now).unwrap_or(ctx.now);
+    s.status = "active".into();
+    s.paid_until = Some(from + chrono::TimeDelta::days(MEMBERSHIP_PERIOD_DAYS));
+    s.trial_ends_at = None;
+    s.past_due_since = None;
+    s.changes_paused_from = None;
+    stoa_db::billing::save_subscription(tx.conn(), &s, ctx.now).await?;
+    access
+        .audit(me, "billing.payment_recorded", &found.number)
+        .after(serde_json::json!({
+            "paid_on": paid_on.to_string(),
+            "paid_until": s.paid_until.map(crate::date_of),
+        }))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(())
+}

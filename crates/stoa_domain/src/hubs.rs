@@ -1095,6 +1095,13 @@ pub async fn request_apply(
 ) -> Result<()> {
     let access = access::change(ctx, tx, slug, Action::EditHub).await?;
     let me = ctx.caller()?;
+    // Unpaid past the grace period: new revisions may be saved, not applied (the hub keeps
+    // running what it runs).
+    if let Some(why) =
+        crate::billing::changes_paused(tx.conn(), access.community.id, ctx.now).await?
+    {
+        return Err(DomainError::invalid("form", why));
+    }
     let hub = first_hub(tx.conn(), &access).await?;
     let running = hub.desired_state.as_deref() == Some("running");
     if hub.deployed_revision == Some(number) && running {

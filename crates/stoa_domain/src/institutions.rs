@@ -355,7 +355,9 @@ pub async fn billing(
     } else {
         None
     };
-    let plan = crate::billing::summary(ctx, conn, cfg, &access).await?;
+    let plan = crate::billing::summary(ctx, conn.reborrow(), cfg, &access).await?;
+    let (standing, invoices) =
+        crate::billing::standing_and_invoices(conn, cfg, access.community.id, ctx.now).await?;
     Ok(BillingView {
         community: access.community.name.clone(),
         status: if institution.is_some() {
@@ -366,6 +368,9 @@ pub async fn billing(
         institution,
         choices,
         plan,
+        standing,
+        invoices,
+        may_record: access.may(Action::RecordPayments),
     })
 }
 

@@ -116,6 +116,27 @@ pub fn membership_end(
     }
 }
 
+/// The notice to a community's billing contacts that its payment is overdue, and when
+/// changes to its hub pause.
+pub fn payment_overdue(
+    community: &str,
+    slug: &str,
+    pauses_on: Timestamp,
+    public_url: &str,
+) -> Mail {
+    let date = pauses_on.as_datetime().format("%-d %B %Y");
+    Mail {
+        subject: format!("Payment for {community} is overdue"),
+        body: format!(
+            "Hello,\n\nThe membership of {community} on Stoa is not paid for. Its hub keeps \
+             running, but from {date} changes to it (new settings, new environments) pause until \
+             the payment arrives. Nothing is deleted.\n\nWhat is due, and how to pay:\n\n\
+             {public_url}/communities/{slug}/billing\n\nIf you paid already, reply with the \
+             transfer's reference and we will match it.\n"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

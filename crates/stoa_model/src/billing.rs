@@ -168,3 +168,37 @@ pub struct PlanSummary {
     /// The plans it may move to, (id, name, yearly fee), when the viewer may change it.
     pub choices: Option<Vec<(String, String, String)>>,
 }
+
+/// Where the community stands with paying, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandingView {
+    /// `trialing`, `active`, `past_due` or `canceled`.
+    pub status: String,
+    /// One line (`Trial until 2026-12-26`, `Paid until 2027-11-26`, `Payment overdue since …`).
+    pub headline: String,
+    /// Whether changes to the hub are paused (it keeps running).
+    pub changes_paused: bool,
+}
+
+/// One invoice on the billing page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceRow {
+    /// Id (what recording its payment sends).
+    pub id: i64,
+    /// Printed number.
+    pub number: String,
+    /// What it is for.
+    pub description: String,
+    /// Amount, written out.
+    pub amount: String,
+    /// PO number.
+    pub po_number: String,
+    /// Issued, `YYYY-MM-DD`.
+    pub issued_on: String,
+    /// Due, `YYYY-MM-DD`.
+    pub due_on: String,
+    /// `open`, `paid` or `void`.
+    pub status: String,
+    /// `Paid on 2026-12-01 (reference)` or `Due 2026-12-26`, `Overdue since …`.
+    pub state: String,
+}

@@ -40,6 +40,12 @@ pub struct BillingView {
     pub choices: Option<Vec<(i64, String)>>,
     /// The plan, this month's usage so far, and the plans on offer.
     pub plan: crate::billing::PlanSummary,
+    /// Where it stands with paying.
+    pub standing: crate::billing::StandingView,
+    /// Its invoices, newest first.
+    pub invoices: Vec<crate::billing::InvoiceRow>,
+    /// Whether the viewer may record invoices and payments (staff).
+    pub may_record: bool,
 }
 
 /// The institution form as typed.

@@ -217,6 +217,9 @@ actions! {
     ManageBilling => Rule::Community { roles: PAYMENT, staff_reads: false, payers: false },
     /// Move the community to another plan (its effect on limits shown first).
     ChangePlan => Rule::Community { roles: PAYMENT, staff_reads: false, payers: true },
+    /// Record an invoice for the community and its payment (manual billing: bank transfer,
+    /// PO), which moves it to active: staff only.
+    RecordPayments => Rule::CommunityStaff,
     /// See the plans on offer and price expected usage.
     ViewPricing => Rule::Anyone,
     /// See the community's usage (monthly active users, the daily chart, the usage fee):
@@ -363,6 +366,7 @@ mod tests {
         (Action::ViewBilling,        ["in", "403", "ok", "403", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),
         (Action::ManageBilling,      ["in", "403", "ok", "403", "ok", "403"],    ["in", "404", "404", "404", "404", "403"]),
         (Action::ChangePlan,         ["in", "403", "ok", "403", "ok", "403"],    ["in", "404", "404", "404", "404", "403"]),
+        (Action::RecordPayments,     ["in", "403", "403", "403", "403", "ok"],   ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewPricing,        ["ok", "ok", "ok", "ok", "ok", "ok"],       ["ok", "ok", "ok", "ok", "ok", "ok"]),
         (Action::ViewUsage,          ["in", "403", "ok", "ok", "ok", "ok"],      ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewHub,            ["in", "ok", "ok", "ok", "ok", "ok"],       ["in", "404", "404", "404", "404", "ok"]),

@@ -69,6 +69,8 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("billing/pricing", Action::ViewPricing, Scope::Global, &[200]),
     ("billing/usage", Action::ViewUsage, Scope::Community, &[200]),
     ("billing/change_plan", Action::ChangePlan, Scope::Community, &[200, 422]),
+    ("billing/record_invoice", Action::RecordPayments, Scope::Community, &[200]),
+    ("billing/record_payment", Action::RecordPayments, Scope::Community, &[404]),
     ("billing/set_institution", Action::ManageBilling, Scope::Community, &[200]),
     ("hub/get", Action::ViewHub, Scope::Community, &[200]),
     ("hub/diff", Action::ViewHubRevisions, Scope::Community, &[200]),
@@ -596,6 +598,15 @@ async fn form(
         "community/get" | "community/leave" | "community/settings" | "invitations/list"
         | "requests/list" | "billing/get" | "billing/usage" => vec![s()],
         "billing/pricing" => vec![("users", "40".into())],
+        "billing/record_invoice" => vec![
+            s(),
+            ("number", fx.fresh("INV-")),
+            ("description", "Membership".into()),
+            ("amount", "600.00".into()),
+        ],
+        // No such invoice of this community: allowed to ask, then 404 (the staff test of
+        // billing records real payments).
+        "billing/record_payment" => vec![s(), ("invoice_id", "987654321".into())],
         // Confirmed: the change itself is probed (422 once the community is on it).
         "billing/change_plan" => vec![
             s(),
@@ -1003,6 +1014,7 @@ const CROSS_TENANT_PROBES: &[&str] = &[
     "account/unlink",
     "billing/set_institution",
     "community/create",
+    "billing/record_payment",
 ];
 
 /// Server functions whose id names the tenant itself (an institution): the table above calls
@@ -1224,6 +1236,15 @@ on_both!(
                 fx.other_institution.to_string(),
                 vec![s()],
                 422,
+            ),
+            // Staff only: the owner is refused whichever invoice it names (staff naming another
+            // community's invoice get 404: see the billing tests).
+            probe(
+                "billing/record_payment",
+                "invoice_id",
+                "1".into(),
+                vec![s()],
+                403,
             ),
             probe(
                 "community/create",

@@ -487,3 +487,306 @@ on_both!(
         }
     }
 );
+
+/// Saves a homepage revision on top of the latest and returns its number.
+async fn new_revision(
+    app: &crate::helpers::TestApp,
+    who: &crate::communities::Person,
+    slug: &str,
+    text: &str,
+) -> i64 {
+    let (_, hub) = app.call(&who.client, "hub/get", &[("slug", slug)]).await;
+    let base = hub["latest"].as_i64().unwrap_or(0).to_string();
+    let form = [
+        ("slug", slug),
+        ("base", base.as_str()),
+        ("message", ""),
+        ("org_name", "Pay Lab"),
+        ("org_url", ""),
+        ("funded_by_name", ""),
+        ("funded_by_url", ""),
+        ("announcement", text),
+    ];
+    let (status, body) = app.call(&who.client, "hub/save_homepage", &form).await;
+    assert_eq!(status, 200, "{body}");
+    base.parse::<i64>().unwrap() + 1
+}
+
+async fn standing(
+    app: &crate::helpers::TestApp,
+    who: &crate::communities::Person,
+    slug: &str,
+) -> Value {
+    let (status, b) = app
+        .call(&who.client, "billing/get", &[("slug", slug)])
+        .await;
+    assert_eq!(status, 200, "{b}");
+    b
+}
+
+// Manual billing and what it entitles: the trial starts when billing first sees the
+// community; when it ends unpaid the community is past due (its billing contacts are told),
+// hub changes still go through for the grace period and then pause (the hub keeps running);
+// staff record an invoice and its bank transfer, and the community is active again. An
+// invoice left unpaid past its due date makes it past due again.
+on_both!(manual_billing_drives_what_a_community_may_do, |app| {
+    require_peers();
+    let owner = person(&app, "pay-owner").await;
+    create_community(&app, &owner, "pay-lab", "invite").await;
+    create_community(&app, &owner, "pay-other", "invite").await;
+    let staff = person(&app, "pay-staff").await;
+    {
+        let mut tx = app.db.begin().await.unwrap();
+        stoa_db::accounts::set_staff(tx.conn(), &staff.email, true, app.clock.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let day = |d: i64| {
+        (app.clock.now().as_datetime() + TimeDelta::days(d))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let trial_end = day(30);
+    app.run_worker().await;
+    let b = standing(&app, &owner, "pay-lab").await;
+    assert_eq!(b["standing"]["status"], "trialing", "{b}");
+    assert_eq!(
+        b["standing"]["headline"],
+        format!("Trial until {trial_end}")
+    );
+    assert_eq!(b["invoices"], serde_json::json!([]));
+    assert_eq!(b["may_record"], false, "the owner does not record payments");
+
+    // The trial ends unpaid: past due, and the owner (a billing contact) is told.
+    // Sessions end after weeks of the clock moving on: each signs in again.
+    let again = async |who: &crate::communities::Person| {
+        crate::auth::sign_in_by_mail(&app, &who.client, &who.email).await;
+    };
+    app.clock.advance(TimeDelta::days(31));
+    again(&owner).await;
+    again(&staff).await;
+    // One notice per community (both are the owner's, both named "Test community").
+    let notice = crate::communities::mail_to(
+        &app,
+        &owner.email,
+        "Payment for Test community is overdue",
+        1,
+    )
+    .await;
+    assert!(
+        notice.contains("/billing") && notice.contains("changes to it"),
+        "{notice}"
+    );
+    let b = standing(&app, &owner, "pay-lab").await;
+    assert_eq!(b["standing"]["status"], "past_due", "{b}");
+    assert_eq!(
+        b["standing"]["changes_paused"], false,
+        "within the grace period"
+    );
+    let first = new_revision(&app, &owner, "pay-lab", "First.")
+        .await
+        .to_string();
+    let (status, body) = app
+        .call(
+            &owner.client,
+            "hub/apply",
+            &[("slug", "pay-lab"), ("number", &first)],
+        )
+        .await;
+    assert_eq!(
+        status, 200,
+        "changes still apply during the grace period: {body}"
+    );
+
+    // After the grace period: saved, not applied.
+    app.clock.advance(TimeDelta::days(15));
+    again(&owner).await;
+    again(&staff).await;
+    app.run_worker().await;
+    let second = new_revision(&app, &owner, "pay-lab", "Second.")
+        .await
+        .to_string();
+    let (status, body) = app
+        .call(
+            &owner.client,
+            "hub/apply",
+            &[("slug", "pay-lab"), ("number", &second)],
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Changes to the hub are paused: payment is overdue since"),
+        "{body}"
+    );
+    assert_eq!(
+        standing(&app, &owner, "pay-lab").await["standing"]["changes_paused"],
+        true
+    );
+
+    // Only staff record invoices; bad input is refused field by field and changes nothing.
+    let invoice = |number: &'static str, amount: &'static str| {
+        vec![
+            ("slug", "pay-lab"),
+            ("number", number),
+            ("description", "Membership 2027"),
+            ("amount", amount),
+            ("po_number", "PO-77"),
+        ]
+    };
+    let (status, _) = app
+        .call(
+            &owner.client,
+            "billing/record_invoice",
+            &invoice("INV-1", "600"),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = app
+        .call(
+            &staff.client,
+            "billing/record_invoice",
+            &invoice("INV-1", "6.005"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("amount")),
+        "{body}"
+    );
+    let (status, body) = app
+        .call(&staff.client, "billing/record_invoice", &invoice("", "0"))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["number", "amount"], "{body}");
+    assert_eq!(
+        standing(&app, &owner, "pay-lab").await["invoices"],
+        serde_json::json!([])
+    );
+    let (status, id) = app
+        .call(
+            &staff.client,
+            "billing/record_invoice",
+            &invoice("INV-1", "1,200.50"),
+        )
+        .await;
+    assert_eq!(status, 200, "{id}");
+    let (status, body) = app
+        .call(
+            &staff.client,
+            "billing/record_invoice",
+            &invoice("INV-1", "10"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("number")),
+        "{body}"
+    );
+    let b = standing(&app, &owner, "pay-lab").await;
+    let row = &b["invoices"][0];
+    assert_eq!(
+        (
+            row["number"].as_str(),
+            row["amount"].as_str(),
+            row["po_number"].as_str()
+        ),
+        (Some("INV-1"), Some("€1,200.50"), Some("PO-77"))
+    );
+    assert_eq!(
+        row["state"],
+        format!("Due {}", day(30)),
+        "net 30 days by default"
+    );
+
+    // Its payment, named under another community, is not found; under its own, recorded.
+    let id = id.as_i64().unwrap().to_string();
+    let pay = async |slug: &str| {
+        let form = [
+            ("slug", slug),
+            ("invoice_id", id.as_str()),
+            ("paid_on", ""),
+            ("reference", "TRF 1234"),
+        ];
+        app.call(&staff.client, "billing/record_payment", &form)
+            .await
+            .0
+    };
+    assert_eq!(pay("pay-other").await, 404);
+    assert_eq!(pay("pay-lab").await, 200);
+    assert_eq!(pay("pay-lab").await, 422, "paid already");
+    let b = standing(&app, &owner, "pay-lab").await;
+    assert_eq!(b["standing"]["status"], "active", "{b}");
+    assert_eq!(
+        b["standing"]["headline"],
+        format!("Paid until {}", day(365))
+    );
+    assert_eq!(
+        b["invoices"][0]["state"],
+        format!("Paid on {} (TRF 1234)", day(0))
+    );
+    let (status, body) = app
+        .call(
+            &owner.client,
+            "hub/apply",
+            &[("slug", "pay-lab"), ("number", &second)],
+        )
+        .await;
+    assert_eq!(status, 200, "changes apply again: {body}");
+
+    // An invoice unpaid past its due date: past due again, from the day after.
+    let (status, body) = app
+        .call(
+            &staff.client,
+            "billing/record_invoice",
+            &[
+                ("slug", "pay-lab"),
+                ("number", "INV-2"),
+                ("description", "Usage"),
+                ("amount", "50"),
+                ("issued_on", &day(-20)),
+                ("due_on", &day(-5)),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    app.run_worker().await;
+    let b = standing(&app, &owner, "pay-lab").await;
+    assert_eq!(b["standing"]["status"], "past_due", "{b}");
+    assert!(
+        b["standing"]["headline"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("overdue since {}", day(-4))),
+        "{b}"
+    );
+    assert_eq!(
+        b["invoices"][1]["state"],
+        format!("Overdue since {}", day(-5)),
+        "INV-2, issued earlier, is listed second"
+    );
+
+    let (_, log) = app
+        .call(
+            &owner.client,
+            "audit/community",
+            &[("slug", "pay-lab"), ("action", ""), ("actor", "")],
+        )
+        .await;
+    for action in [
+        "billing.past_due",
+        "billing.invoice_recorded",
+        "billing.payment_recorded",
+    ] {
+        assert!(log.to_string().contains(action), "{action}: {log}");
+    }
+});
