@@ -388,27 +388,12 @@ on_both!(
         assert_eq!(b["plan"]["name"], "Lab", "a check changes nothing");
 
         // The billing page shows the effect, and the button that confirms it (plain forms).
-        let res = owner
-            .client
-            .post(app.url("/api/billing/change_plan"))
-            .header("referer", app.url("/communities/plan-lab/billing"))
-            .header("origin", app.url(""))
-            .header("accept", "text/html")
-            .form(&check)
-            .send()
-            .await
-            .unwrap();
+        let billing = "/communities/plan-lab/billing";
+        let res =
+            crate::forms::post_form(&app, &owner.client, billing, "billing/change_plan", &check)
+                .await;
         assert_eq!(res.status(), 303, "{:?}", res.headers());
-        let page = owner
-            .client
-            .get(app.url("/communities/plan-lab/billing"))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let (_, page) = crate::forms::page(&app, &owner.client, billing).await;
         assert!(
             page.contains("data-testid=\"plan-effect\""),
             "the effect is shown: {}",
@@ -496,20 +481,18 @@ async fn new_revision(
     text: &str,
 ) -> i64 {
     let (_, hub) = app.call(&who.client, "hub/get", &[("slug", slug)]).await;
-    let base = hub["latest"].as_i64().unwrap_or(0).to_string();
-    let form = [
-        ("slug", slug),
-        ("base", base.as_str()),
-        ("message", ""),
-        ("org_name", "Pay Lab"),
-        ("org_url", ""),
-        ("funded_by_name", ""),
-        ("funded_by_url", ""),
-        ("announcement", text),
-    ];
-    let (status, body) = app.call(&who.client, "hub/save_homepage", &form).await;
-    assert_eq!(status, 200, "{body}");
-    base.parse::<i64>().unwrap() + 1
+    let base = hub["latest"].as_i64().unwrap_or(0);
+    crate::hub_deploy::save_homepage(app, who, slug, base, text).await;
+    base + 1
+}
+
+/// Asserts that a call was refused (422) because of `field`.
+fn refused((status, body): (u16, Value), field: &str) {
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some(field)),
+        "{body}"
+    );
 }
 
 async fn standing(
@@ -637,29 +620,18 @@ on_both!(manual_billing_drives_what_a_community_may_do, |app| {
             ("po_number", "PO-77"),
         ]
     };
-    let (status, _) = app
-        .call(
-            &owner.client,
-            "billing/record_invoice",
-            &invoice("INV-1", "600"),
-        )
-        .await;
-    assert_eq!(status, 403);
-    let (status, body) = app
-        .call(
-            &staff.client,
-            "billing/record_invoice",
-            &invoice("INV-1", "6.005"),
-        )
-        .await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (422, Some("amount")),
-        "{body}"
-    );
-    let (status, body) = app
-        .call(&staff.client, "billing/record_invoice", &invoice("", "0"))
-        .await;
+    let record =
+        async |who: &crate::communities::Person, number: &'static str, amount: &'static str| {
+            app.call(
+                &who.client,
+                "billing/record_invoice",
+                &invoice(number, amount),
+            )
+            .await
+        };
+    assert_eq!(record(&owner, "INV-1", "600").await.0, 403);
+    refused(record(&staff, "INV-1", "6.005").await, "amount");
+    let (status, body) = record(&staff, "", "0").await;
     assert_eq!(status, 422, "{body}");
     let fields: Vec<&str> = body["errors"]
         .as_array()
@@ -672,26 +644,9 @@ on_both!(manual_billing_drives_what_a_community_may_do, |app| {
         standing(&app, &owner, "pay-lab").await["invoices"],
         serde_json::json!([])
     );
-    let (status, id) = app
-        .call(
-            &staff.client,
-            "billing/record_invoice",
-            &invoice("INV-1", "1,200.50"),
-        )
-        .await;
+    let (status, id) = record(&staff, "INV-1", "1,200.50").await;
     assert_eq!(status, 200, "{id}");
-    let (status, body) = app
-        .call(
-            &staff.client,
-            "billing/record_invoice",
-            &invoice("INV-1", "10"),
-        )
-        .await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (422, Some("number")),
-        "{body}"
-    );
+    refused(record(&staff, "INV-1", "10").await, "number");
     let b = standing(&app, &owner, "pay-lab").await;
     let row = &b["invoices"][0];
     assert_eq!(

@@ -12,7 +12,7 @@ use crate::helpers::{TestApp, on_both, require_peers};
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 /// Posts `form` to `/api/{endpoint}` as a browser submitting an HTML form on `page`.
-async fn post_form(
+pub(crate) async fn post_form(
     app: &TestApp,
     client: &Client,
     page: &str,
@@ -30,7 +30,7 @@ async fn post_form(
         .expect("form post")
 }
 
-async fn page(app: &TestApp, client: &Client, path: &str) -> (u16, String) {
+pub(crate) async fn page(app: &TestApp, client: &Client, path: &str) -> (u16, String) {
     let res = client
         .get(app.url(path))
         .header(ACCEPT, HTML)

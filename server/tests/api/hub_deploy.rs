@@ -31,7 +31,13 @@ async fn hub(app: &TestApp, who: &Person, slug: &str) -> Value {
     body
 }
 
-async fn save_homepage(app: &TestApp, who: &Person, slug: &str, base: i64, announcement: &str) {
+pub(crate) async fn save_homepage(
+    app: &TestApp,
+    who: &Person,
+    slug: &str,
+    base: i64,
+    announcement: &str,
+) {
     let base = base.to_string();
     let form = [
         ("slug", slug),
