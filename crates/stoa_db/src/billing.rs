@@ -44,7 +44,8 @@ pub async fn start_trials(
 ) -> Result<u64, DbError> {
     const SQL: &str = "INSERT INTO subscriptions (community_id, status, trial_ends_at, updated_at) \
          SELECT c.id, 'trialing', $1, $2 FROM communities c \
-         WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.community_id = c.id)";
+         WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.community_id = c.id) \
+         ON CONFLICT (community_id) DO NOTHING";
     Ok(
         on!(conn, c => sqlx::query(SQL).bind(trial_ends_at).bind(now).execute(c).await.map(|r| r.rows_affected()))?,
     )
@@ -93,6 +94,25 @@ pub async fn overdue(
          WHERE i.status = 'open' AND i.due_on < $1 AND s.status IN ('trialing', 'active') \
          GROUP BY i.community_id ORDER BY i.community_id LIMIT $2";
     Ok(on!(conn, c => sqlx::query_as(SQL).bind(today).bind(limit).fetch_all(c).await)?)
+}
+
+/// Makes a trialing or active standing past due since `since`, hub changes pausing from
+/// `paused_from`; false when it is neither any more (another worker got there first: on
+/// PostgreSQL the second update waits for the first and then finds nothing to change, so each
+/// community is made past due, and its contacts told, once).
+pub async fn mark_past_due(
+    conn: Conn<'_>,
+    community: CommunityId,
+    since: Timestamp,
+    paused_from: Timestamp,
+    now: Timestamp,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE subscriptions SET status = 'past_due', past_due_since = $2, \
+         changes_paused_from = $3, updated_at = $4 \
+         WHERE community_id = $1 AND status IN ('trialing', 'active')";
+    let rows = on!(conn, c => sqlx::query(SQL).bind(community).bind(since).bind(paused_from)
+        .bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
 }
 
 /// Writes a standing (inserted or replaced).

@@ -411,14 +411,6 @@ pub async fn changes_paused(
         }))
 }
 
-/// Past due from `since`: changes pause after the grace period.
-fn past_due(mut s: Subscription, cfg: &BillingConfig, since: Timestamp) -> Subscription {
-    s.status = "past_due".into();
-    s.past_due_since = Some(since);
-    s.changes_paused_from = Some(since + chrono::TimeDelta::days(i64::from(cfg.grace_days)));
-    s
-}
-
 /// Moves standings forward as their dates pass: gives new communities their trial, and makes
 /// past due those whose trial or paid period ended or whose invoice is overdue (each with a
 /// notice to its billing contacts, and an audit entry). Returns how many became past due.
@@ -431,7 +423,7 @@ pub async fn sweep(
 ) -> Result<usize> {
     let trial_end = now + chrono::TimeDelta::days(i64::from(cfg.trial_days));
     stoa_db::billing::start_trials(tx.conn(), trial_end, now).await?;
-    let mut changed = Vec::new();
+    let mut due = Vec::new();
     for s in stoa_db::billing::lapsed(tx.conn(), now, 200).await? {
         let since = if s.status == "trialing" {
             s.trial_ends_at
@@ -439,31 +431,32 @@ pub async fn sweep(
             s.paid_until
         }
         .unwrap_or(now);
-        changed.push((past_due(s, cfg, since), "ended"));
+        due.push((s.community_id, since, "ended"));
     }
     let today = now.as_datetime().date_naive();
     for (community, due_on) in stoa_db::billing::overdue(tx.conn(), today, 200).await? {
-        let Some(s) = stoa_db::billing::subscription(tx.conn(), community).await? else {
-            continue;
-        };
         let since = crate::start_of(due_on.succ_opt().unwrap_or(due_on));
-        changed.push((past_due(s, cfg, since), "overdue"));
+        due.push((community, since, "overdue"));
     }
-    for (s, why) in &changed {
-        stoa_db::billing::save_subscription(tx.conn(), s, now).await?;
-        let community = stoa_db::communities::by_id(tx.conn(), s.community_id).await?;
+    let mut changed = Vec::new();
+    for (community, since, why) in due {
+        let paused_from = since + chrono::TimeDelta::days(i64::from(cfg.grace_days));
+        // Conditional: a community both lapsed and overdue, or seen by two workers, is made
+        // past due (and its contacts told) once.
+        if stoa_db::billing::mark_past_due(tx.conn(), community, since, paused_from, now).await? {
+            changed.push((community, since, paused_from, why));
+        }
+    }
+    for &(community_id, since, paused_from, why) in &changed {
+        let community = stoa_db::communities::by_id(tx.conn(), community_id).await?;
         crate::audit::Audit::by_stoa("billing.past_due", &community.name)
             .community(&community)
-            .after(serde_json::json!({ "since": crate::date_of(s.past_due_since.unwrap_or(now)), "why": why }))
+            .after(serde_json::json!({ "since": crate::date_of(since), "why": why }))
             .record(tx.conn(), now)
             .await?;
-        let mail = crate::mail::payment_overdue(
-            &community.name,
-            &community.slug,
-            s.changes_paused_from.unwrap_or(now),
-            public_url,
-        );
-        for to in stoa_db::billing::contacts(tx.conn(), s.community_id, now).await? {
+        let mail =
+            crate::mail::payment_overdue(&community.name, &community.slug, paused_from, public_url);
+        for to in stoa_db::billing::contacts(tx.conn(), community_id, now).await? {
             let task = stoa_db::jobs::Task::SendNotice {
                 to,
                 subject: mail.subject.clone(),

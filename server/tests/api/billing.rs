@@ -549,6 +549,14 @@ on_both!(manual_billing_drives_what_a_community_may_do, |app| {
     app.clock.advance(TimeDelta::days(31));
     again(&owner).await;
     again(&staff).await;
+    // Two workers (two Stoa processes) sweep at once: each community is made past due once.
+    let (a, b) = (app.worker(), app.worker());
+    let (a, b) = tokio::join!(a.run_once(), b.run_once());
+    assert_eq!(
+        a.unwrap().past_due + b.unwrap().past_due,
+        2,
+        "pay-lab and pay-other, once each"
+    );
     // One notice per community (both are the owner's, both named "Test community").
     let notice = crate::communities::mail_to(
         &app,
