@@ -6,6 +6,7 @@
 //!   community's hub settings must stay within.
 //! - [`UsageFee::fee`]: the usage fee of a month, line by line.
 //! - [`Month`]: calendar months (UTC), the period usage is counted and billed in.
+//! - [`webhook`]: Stripe webhook signatures, checked on the raw body.
 //! - [`Money`]: amounts are integers in the currency's minor unit (cents), never floats;
 //!   [`Money::display`] writes them for people.
 //!
@@ -19,6 +20,7 @@
 mod money;
 mod month;
 mod plans;
+pub mod webhook;
 
 pub use money::{Currency, Money};
 pub use month::Month;
