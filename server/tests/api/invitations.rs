@@ -85,6 +85,14 @@ on_both!(
     settings = small_limits,
     |app| {
         require_peers();
+        // Limits count per UTC day and the test moves the clock 10 minutes on: start it at
+        // 01:00 tomorrow so a run at 23:55 does not cross midnight (it did, and failed).
+        let now = app.clock.now().as_datetime();
+        let one_am = (now.date_naive() + chrono::Days::new(1))
+            .and_hms_opt(1, 0, 0)
+            .unwrap()
+            .and_utc();
+        app.clock.advance(one_am - now);
         let owner = person(&app, "owner").await;
         create_community(&app, &owner, "lim-a", "invite").await;
         let first: Vec<String> = (0..3).map(|_| unique_email("a")).collect();
@@ -121,9 +129,23 @@ on_both!(
             message(&body).contains("less than 10 minutes ago"),
             "{body}"
         );
-        app.clock.advance(chrono::TimeDelta::minutes(9));
+        // Measured from when it was queued, not from now: the clock is real time plus an
+        // offset, and the mails above may take a while on a loaded machine.
+        let queued_at: stoa_db::Timestamp = {
+            let mut conn = app.db.read().await.unwrap();
+            stoa_db::on!(conn.conn(), c => sqlx::query_scalar("SELECT queued_at FROM invitations WHERE id = $1")
+                .bind(id.parse::<i64>().unwrap()).fetch_one(c).await)
+            .unwrap()
+        };
+        let advance_to = |at: stoa_db::Timestamp| {
+            let by = at.as_datetime() - app.clock.now().as_datetime();
+            if by > chrono::TimeDelta::zero() {
+                app.clock.advance(by);
+            }
+        };
+        advance_to(queued_at + chrono::TimeDelta::minutes(9));
         assert_eq!(resend().await.0, 422, "9 minutes are not 10");
-        app.clock.advance(chrono::TimeDelta::minutes(1));
+        advance_to(queued_at + chrono::TimeDelta::minutes(10));
         let (status, body) = resend().await;
         assert_eq!(status, 422, "{body}");
         assert!(
