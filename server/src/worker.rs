@@ -224,7 +224,11 @@ impl Worker {
         let (notices, ended) = self.sweep_memberships().await?;
         pass.notices = notices;
         pass.ended = ended;
-        pass.past_due = self.sweep_billing().await?;
+        // One worker per process is enough for billing dates (they move by the day), and it
+        // keeps an idle pass of the others free of another write transaction.
+        if self.leader {
+            pass.past_due = self.sweep_billing().await?;
+        }
         while let Some(job) = self.claim().await? {
             match self.execute_leased(&job).await {
                 Ok(Done::Completed) => {

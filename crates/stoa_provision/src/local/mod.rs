@@ -274,31 +274,23 @@ impl LocalBackend {
     }
 
     fn allocate_ports(&self) -> Result<Ports> {
-        match self
+        let taken = self.taken_ports();
+        // The first of `starts` whose block of three is free (ours and the system's).
+        let first_free = |mut starts: Box<dyn Iterator<Item = u16> + '_>| {
+            starts.find(|&port| {
+                [port, port + 1, port + 2]
+                    .iter()
+                    .all(|p| !taken.contains(p) && process::bindable(*p))
+            })
+        };
+        let configured = self
             .settings
             .ports
-            .filter(|&(first, last)| (first, last) != (0, 0))
-        {
+            .filter(|&(first, last)| (first, last) != (0, 0));
+        let (first, last, found) = match configured {
             Some((first, last)) => {
-                let taken = self.taken_ports();
-                let mut port = first;
-                while port.checked_add(2).is_some_and(|p| p <= last) {
-                    let block = [port, port + 1, port + 2];
-                    if block
-                        .iter()
-                        .all(|p| !taken.contains(p) && process::bindable(*p))
-                    {
-                        return Ok(Ports {
-                            port,
-                            hub_port: port + 1,
-                            proxy_api_port: port + 2,
-                        });
-                    }
-                    port += 3;
-                }
-                Err(ProvisionError::Unavailable(format!(
-                    "no free ports left for a hub between {first} and {last}"
-                )))
+                let starts = (first..=last.saturating_sub(2)).step_by(3);
+                (first, last, first_free(Box::new(starts)))
             }
             None => {
                 // Not ports the system hands out (binding port 0): those come from the
@@ -308,27 +300,22 @@ impl LocalBackend {
                 // until that connection ends. Random blocks below that range instead; random
                 // so that Stoa processes sharing a machine (tests) rarely try the same one.
                 let (first, last) = auto_port_range();
-                let taken = self.taken_ports();
                 let mut rng = rand::rng();
-                for _ in 0..200 {
-                    let port = rng.random_range(first..=last - 2);
-                    let block = [port, port + 1, port + 2];
-                    if block
-                        .iter()
-                        .all(|p| !taken.contains(p) && process::bindable(*p))
-                    {
-                        return Ok(Ports {
-                            port,
-                            hub_port: port + 1,
-                            proxy_api_port: port + 2,
-                        });
-                    }
-                }
-                Err(ProvisionError::Unavailable(format!(
-                    "no free ports found for a hub between {first} and {last}"
-                )))
+                let starts = (0..200).map(move |_| rng.random_range(first..=last - 2));
+                (first, last, first_free(Box::new(starts)))
             }
-        }
+        };
+        found
+            .map(|port| Ports {
+                port,
+                hub_port: port + 1,
+                proxy_api_port: port + 2,
+            })
+            .ok_or_else(|| {
+                ProvisionError::Unavailable(format!(
+                    "no free ports left for a hub between {first} and {last}"
+                ))
+            })
     }
 
     /// The hub's folder, ports and secrets, made on first use.
