@@ -36,6 +36,8 @@ fi
 scripts/hub-env.sh
 
 if [ "$want_test" = 1 ]; then
+  # The Stripe API emulator of the billing tests (localstripe, pinned).
+  scripts/stripe-env.sh
   # openssl makes throwaway signing keys for the ID-token verification tests.
   for pkg in chromium openssl; do
     command -v "$pkg" >/dev/null && continue

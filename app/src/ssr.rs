@@ -237,6 +237,26 @@ pub fn go_to(path: &str) {
     leptos_axum::redirect(path);
 }
 
+/// Marks an answer whose `Location` leaves Stoa on purpose (a payment page Stripe hosts).
+pub const LEAVE_HEADER: &str = "x-stoa-leave";
+
+/// Sends the browser to `url`, a page of another site that Stoa chose (never a URL the
+/// person typed): Stripe's Checkout or Customer Portal.
+pub fn leave_to(url: &str) {
+    leptos_axum::redirect(url);
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        options.insert_header(
+            http::HeaderName::from_static(LEAVE_HEADER),
+            http::HeaderValue::from_static("1"),
+        );
+    }
+}
+
+/// Stripe, when configured (`stripe_secret_key`).
+pub fn stripe() -> Option<std::sync::Arc<stoa_domain::stripe::Client>> {
+    use_context::<std::sync::Arc<stoa_domain::stripe::Client>>()
+}
+
 /// The server's clock (tests move it).
 pub fn now() -> Result<stoa_db::Timestamp, AppError> {
     Ok(auth()?.clock().now())

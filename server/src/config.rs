@@ -43,10 +43,19 @@ const KEYS: &[&str] = &[
     "job_workers",
     "hubs",
     "secret_key",
+    "stripe_secret_key",
+    "stripe_webhook_secrets",
+    "stripe_api_url",
 ];
 
 /// Keys whose value may come from `STOA_<KEY>_FILE`.
-const SECRET_KEYS: &[&str] = &["database_url", "smtp_url", "secret_key"];
+const SECRET_KEYS: &[&str] = &[
+    "database_url",
+    "smtp_url",
+    "secret_key",
+    "stripe_secret_key",
+    "stripe_webhook_secrets",
+];
 
 /// Environment variables with the `STOA_` prefix that are not settings.
 const NOT_SETTINGS: &[&str] = &[
@@ -197,6 +206,18 @@ pub struct Settings {
     /// stored client secrets and signing keys unreadable: hubs must then be provisioned
     /// again (new secrets) and the keys rotated.
     pub secret_key: Option<SecretString>,
+    /// Stripe's secret API key (`sk_live_…`, `sk_test_…`): cards through Checkout, the
+    /// Customer Portal and usage fees on Stripe invoices. Unset: manual billing (staff record
+    /// invoices and payments). `STOA_STRIPE_SECRET_KEY` or `STOA_STRIPE_SECRET_KEY_FILE`.
+    /// Never logged.
+    pub stripe_secret_key: Option<SecretString>,
+    /// The webhook endpoint's signing secrets (`whsec_…`), separated by commas: during a
+    /// rotation both the old and the new one. Required with `stripe_secret_key`.
+    /// `STOA_STRIPE_WEBHOOK_SECRETS` or `STOA_STRIPE_WEBHOOK_SECRETS_FILE`. Never logged.
+    pub stripe_webhook_secrets: Option<SecretString>,
+    /// Where the Stripe API is (default `https://api.stripe.com`; a test peer's address in
+    /// tests).
+    pub stripe_api_url: String,
 }
 
 /// One OpenID Connect provider.
@@ -286,6 +307,9 @@ impl Default for Settings {
             hubs: stoa_domain::hubs::HubConfig::default(),
             billing: stoa_domain::billing::BillingConfig::default(),
             secret_key: None,
+            stripe_secret_key: None,
+            stripe_webhook_secrets: None,
+            stripe_api_url: "https://api.stripe.com".into(),
         }
     }
 }
@@ -419,6 +443,21 @@ impl Settings {
         Ok(Loaded { settings, warnings })
     }
 
+    /// The webhook signing secrets, in the order given.
+    pub fn webhook_secrets(&self) -> Vec<SecretString> {
+        self.stripe_webhook_secrets
+            .as_ref()
+            .map(|all| {
+                all.expose_secret()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| SecretString::from(s.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn validate(&self, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
         let url = self.database_url.expose_secret();
         if !(url.starts_with("sqlite:")
@@ -438,6 +477,24 @@ impl Settings {
                  (make one with `openssl rand -hex 32`)"
                     .into(),
             ));
+        }
+        if self.stripe_secret_key.is_some() && self.webhook_secrets().is_empty() {
+            return Err(ConfigError::Invalid(
+                "stripe_secret_key is set but stripe_webhook_secrets is not: Stoa learns of \
+                 payments only through signed webhooks (set STOA_STRIPE_WEBHOOK_SECRETS to the \
+                 endpoint's whsec_… secret)"
+                    .into(),
+            ));
+        }
+        if self.stripe_secret_key.is_some()
+            && !(self.stripe_api_url.starts_with("https://")
+                || self.stripe_api_url.starts_with("http://127.0.0.1")
+                || self.stripe_api_url.starts_with("http://localhost"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "stripe_api_url must be https:// (or http:// on this machine, for a test peer); got {}",
+                self.stripe_api_url
+            )));
         }
         let billing = self.billing.problems();
         if !billing.is_empty() {

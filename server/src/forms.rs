@@ -160,6 +160,16 @@ async fn submit(config: &FormsConfig, req: Request, next: Next) -> Response {
         };
     }
 
+    // A payment page the function chose (`leave_to`): Stripe's, not a typed address.
+    if head.headers.contains_key(stoa_app::ssr::LEAVE_HEADER)
+        && let Some(location) = head
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+        && (location.starts_with("https://") || location.starts_with("http://"))
+    {
+        return see_other(location);
+    }
     // Where the function sends the person (`go_to`), else back to the form's page.
     let target = head
         .headers

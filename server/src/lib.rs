@@ -16,5 +16,6 @@ pub mod page_cache;
 pub mod rate_limit;
 pub mod seed;
 pub mod startup;
+pub mod stripe_webhook;
 pub mod telemetry;
 pub mod worker;

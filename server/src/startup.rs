@@ -164,6 +164,19 @@ pub fn worker(
         Duration::from_secs(60 * u64::from(settings.hubs.sync_minutes.max(1))),
     )
     .with_billing(settings.billing.clone())
+    .with_stripe(stripe_client(settings).ok().flatten())
+}
+
+/// The Stripe API client, when a key is configured.
+pub fn stripe_client(settings: &Settings) -> anyhow::Result<Option<stoa_stripe::Client>> {
+    settings
+        .stripe_secret_key
+        .as_ref()
+        .map(|key| {
+            stoa_stripe::Client::new(&settings.stripe_api_url, key.clone())
+                .map_err(|e| anyhow::anyhow!("cannot set up the Stripe client: {e}"))
+        })
+        .transpose()
 }
 
 impl Application {
@@ -463,6 +476,7 @@ pub fn router_with(
     hub_login: Option<(stoa_domain::hub_login::Provider, Clock)>,
     queueing: stoa_domain::provisioning::Queueing,
 ) -> anyhow::Result<Router> {
+    let wake = queueing.wake.clone();
     let state = AppState {
         leptos_options: leptos_options(settings),
         db,
@@ -480,7 +494,11 @@ pub fn router_with(
         let limits = settings.limits();
         let hubs = std::sync::Arc::new(settings.hubs.clone());
         let billing = std::sync::Arc::new(settings.billing.clone());
+        let stripe = stripe_client(settings)?.map(std::sync::Arc::new);
         move || {
+            if let Some(stripe) = &stripe {
+                provide_context(std::sync::Arc::clone(stripe));
+            }
             provide_context(db.clone());
             provide_context(auth.clone());
             provide_context(limits);
@@ -525,6 +543,19 @@ pub fn router_with(
         provider: std::sync::Arc::new(provider),
         limits: settings.limits(),
     });
+    // Stripe's webhooks, when a signing secret is configured; Stoa's clock comes with the
+    // full application (the bare `router` of some tests has none, and no webhooks).
+    let webhook = match (&hub_login, settings.webhook_secrets()) {
+        (Some(s), secrets) if !secrets.is_empty() => {
+            crate::stripe_webhook::router(crate::stripe_webhook::WebhookState {
+                db: state.db.clone(),
+                clock: s.clock.clone(),
+                secrets: secrets.into(),
+                wake,
+            })
+        }
+        _ => Router::new(),
+    };
     let (hub_browser, hub_api) = match &hub_login {
         Some(s) => (
             crate::hub_login::browser_router(s.clone()),
@@ -608,6 +639,7 @@ pub fn router_with(
     // CSRF check or per-client rate limit: see `hub_login`).
     let mut router = crate::assets::router(&settings.site_root)
         .merge(hub_api)
+        .merge(webhook)
         .fallback_service(app)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

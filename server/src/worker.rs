@@ -96,6 +96,8 @@ pub struct Worker {
     leader: bool,
     /// Plans, trial and grace lengths (`[billing]`), for the billing sweep.
     billing: std::sync::Arc<stoa_domain::billing::BillingConfig>,
+    /// Stripe, when configured: usage charges are added to its invoices.
+    stripe: Option<stoa_stripe::Client>,
 }
 
 impl Worker {
@@ -128,7 +130,14 @@ impl Worker {
             sync_every,
             leader: true,
             billing: std::sync::Arc::default(),
+            stripe: None,
         }
+    }
+
+    /// This worker with Stripe to add usage charges to invoices.
+    pub fn with_stripe(mut self, stripe: Option<stoa_stripe::Client>) -> Worker {
+        self.stripe = stripe;
+        self
     }
 
     /// This worker with the billing settings its sweep uses.
@@ -354,6 +363,93 @@ impl Worker {
                 .send_invitation(MailFor::Institution(invitation_id), Some(&charge))
                 .await
                 .map(|()| Done::Completed),
+            Task::ApplyStripeEvent { event_id } => {
+                use stoa_domain::stripe::Applied;
+                let now = self.clock.now();
+                let mut tx = self.db.begin().await?;
+                let applied = stoa_domain::stripe::apply_event(
+                    &mut tx,
+                    &self.billing,
+                    &event_id,
+                    job.attempts,
+                    now,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("Stripe event {event_id}: {e}"))?;
+                tx.commit().await?;
+                match applied {
+                    Applied::Done(outcome) => {
+                        tracing::info!(stripe.event = event_id, outcome, "Stripe event applied");
+                        Ok(Done::Completed)
+                    }
+                    Applied::Later(reason) => Ok(Done::RetryAfter(TimeDelta::minutes(1), reason)),
+                }
+            }
+            Task::ChargeUsage {
+                community_id,
+                month,
+            } => self.charge_usage(community_id, &month).await,
+            Task::SyncStripePlan { community_id } => {
+                use stoa_domain::stripe::ChargeError;
+                let Some(stripe) = &self.stripe else {
+                    tracing::warn!(
+                        community_id,
+                        "Stripe plan change queued, but Stripe is not configured: skipped"
+                    );
+                    return Ok(Done::Completed);
+                };
+                let community = communities::CommunityId(community_id);
+                match stoa_domain::stripe::sync_plan(
+                    &self.db,
+                    stripe,
+                    &self.billing,
+                    community,
+                    job.id,
+                )
+                .await
+                {
+                    Ok(()) => Ok(Done::Completed),
+                    Err(ChargeError::Stripe(e)) if e.is_transient() => {
+                        Ok(Done::RetryAfter(TimeDelta::minutes(5), e.to_string()))
+                    }
+                    Err(e) => Err(anyhow::anyhow!("Stripe plan change: {e}")),
+                }
+            }
+            Task::SetUpInvoiceTerms {
+                community_id,
+                po_number,
+                grant_number,
+            } => {
+                use stoa_domain::stripe::ChargeError;
+                let Some(stripe) = &self.stripe else {
+                    tracing::warn!(
+                        community_id,
+                        "invoice terms queued, but Stripe is not configured: skipped"
+                    );
+                    return Ok(Done::Completed);
+                };
+                let form = stoa_domain::stripe::InvoiceTermsForm {
+                    po_number,
+                    grant_number,
+                };
+                match stoa_domain::stripe::set_up_invoice_terms(
+                    &self.db,
+                    stripe,
+                    &self.billing,
+                    communities::CommunityId(community_id),
+                    &form,
+                    job.id,
+                    self.clock.now(),
+                )
+                .await
+                {
+                    Ok(()) => Ok(Done::Completed),
+                    Err(ChargeError::Stripe(e)) if e.is_transient() => {
+                        Ok(Done::RetryAfter(TimeDelta::minutes(5), e.to_string()))
+                    }
+                    Err(e) => Err(anyhow::anyhow!("invoice terms: {e}")),
+                }
+            }
             Task::SendNotice { to, subject, body } => self
                 .mailer
                 .send(&to, &subject, body)
@@ -486,8 +582,54 @@ impl Worker {
         let changed = stoa_domain::billing::sweep(&mut tx, &self.billing, now, &self.public_url)
             .await
             .map_err(|e| anyhow::anyhow!("billing sweep: {e}"))?;
+        if self.stripe.is_some() {
+            stoa_domain::stripe::queue_usage_charges(&mut tx, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("usage charges: {e}"))?;
+        }
         tx.commit().await?;
         Ok(changed)
+    }
+
+    async fn charge_usage(&self, community: i64, month: &str) -> anyhow::Result<Done> {
+        use stoa_domain::stripe::{ChargeError, Charged};
+        let Some(stripe) = &self.stripe else {
+            tracing::warn!(
+                community,
+                month,
+                "usage charge queued, but Stripe is not configured: skipped"
+            );
+            return Ok(Done::Completed);
+        };
+        let month = stoa_domain::billing::Month::parse(month)
+            .with_context(|| format!("usage charge for an unreadable month {month:?}"))?;
+        let now = self.clock.now();
+        match stoa_domain::stripe::charge_usage(
+            &self.db,
+            stripe,
+            &self.billing,
+            communities::CommunityId(community),
+            month,
+            now,
+        )
+        .await
+        {
+            Ok(Charged::Done(c)) => {
+                tracing::info!(
+                    community,
+                    month = c.month,
+                    users = c.active_users,
+                    amount = c.amount,
+                    "usage charged"
+                );
+                Ok(Done::Completed)
+            }
+            Ok(Charged::NotStripe) => Ok(Done::Completed),
+            Err(ChargeError::Stripe(e)) if e.is_transient() => {
+                Ok(Done::RetryAfter(TimeDelta::minutes(5), e.to_string()))
+            }
+            Err(e) => Err(anyhow::anyhow!("usage charge: {e}")),
+        }
     }
 
     async fn sweep_memberships(&self) -> anyhow::Result<(usize, usize)> {

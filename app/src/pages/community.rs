@@ -11,14 +11,17 @@ use crate::components::forms::{
     guarded,
 };
 use crate::policy::{Action, Role};
-use crate::serverfns::billing::{ChangePlan, PlanChangeView, RecordInvoice, RecordPayment};
+use crate::serverfns::billing::{
+    ChangePlan, ManagePayment, PayByCard, PlanChangeView, RecordInvoice, RecordPayment,
+    RequestInvoiceTerms,
+};
 use crate::serverfns::community::{
     CommunityHome, CommunityView, CreateCommunity, JoinPolicy, LeaveCommunity, RequestToJoin,
     UpdateCommunity, community_settings, get_community, my_dashboard,
 };
 use crate::serverfns::institutions::{SetBillingInstitution, get_billing};
 use crate::serverfns::join_requests::{DecideJoinRequest, list_join_requests};
-use stoa_model::billing::PlanSummary;
+use stoa_model::billing::{PaymentView, PlanSummary};
 
 /// The `:slug` of the current route.
 pub fn use_slug() -> impl Fn() -> String + Clone + Send + Sync + 'static {
@@ -367,6 +370,7 @@ pub fn BillingPage() -> impl IntoView {
             let slug = slug();
             view! {
                 <p class="mt-2 text-sm" data-testid="standing" data-status=b.standing.status.clone()>{b.standing.headline.clone()}</p>
+                <PaymentSection payment=b.payment.clone() slug=slug.clone() />
                 <PlanSection plan=b.plan.clone() slug=slug.clone() change />
                 <Invoices rows=b.invoices.clone() slug=slug.clone() may_record=b.may_record invoice payment />
                 <p class="mt-2" data-testid="billing-status">{b.status.clone()}</p>
@@ -398,6 +402,74 @@ pub fn BillingPage() -> impl IntoView {
                 })}
             }
         })}
+    }
+}
+
+/// How the community pays: the method, the next invoice, the billing contacts, and (with
+/// Stripe) paying by card through Checkout or managing it in the Customer Portal. Both
+/// buttons post a plain form; the server sends the browser on to Stripe's page.
+#[component]
+fn PaymentSection(payment: PaymentView, slug: String) -> impl IntoView {
+    let card = form_action::<PayByCard>();
+    let manage = form_action::<ManagePayment>();
+    let terms = form_action::<RequestInvoiceTerms>();
+    let typed = Typed::of::<RequestInvoiceTerms>();
+    let (slug_card, slug_manage, slug_terms) = (slug.clone(), slug.clone(), slug);
+    view! {
+        <section class="mt-4 max-w-3xl" aria-labelledby="payment-heading" data-testid="payment">
+            <h3 id="payment-heading" class="text-base font-semibold">"Payment"</h3>
+            <dl class="mt-2 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+                <dt class="text-slate-600 dark:text-slate-400">"How"</dt>
+                <dd data-testid="payment-method">{payment.method}</dd>
+                <dt class="text-slate-600 dark:text-slate-400">"Next invoice"</dt>
+                <dd data-testid="next-invoice">{payment.next_invoice}</dd>
+                {(!payment.contacts.is_empty()).then(|| view! {
+                    <dt class="text-slate-600 dark:text-slate-400">"Billing contacts"</dt>
+                    <dd data-testid="billing-contacts">{payment.contacts.join(", ")}</dd>
+                })}
+            </dl>
+            <div class="mt-3 flex flex-wrap gap-2">
+                {payment.may_pay_by_card.then(|| view! {
+                    <ActionForm action=card>
+                        <input type="hidden" name="slug" value=slug_card />
+                        <button type="submit" class=BUTTON data-testid="pay-by-card">"Pay by card"</button>
+                    </ActionForm>
+                })}
+                {payment.may_manage.then(|| view! {
+                    <ActionForm action=manage>
+                        <input type="hidden" name="slug" value=slug_manage />
+                        <button type="submit" class=BUTTON data-testid="manage-payment">"Card, tax ID and invoices at Stripe"</button>
+                    </ActionForm>
+                })}
+            </div>
+            <FormError value=card.value() fields=&["payment"] />
+            <FieldError value=card.value() field="payment" />
+            <FormError value=manage.value() fields=&["payment"] />
+            <FieldError value=manage.value() field="payment" />
+            {payment.may_request_invoices.then(|| view! {
+                <ActionForm action=terms attr:class="mt-4 grid max-w-3xl gap-3 sm:grid-cols-3" attr:data-testid="invoice-terms">
+                    <input type="hidden" name="slug" value=slug_terms />
+                    <p class="sm:col-span-3 text-sm font-medium">"Or pay by invoice: Stripe mails each invoice to the paying institution, payable by bank transfer."</p>
+                    <div>
+                        <label for="po_number" class=LABEL>"PO number (optional)"</label>
+                        <input id="po_number" name="po_number" maxlength="40" class=INPUT value=typed.get("po_number", "") />
+                        <FieldError value=terms.value() field="po_number" />
+                    </div>
+                    <div>
+                        <label for="grant_number" class=LABEL>"Grant or award (optional)"</label>
+                        <input id="grant_number" name="grant_number" maxlength="40" class=INPUT value=typed.get("grant_number", "") />
+                        <FieldError value=terms.value() field="grant_number" />
+                    </div>
+                    <div class="flex items-end">
+                        <button type="submit" class=BUTTON>"Pay by invoice"</button>
+                    </div>
+                </ActionForm>
+                <FormError value=terms.value() fields=&["po_number", "grant_number"] />
+                {move || terms.value().get().and_then(Result::ok).map(|note| view! {
+                    <p class="mt-2 text-sm" role="status" data-testid="invoice-terms-note">{note}</p>
+                })}
+            })}
+        </section>
     }
 }
 
@@ -482,8 +554,12 @@ fn Invoices(
                                         <td class="py-2">{r.amount}</td>
                                         <td class="py-2">{r.po_number}</td>
                                         <td class="py-2">{r.issued_on}</td>
-                                        <td class="py-2" data-testid="invoice-state">{r.state}</td>
-                                        {(may_record && open).then(|| view! {
+                                        <td class="py-2" data-testid="invoice-state">
+                                            {r.state}
+                                            {(!r.pdf_url.is_empty()).then(|| view! { " · " <a href=r.pdf_url.clone() class="underline" rel="noreferrer">"PDF"</a> })}
+                                            {(!r.pay_url.is_empty() && open).then(|| view! { " · " <a href=r.pay_url.clone() class="underline" rel="noreferrer">"Pay online"</a> })}
+                                        </td>
+                                        {(may_record && open && r.manual).then(|| view! {
                                             <td class="py-2">
                                                 <ActionForm action=payment attr:class="flex flex-wrap items-end gap-2">
                                                     <input type="hidden" name="slug" value=slug />

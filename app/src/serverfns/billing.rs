@@ -96,3 +96,52 @@ pub async fn record_payment(
     })
     .await
 }
+
+/// Sends a billing contact of the community to Stripe's Checkout to pay its plan by card
+/// (a yearly subscription); back on the billing page afterwards. Answers the page's address.
+#[server(prefix = "/api", endpoint = "billing/checkout")]
+pub async fn pay_by_card(slug: String) -> Result<String, AppError> {
+    let cfg = crate::ssr::billing_config()?;
+    let stripe = crate::ssr::stripe();
+    crate::ssr::respond(async move {
+        let (ctx, db) = (crate::ssr::ctx()?, crate::ssr::db()?);
+        let url =
+            stoa_domain::stripe::checkout_url(&ctx, &db, stripe.as_deref(), &cfg, &slug).await?;
+        crate::ssr::leave_to(&url);
+        Ok(url)
+    })
+    .await
+}
+
+/// Sends a billing contact to Stripe's Customer Portal: card, tax id, billing address and
+/// invoice history. Answers the page's address.
+#[server(prefix = "/api", endpoint = "billing/portal")]
+pub async fn manage_payment(slug: String) -> Result<String, AppError> {
+    let stripe = crate::ssr::stripe();
+    crate::ssr::respond(async move {
+        let (ctx, db) = (crate::ssr::ctx()?, crate::ssr::db()?);
+        let url = stoa_domain::stripe::portal_url(&ctx, &db, stripe.as_deref(), &slug).await?;
+        crate::ssr::leave_to(&url);
+        Ok(url)
+    })
+    .await
+}
+
+/// Asks for the community to pay by invoice through Stripe (its paying institution is the
+/// customer; Stripe mails each invoice, payable by bank transfer). Answers what happens next.
+#[server(prefix = "/api", endpoint = "billing/invoice_terms")]
+pub async fn request_invoice_terms(
+    slug: String,
+    #[server(default)] po_number: String,
+    #[server(default)] grant_number: String,
+) -> Result<String, AppError> {
+    let stripe = crate::ssr::stripe().is_some();
+    let form = stoa_domain::stripe::InvoiceTermsForm {
+        po_number,
+        grant_number,
+    };
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::stripe::request_invoice_terms(ctx, tx, stripe, &slug, &form).await
+    })
+    .await
+}

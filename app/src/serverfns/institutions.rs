@@ -87,8 +87,9 @@ pub async fn remove_institution_admin(id: i64, account_id: i64) -> Result<(), Ap
 #[server(prefix = "/api", endpoint = "billing/get")]
 pub async fn get_billing(slug: String) -> Result<BillingView, AppError> {
     let cfg = crate::ssr::billing_config()?;
+    let stripe = crate::ssr::stripe().is_some();
     crate::ssr::read(async |ctx, conn| {
-        stoa_domain::institutions::billing(ctx, conn, &cfg, &slug).await
+        stoa_domain::institutions::billing(ctx, conn, &cfg, stripe, &slug).await
     })
     .await
 }

@@ -51,16 +51,16 @@ pub async fn start_trials(
     )
 }
 
-/// Standings whose trial or paid period ended by `now` and that are not past due yet, at most
-/// `limit`, locked for this transaction on PostgreSQL (several workers).
+/// Standings kept by Stoa (not Stripe: it renews and reports itself) whose trial or paid
+/// period ended by `now` and that are not past due yet, at most `limit`, locked for this transaction on PostgreSQL (several workers).
 pub async fn lapsed(
     conn: Conn<'_>,
     now: Timestamp,
     limit: i64,
 ) -> Result<Vec<Subscription>, DbError> {
     let base = format!(
-        "SELECT {SUB_COLUMNS} FROM subscriptions WHERE \
-         (status = 'trialing' AND trial_ends_at <= $1) OR (status = 'active' AND paid_until <= $1) \
+        "SELECT {SUB_COLUMNS} FROM subscriptions WHERE provider = 'manual' AND \
+         ((status = 'trialing' AND trial_ends_at <= $1) OR (status = 'active' AND paid_until <= $1)) \
          ORDER BY community_id LIMIT $2"
     );
     Ok(match conn {

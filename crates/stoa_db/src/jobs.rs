@@ -222,6 +222,33 @@ pub enum Task {
         /// The hub.
         hub_id: i64,
     },
+    /// Applies a Stripe webhook event (a row of `stripe_events`) once.
+    ApplyStripeEvent {
+        /// `evt_…`.
+        event_id: String,
+    },
+    /// Adds a closed month's usage fee to the community's next Stripe invoice.
+    ChargeUsage {
+        /// The community.
+        community_id: i64,
+        /// `2027-03`.
+        month: String,
+    },
+    /// Sets up a yearly subscription paid by invoice at Stripe for a community, its paying
+    /// institution as the customer.
+    SetUpInvoiceTerms {
+        /// The community.
+        community_id: i64,
+        /// The institution's purchase order number (may be empty).
+        po_number: String,
+        /// The grant or award paying (may be empty).
+        grant_number: String,
+    },
+    /// Moves a community's Stripe subscription to the plan it is on in Stoa.
+    SyncStripePlan {
+        /// The community.
+        community_id: i64,
+    },
     /// Mails a notice whose text is final.
     SendNotice {
         /// Recipient.
@@ -243,6 +270,10 @@ impl Task {
             Task::DeployHub { .. } => "deploy_hub",
             Task::EnsureHubRunning { .. } => "ensure_hub_running",
             Task::SyncHubMembers { .. } => "sync_hub_members",
+            Task::ApplyStripeEvent { .. } => "apply_stripe_event",
+            Task::ChargeUsage { .. } => "charge_usage",
+            Task::SetUpInvoiceTerms { .. } => "set_up_invoice_terms",
+            Task::SyncStripePlan { .. } => "sync_stripe_plan",
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod plans;
 mod pool;
 pub mod rate_limits;
 pub mod search;
+pub mod stripe;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;

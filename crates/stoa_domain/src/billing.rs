@@ -95,6 +95,20 @@ pub async fn change_plan(
     let misfits = crate::hubs::misfits(tx.conn(), hubs, &access, &after).await?;
     if confirm {
         stoa_db::plans::set(tx.conn(), community.id, &to.id, me.id, ctx.now).await?;
+        // Paying through Stripe: its subscription follows (a job: Stripe may be down).
+        if stoa_db::stripe::stripe_ids(tx.conn(), community.id)
+            .await?
+            .is_some()
+        {
+            let task = stoa_db::jobs::Task::SyncStripePlan {
+                community_id: community.id.0,
+            };
+            let placement = stoa_db::jobs::Placement {
+                idempotency_key: Some(format!("stripe-plan:{}", community.id.0)),
+                ..Default::default()
+            };
+            stoa_db::jobs::enqueue_task_placed(tx.conn(), &task, &placement, ctx.now).await?;
+        }
         access
             .audit(me, "community.plan_changed", &community.name)
             .changes(Changes::default().field("plan", &from.id, &to.id))
@@ -478,7 +492,7 @@ pub(crate) async fn standing_and_invoices(
     let s = stoa_db::billing::subscription(conn.reborrow(), community).await?;
     let standing = standing_view(&standing_or_new(s, cfg, community, now), now);
     let today = now.as_datetime().date_naive();
-    let invoices = stoa_db::billing::invoices(conn, community)
+    let invoices = stoa_db::billing::invoices(conn.reborrow(), community)
         .await?
         .into_iter()
         .map(|i| {
@@ -500,9 +514,44 @@ pub(crate) async fn standing_and_invoices(
                 due_on: i.due_on.to_string(),
                 status: i.status,
                 state,
+                manual: true,
+                pdf_url: String::new(),
+                pay_url: String::new(),
             }
         })
         .collect();
+    let mut invoices: Vec<InvoiceRow> = invoices;
+    for i in stoa_db::stripe::invoices(conn, community).await? {
+        let currency = stoa_billing::Currency::try_from(i.currency.clone()).unwrap_or_default();
+        let state = match (i.status.as_str(), i.due_on) {
+            ("paid", _) => "Paid".to_owned(),
+            ("open", Some(due)) if due < today => format!("Overdue since {due}"),
+            ("open", Some(due)) => format!("Due {due}"),
+            ("open", None) => "Being charged to the card".to_owned(),
+            ("void", _) => "Void".to_owned(),
+            ("uncollectible", _) => "Uncollectible".to_owned(),
+            (other, _) => other.to_owned(),
+        };
+        invoices.push(InvoiceRow {
+            id: 0,
+            number: if i.number.is_empty() {
+                "(draft)".into()
+            } else {
+                i.number
+            },
+            description: "Stripe invoice".into(),
+            amount: Money(i.amount_due).display(&currency),
+            po_number: String::new(),
+            issued_on: i.created_on.to_string(),
+            due_on: i.due_on.map(|d| d.to_string()).unwrap_or_default(),
+            status: i.status,
+            state,
+            manual: false,
+            pdf_url: i.pdf_url,
+            pay_url: i.hosted_url,
+        });
+    }
+    invoices.sort_by(|a, b| b.issued_on.cmp(&a.issued_on));
     Ok((standing, invoices))
 }
 

@@ -339,6 +339,7 @@ pub async fn billing(
     ctx: &Ctx,
     mut conn: Conn<'_>,
     cfg: &crate::billing::BillingConfig,
+    stripe: bool,
     slug: &str,
 ) -> Result<BillingView> {
     let access = access::community(ctx, conn.reborrow(), slug, Action::ViewBilling).await?;
@@ -356,6 +357,15 @@ pub async fn billing(
         None
     };
     let plan = crate::billing::summary(ctx, conn.reborrow(), cfg, &access).await?;
+    let payment = crate::stripe::payment_view(
+        ctx,
+        conn.reborrow(),
+        stripe,
+        &access,
+        &plan,
+        institution.as_ref().map(|(_, name)| name.as_str()),
+    )
+    .await?;
     let (standing, invoices) =
         crate::billing::standing_and_invoices(conn, cfg, access.community.id, ctx.now).await?;
     Ok(BillingView {
@@ -371,6 +381,7 @@ pub async fn billing(
         standing,
         invoices,
         may_record: access.may(Action::RecordPayments),
+        payment,
     })
 }
 

@@ -26,6 +26,7 @@ pub mod mail;
 pub mod members;
 pub mod provisioning;
 pub mod quota;
+pub mod stripe;
 
 pub use error::DomainError;
 pub use stoa_model as model;

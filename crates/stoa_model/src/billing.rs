@@ -201,4 +201,27 @@ pub struct InvoiceRow {
     pub status: String,
     /// `Paid on 2026-12-01 (reference)` or `Due 2026-12-26`, `Overdue since …`.
     pub state: String,
+    /// Recorded by staff (its payment is recorded by hand); else made by Stripe.
+    pub manual: bool,
+    /// Its PDF (Stripe's invoices), or empty.
+    pub pdf_url: String,
+    /// Its page at Stripe, where it can be paid, or empty.
+    pub pay_url: String,
+}
+
+/// How the community pays, and what the viewer may do about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    /// `Card, through Stripe`, `Invoice (bank transfer)`, …
+    pub method: String,
+    /// What the next invoice will hold, estimated (membership and usage so far).
+    pub next_invoice: String,
+    /// Whether the viewer may start paying by card (Stripe configured, not paying there yet).
+    pub may_pay_by_card: bool,
+    /// Whether the viewer may open the Stripe Customer Portal (the account has a customer).
+    pub may_manage: bool,
+    /// Whether the viewer may ask to pay by invoice through Stripe (an institution pays).
+    pub may_request_invoices: bool,
+    /// Who hears about payments (the billing contacts), masked for those who only view.
+    pub contacts: Vec<String>,
 }

@@ -46,6 +46,8 @@ pub struct BillingView {
     pub invoices: Vec<crate::billing::InvoiceRow>,
     /// Whether the viewer may record invoices and payments (staff).
     pub may_record: bool,
+    /// How it pays: method, next invoice, card and portal.
+    pub payment: crate::billing::PaymentView,
 }
 
 /// The institution form as typed.

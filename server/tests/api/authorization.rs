@@ -72,6 +72,10 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("billing/record_invoice", Action::RecordPayments, Scope::Community, &[200]),
     ("billing/record_payment", Action::RecordPayments, Scope::Community, &[404]),
     ("billing/set_institution", Action::ManageBilling, Scope::Community, &[200]),
+    // No Stripe in this table's app: allowed callers are told card payments are not set up.
+    ("billing/checkout", Action::ChangePlan, Scope::Community, &[422]),
+    ("billing/portal", Action::ChangePlan, Scope::Community, &[422]),
+    ("billing/invoice_terms", Action::ChangePlan, Scope::Community, &[422]),
     ("hub/get", Action::ViewHub, Scope::Community, &[200]),
     ("hub/diff", Action::ViewHubRevisions, Scope::Community, &[200]),
     ("hub/preview", Action::ViewHubRevisions, Scope::Community, &[200]),
@@ -595,8 +599,16 @@ async fn form(
                 ("account_id", extra.0.to_string()),
             ]
         }
-        "community/get" | "community/leave" | "community/settings" | "invitations/list"
-        | "requests/list" | "billing/get" | "billing/usage" => vec![s()],
+        "community/get"
+        | "community/leave"
+        | "community/settings"
+        | "invitations/list"
+        | "requests/list"
+        | "billing/get"
+        | "billing/usage"
+        | "billing/checkout"
+        | "billing/portal"
+        | "billing/invoice_terms" => vec![s()],
         "billing/pricing" => vec![("users", "40".into())],
         "billing/record_invoice" => vec![
             s(),

@@ -21,3 +21,6 @@ mod page_cache;
 mod pages;
 mod parallel;
 mod security;
+mod stripe_invoices;
+mod stripe_local;
+mod stripe_webhooks;

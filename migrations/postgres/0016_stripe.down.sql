@@ -1,0 +1,10 @@
+DROP TABLE usage_charges;
+DROP TABLE stripe_events;
+DROP TABLE stripe_invoices;
+DROP INDEX subscriptions_stripe;
+ALTER TABLE subscriptions DROP COLUMN stripe_state_at;
+ALTER TABLE subscriptions DROP COLUMN stripe_started_at;
+ALTER TABLE subscriptions DROP COLUMN stripe_customer_id;
+ALTER TABLE subscriptions DROP COLUMN stripe_subscription_id;
+ALTER TABLE subscriptions DROP COLUMN provider;
+DROP TABLE billing_accounts;
