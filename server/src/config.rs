@@ -486,11 +486,13 @@ impl Settings {
                     .into(),
             ));
         }
-        if self.stripe_secret_key.is_some()
-            && !(self.stripe_api_url.starts_with("https://")
-                || self.stripe_api_url.starts_with("http://127.0.0.1")
-                || self.stripe_api_url.starts_with("http://localhost"))
-        {
+        // The key travels in each request: https, or plain http to this machine only.
+        let api_ok = url::Url::parse(&self.stripe_api_url).is_ok_and(|u| {
+            u.scheme() == "https"
+                || (u.scheme() == "http"
+                    && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")))
+        });
+        if self.stripe_secret_key.is_some() && !api_ok {
             return Err(ConfigError::Invalid(format!(
                 "stripe_api_url must be https:// (or http:// on this machine, for a test peer); got {}",
                 self.stripe_api_url

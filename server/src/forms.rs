@@ -91,6 +91,16 @@ fn is_page_view(req: &Request) -> bool {
     req.method() == Method::GET && !req.uri().path().starts_with("/api/") && accepts_html(req)
 }
 
+/// Whether `url` is a page Stripe hosts (`https://checkout.stripe.com/…`,
+/// `https://billing.stripe.com/…`): the only places Stoa sends people to on leaving.
+fn is_stripe_page(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        u.scheme() == "https"
+            && u.host_str()
+                .is_some_and(|h| h == "stripe.com" || h.ends_with(".stripe.com"))
+    })
+}
+
 /// `path?query` of `url` if it is on Stoa's origin and is a page (not a server function).
 fn same_origin_page(url: &str, origin: &str) -> Option<String> {
     let url = url::Url::parse(url).ok()?;
@@ -166,7 +176,7 @@ async fn submit(config: &FormsConfig, req: Request, next: Next) -> Response {
             .headers
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
-        && (location.starts_with("https://") || location.starts_with("http://"))
+        && is_stripe_page(location)
     {
         return see_other(location);
     }
@@ -254,7 +264,27 @@ fn see_other(location: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::same_origin_page;
+    use super::{is_stripe_page, same_origin_page};
+
+    #[test]
+    fn only_stripes_own_pages_are_left_to() {
+        assert!(is_stripe_page(
+            "https://checkout.stripe.com/c/pay/cs_test_a1"
+        ));
+        assert!(is_stripe_page(
+            "https://billing.stripe.com/p/session/test_1"
+        ));
+        for other in [
+            "http://checkout.stripe.com/c/pay/x",
+            "https://stripe.com.evil.test/",
+            "https://evilstripe.com/",
+            "//checkout.stripe.com/x",
+            "javascript:alert(1)",
+            "/communities/x",
+        ] {
+            assert!(!is_stripe_page(other), "{other}");
+        }
+    }
 
     #[test]
     fn only_pages_on_our_origin_are_returned_to() {

@@ -382,7 +382,13 @@ impl Worker {
                         tracing::info!(stripe.event = event_id, outcome, "Stripe event applied");
                         Ok(Done::Completed)
                     }
-                    Applied::Later(reason) => Ok(Done::RetryAfter(TimeDelta::minutes(1), reason)),
+                    // 1, 2, 4 … minutes, then every 4 hours: about two and a half days in
+                    // all, as long as Stripe keeps retrying a delivery it could not make.
+                    Applied::Later(reason) => Ok(Done::RetryAfter(
+                        TimeDelta::minutes(1i64 << job.attempts.clamp(0, 8))
+                            .min(TimeDelta::hours(4)),
+                        reason,
+                    )),
                 }
             }
             Task::ChargeUsage {

@@ -82,7 +82,8 @@ pub async fn lapsed(
     })
 }
 
-/// Communities with an open invoice due before `today` whose standing is trialing or active,
+/// Communities with an open manual invoice due before `today` whose standing (kept by Stoa)
+/// is trialing or active,
 /// with the oldest such due date.
 pub async fn overdue(
     conn: Conn<'_>,
@@ -92,6 +93,7 @@ pub async fn overdue(
     const SQL: &str = "SELECT i.community_id, MIN(i.due_on) FROM invoices i \
          JOIN subscriptions s ON s.community_id = i.community_id \
          WHERE i.status = 'open' AND i.due_on < $1 AND s.status IN ('trialing', 'active') \
+         AND s.provider = 'manual' \
          GROUP BY i.community_id ORDER BY i.community_id LIMIT $2";
     Ok(on!(conn, c => sqlx::query_as(SQL).bind(today).bind(limit).fetch_all(c).await)?)
 }
@@ -115,7 +117,8 @@ pub async fn mark_past_due(
     Ok(rows == 1)
 }
 
-/// Writes a standing (inserted or replaced).
+/// Writes a standing kept by Stoa (inserted or replaced): a standing Stripe kept before (a
+/// canceled subscription) becomes Stoa's.
 pub async fn save_subscription(
     conn: Conn<'_>,
     s: &Subscription,
@@ -126,7 +129,8 @@ pub async fn save_subscription(
          ON CONFLICT (community_id) DO UPDATE SET status = excluded.status, \
          trial_ends_at = excluded.trial_ends_at, paid_until = excluded.paid_until, \
          past_due_since = excluded.past_due_since, changes_paused_from = excluded.changes_paused_from, \
-         updated_at = excluded.updated_at";
+         updated_at = excluded.updated_at, provider = 'manual', stripe_subscription_id = NULL, \
+         stripe_customer_id = NULL, stripe_state_at = NULL, stripe_started_at = NULL";
     on!(conn, c => sqlx::query(SQL).bind(s.community_id).bind(&s.status).bind(s.trial_ends_at)
         .bind(s.paid_until).bind(s.past_due_since).bind(s.changes_paused_from).bind(now)
         .execute(c).await.map(drop))?;

@@ -97,12 +97,20 @@ pub struct StripeStanding<'a> {
     pub state_at: i64,
 }
 
-/// Writes `s` unless the row already holds a newer state. Among the states of one
-/// subscription the later event wins (at equal times a cancellation stays: it is final);
-/// a different subscription replaces the row's unless it is itself canceled (the end of an
-/// old subscription does not end the one that replaced it). One statement, so concurrent
-/// workers applying two events of one subscription cannot interleave. False when the row
-/// kept its state.
+/// Writes `s` unless the row already holds a state that must stay. One statement, so
+/// concurrent workers applying two events of one subscription cannot interleave. The rules:
+///
+/// - the same subscription: the later event wins; at equal times a cancellation stays (it is
+///   final);
+/// - a standing Stoa keeps (manual, no subscription yet): any state but a cancellation (an
+///   abandoned Checkout must not cancel a community paying by bank transfer);
+/// - another subscription: only when the one on record is canceled, and not with a
+///   cancellation (the end of an old subscription does not end the one that replaced it,
+///   and a second live one does not displace the first: [`second_subscription`] says so);
+/// - overdue since, and changes paused from: the earlier of the kept and the new one, while
+///   both are set (two overdue reports applied in any order give the first date).
+///
+/// False when the row kept its state.
 pub async fn apply_standing(
     conn: Conn<'_>,
     s: &StripeStanding<'_>,
@@ -114,24 +122,54 @@ pub async fn apply_standing(
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'stripe', $8, $9, $10, $11) \
          ON CONFLICT (community_id) DO UPDATE SET status = excluded.status, \
          trial_ends_at = excluded.trial_ends_at, paid_until = excluded.paid_until, \
-         past_due_since = excluded.past_due_since, \
-         changes_paused_from = excluded.changes_paused_from, updated_at = excluded.updated_at, \
+         past_due_since = CASE WHEN subscriptions.past_due_since IS NOT NULL \
+             AND excluded.past_due_since IS NOT NULL \
+             AND subscriptions.past_due_since < excluded.past_due_since \
+             THEN subscriptions.past_due_since ELSE excluded.past_due_since END, \
+         changes_paused_from = CASE WHEN subscriptions.changes_paused_from IS NOT NULL \
+             AND excluded.changes_paused_from IS NOT NULL \
+             AND subscriptions.changes_paused_from < excluded.changes_paused_from \
+             THEN subscriptions.changes_paused_from ELSE excluded.changes_paused_from END, \
+         updated_at = excluded.updated_at, \
          provider = 'stripe', stripe_subscription_id = excluded.stripe_subscription_id, \
          stripe_customer_id = COALESCE(excluded.stripe_customer_id, subscriptions.stripe_customer_id), \
          stripe_state_at = excluded.stripe_state_at, \
          stripe_started_at = COALESCE(excluded.stripe_started_at, subscriptions.stripe_started_at) \
-         WHERE subscriptions.stripe_subscription_id IS NULL \
+         WHERE (subscriptions.stripe_subscription_id IS NULL AND excluded.status <> 'canceled') \
          OR (subscriptions.stripe_subscription_id = excluded.stripe_subscription_id \
              AND (subscriptions.stripe_state_at < excluded.stripe_state_at \
                   OR (subscriptions.stripe_state_at = excluded.stripe_state_at \
                       AND subscriptions.status <> 'canceled'))) \
          OR (subscriptions.stripe_subscription_id <> excluded.stripe_subscription_id \
-             AND excluded.status <> 'canceled')";
+             AND subscriptions.status = 'canceled' AND excluded.status <> 'canceled')";
     let rows = on!(conn, c => sqlx::query(SQL).bind(s.community).bind(s.status)
         .bind(s.trial_ends_at).bind(s.paid_until).bind(s.past_due_since)
         .bind(s.changes_paused_from).bind(now).bind(s.subscription).bind(s.customer)
         .bind(s.state_at).bind(s.started_at).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(rows == 1)
+}
+
+/// Whether `subscription` is a second live subscription of `community` (another, not
+/// canceled, is on record): two Checkouts completed, or a subscription made by hand at Stripe.
+/// Staff must cancel one at Stripe; Stoa keeps the first.
+pub async fn second_subscription(
+    conn: Conn<'_>,
+    community: CommunityId,
+    subscription: &str,
+) -> Result<bool, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM subscriptions WHERE community_id = $1 \
+         AND provider = 'stripe' AND stripe_subscription_id <> $2 AND status <> 'canceled'";
+    let n: i64 = on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(subscription)
+        .fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+/// Whether the community pays through a Stripe subscription that is not canceled.
+pub async fn live(conn: Conn<'_>, community: CommunityId) -> Result<bool, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM subscriptions WHERE community_id = $1 \
+         AND provider = 'stripe' AND status <> 'canceled'";
+    let n: i64 = on!(conn, c => sqlx::query_scalar(SQL).bind(community).fetch_one(c).await)?;
+    Ok(n > 0)
 }
 
 /// The community whose standing is the Stripe subscription `id`.
@@ -299,7 +337,8 @@ pub struct UsageCharge {
     pub stripe_item_id: Option<String>,
 }
 
-/// Records a month's charge; false when it was recorded already.
+/// Records a month's charge as computed (before Stripe is called); false when it was
+/// recorded already. What is recorded is what every retry sends.
 pub async fn record_charge(
     conn: Conn<'_>,
     u: &UsageCharge,
@@ -312,6 +351,30 @@ pub async fn record_charge(
         .bind(u.active_users).bind(u.amount).bind(&u.currency).bind(&u.stripe_item_id)
         .bind(now).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(rows == 1)
+}
+
+/// The charge of `month`, if recorded.
+pub async fn charge(
+    conn: Conn<'_>,
+    community: CommunityId,
+    month: &str,
+) -> Result<Option<UsageCharge>, DbError> {
+    const SQL: &str = "SELECT community_id, month, active_users, amount, currency, stripe_item_id \
+         FROM usage_charges WHERE community_id = $1 AND month = $2";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(community).bind(month).fetch_optional(c).await)?)
+}
+
+/// Notes the invoice item a recorded charge became.
+pub async fn charged(
+    conn: Conn<'_>,
+    community: CommunityId,
+    month: &str,
+    item: &str,
+) -> Result<(), DbError> {
+    const SQL: &str =
+        "UPDATE usage_charges SET stripe_item_id = $3 WHERE community_id = $1 AND month = $2";
+    on!(conn, c => sqlx::query(SQL).bind(community).bind(month).bind(item).execute(c).await.map(|_| ()))?;
+    Ok(())
 }
 
 /// A community's charges, newest month first.

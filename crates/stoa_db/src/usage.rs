@@ -75,6 +75,42 @@ pub async fn active_in(
     )
 }
 
+/// Different people active on any of the community's hubs in each calendar month of
+/// `[from, to)` (month boundaries), as (`YYYY-MM`, people); months without anyone are absent.
+/// One query for the usage page's twelve months.
+pub async fn active_by_month(
+    conn: Conn<'_>,
+    community: CommunityId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, i64)>, DbError> {
+    // The day is a DATE on PostgreSQL and `YYYY-MM-DD` text on SQLite.
+    const SQLITE: &str = "SELECT substr(d.day, 1, 7) AS month, COUNT(DISTINCT d.hub_username) \
+         FROM hub_active_days d JOIN hubs h ON h.id = d.hub_id \
+         WHERE h.community_id = $1 AND d.day >= $2 AND d.day < $3 GROUP BY month ORDER BY month";
+    const POSTGRES: &str = "SELECT to_char(d.day, 'YYYY-MM') AS month, COUNT(DISTINCT d.hub_username) \
+         FROM hub_active_days d JOIN hubs h ON h.id = d.hub_id \
+         WHERE h.community_id = $1 AND d.day >= $2 AND d.day < $3 GROUP BY month ORDER BY month";
+    Ok(match conn {
+        Conn::Sqlite(c) => {
+            sqlx::query_as(SQLITE)
+                .bind(community)
+                .bind(from)
+                .bind(to)
+                .fetch_all(c)
+                .await?
+        }
+        Conn::Postgres(c) => {
+            sqlx::query_as(POSTGRES)
+                .bind(community)
+                .bind(from)
+                .bind(to)
+                .fetch_all(c)
+                .await?
+        }
+    })
+}
+
 /// Different people active on each of the community's hubs in `[from, to)`, by hub slug
 /// (every hub, zero included).
 pub async fn active_by_hub(

@@ -103,8 +103,10 @@ pub async fn change_plan(
             let task = stoa_db::jobs::Task::SyncStripePlan {
                 community_id: community.id.0,
             };
+            // One job per change, in order (a key would drop a change made while the job of
+            // the previous one runs); each moves Stripe to the plan current when it runs.
             let placement = stoa_db::jobs::Placement {
-                idempotency_key: Some(format!("stripe-plan:{}", community.id.0)),
+                queue: Some(format!("stripe:{}", community.id.0)),
                 ..Default::default()
             };
             stoa_db::jobs::enqueue_task_placed(tx.conn(), &task, &placement, ctx.now).await?;
@@ -268,28 +270,30 @@ pub async fn usage(
         .collect();
     let monthly_active = stoa_db::usage::active_in(conn.reborrow(), community.id, from, to).await?;
     let hubs = stoa_db::usage::active_by_hub(conn.reborrow(), community.id, from, to).await?;
-    let mut history = Vec::with_capacity(12);
-    let mut m = month;
-    for _ in 0..12 {
-        let users = if m == month {
-            monthly_active
-        } else {
-            stoa_db::usage::active_in(
-                conn.reborrow(),
-                community.id,
-                m.first_day(),
-                m.next().first_day(),
-            )
-            .await?
-        };
-        history.push(MonthUsage {
-            month: m.key(),
-            label: m.first_day().format("%b %Y").to_string(),
-            users,
-        });
-        m = m.previous();
+    // Twelve months up to this one, in one query.
+    let mut months = vec![month];
+    for _ in 1..12 {
+        months.push(months[months.len() - 1].previous());
     }
-    history.reverse();
+    months.reverse();
+    let counts =
+        stoa_db::usage::active_by_month(conn.reborrow(), community.id, months[0].first_day(), to)
+            .await?;
+    let history = months
+        .into_iter()
+        .map(|m| {
+            let key = m.key();
+            let users = counts
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(0, |(_, n)| *n);
+            MonthUsage {
+                month: key,
+                label: m.first_day().format("%b %Y").to_string(),
+                users,
+            }
+        })
+        .collect();
 
     let plan = plan_of(conn.reborrow(), cfg, community.id).await?;
     let fee = plan
@@ -690,6 +694,14 @@ pub async fn record_payment(
         ));
     }
     let community = access.community.id;
+    // A live Stripe subscription keeps the standing: recording a payment by hand would take
+    // it from Stripe while Stripe still bills. Staff cancel it at Stripe first.
+    if stoa_db::stripe::live(tx.conn(), community).await? {
+        return Err(DomainError::invalid(
+            "invoice_id",
+            "This community pays through Stripe, which records its payments. Cancel its Stripe subscription first to take billing over by hand.",
+        ));
+    }
     let found = stoa_db::billing::invoice(tx.conn(), community, invoice)
         .await?
         .ok_or(DomainError::NotFound)?;

@@ -127,7 +127,8 @@ pub async fn apply_event(
     }
     let outcome = match serde_json::from_str::<Event>(&stored.payload) {
         Ok(event) => apply(tx, cfg, &event, attempt < MAX_WAITS, now).await?,
-        Err(e) => Applied::Done(format!("unreadable: {e}")),
+        // serde's message may quote a value of the payload (an address): never kept as is.
+        Err(e) => Applied::Done(format!("unreadable: {}", redacted(&e))),
     };
     if let Applied::Done(words) = &outcome {
         store::mark_processed(tx.conn(), id, words, now).await?;
@@ -142,8 +143,13 @@ async fn apply(
     may_wait: bool,
     now: Timestamp,
 ) -> Result<Applied> {
-    let unreadable =
-        |e: serde_json::Error| Applied::Done(format!("{}: object unreadable: {e}", event.kind));
+    let unreadable = |e: serde_json::Error| {
+        Applied::Done(format!(
+            "{}: object unreadable: {}",
+            event.kind,
+            redacted(&e)
+        ))
+    };
     Ok(match event.kind.as_str() {
         "checkout.session.completed" => match event.object::<CheckoutSession>() {
             Ok(session) => Applied::Done(checkout_completed(tx, &session, now).await?),
@@ -153,7 +159,8 @@ async fn apply(
         | "customer.subscription.updated"
         | "customer.subscription.deleted" => match event.object::<Subscription>() {
             Ok(sub) => {
-                Applied::Done(subscription_changed(tx, cfg, &sub, event.created, now).await?)
+                let new = event.kind == "customer.subscription.created";
+                Applied::Done(subscription_changed(tx, cfg, &sub, new, event.created, now).await?)
             }
             Err(e) => unreadable(e),
         },
@@ -169,6 +176,10 @@ async fn apply(
         },
         other => Applied::Done(format!("{other}: not used by Stoa")),
     })
+}
+
+fn redacted(e: &serde_json::Error) -> String {
+    stoa_auth::mail::redact_addresses(&e.to_string())
 }
 
 fn community_from(raw: Option<&str>) -> Option<CommunityId> {
@@ -222,10 +233,12 @@ fn at(secs: i64) -> Option<Timestamp> {
     DateTime::from_timestamp(secs, 0).map(Timestamp::from)
 }
 
+/// `new`: the subscription was just made (its first event, or Stoa made it).
 async fn subscription_changed(
     tx: &mut WriteTx,
     cfg: &BillingConfig,
     sub: &Subscription,
+    new: bool,
     created: i64,
     now: Timestamp,
 ) -> Result<String> {
@@ -284,6 +297,28 @@ async fn subscription_changed(
     };
     let applied = store::apply_standing(tx.conn(), &standing, now).await?;
     if !applied {
+        // A late update of an old subscription is just old; a new one beside a live one is
+        // a second subscription.
+        if new
+            && status != "canceled"
+            && store::second_subscription(tx.conn(), community, &sub.id).await?
+        {
+            // Two Checkouts completed (two tabs), or one made by hand at Stripe: the first
+            // stays; staff cancel (and refund) the other at Stripe.
+            let what = format!("{}: second Stripe subscription {}", found.name, sub.id);
+            crate::audit::Audit::by_stoa("billing.second_subscription", &what)
+                .community(&found)
+                .record(tx.conn(), now)
+                .await?;
+            tracing::warn!(
+                community = community.0,
+                "a second live Stripe subscription: kept the first"
+            );
+            return Ok(format!(
+                "subscription {}: a second live subscription, flagged",
+                sub.id
+            ));
+        }
         return Ok(format!(
             "subscription {}: older than the state kept, ignored",
             sub.id
@@ -416,65 +451,79 @@ pub async fn charge_usage(
     month: Month,
     now: Timestamp,
 ) -> std::result::Result<Charged, ChargeError> {
-    let (ids, plan, users) = {
+    let ids = {
         let mut read = db.read().await.map_err(DomainError::from)?;
-        let ids = store::stripe_ids(read.conn(), community)
+        store::stripe_ids(read.conn(), community)
             .await
-            .map_err(DomainError::from)?;
-        let plan = plan_of(read.conn(), cfg, community).await?.clone();
-        let users = stoa_db::usage::active_in(
-            read.conn(),
-            community,
-            month.first_day(),
-            month.next().first_day(),
-        )
-        .await
-        .map_err(DomainError::from)?;
-        (ids, plan, users)
+            .map_err(DomainError::from)?
     };
     let Some((subscription, Some(customer))) = ids else {
         return Ok(Charged::NotStripe);
     };
-    let fee = plan.usage.fee(u32::try_from(users).unwrap_or(u32::MAX));
-    let item = if fee.total.0 > 0 {
-        let description = format!(
-            "Usage, {}: {users} monthly active {}",
-            month.label(),
-            if users == 1 { "user" } else { "users" }
-        );
-        let key = format!("usage-{}-{}", community.0, month.key());
-        let id = stripe
-            .usage_item(
-                &stoa_stripe::UsageItem {
-                    community: community.0,
-                    customer: &customer,
-                    subscription: &subscription,
-                    amount: fee.total,
-                    currency: &cfg.currency,
-                    description: &description,
-                    month: &month.key(),
-                },
-                &key,
-            )
-            .await?;
-        Some(id)
-    } else {
-        None
-    };
-    let charge = UsageCharge {
-        community_id: community,
-        month: month.key(),
-        active_users: users,
-        amount: fee.total.0,
-        currency: cfg.currency.code().to_owned(),
-        stripe_item_id: item,
-    };
+    // The charge is computed and recorded once, before Stripe is called: every retry sends
+    // what was recorded (a server start reported late for that month changes nothing), with
+    // the same idempotency key.
     let mut tx = db.begin().await.map_err(DomainError::from)?;
-    store::record_charge(tx.conn(), &charge, now)
+    let recorded = store::charge(tx.conn(), community, &month.key())
+        .await
+        .map_err(DomainError::from)?;
+    let charge = match recorded {
+        Some(recorded) => recorded,
+        None => {
+            let plan = plan_of(tx.conn(), cfg, community).await?.clone();
+            let (from, to) = (month.first_day(), month.next().first_day());
+            let users = stoa_db::usage::active_in(tx.conn(), community, from, to)
+                .await
+                .map_err(DomainError::from)?;
+            let fee = plan.usage.fee(u32::try_from(users).unwrap_or(u32::MAX));
+            let charge = UsageCharge {
+                community_id: community,
+                month: month.key(),
+                active_users: users,
+                amount: fee.total.0,
+                currency: cfg.currency.code().to_owned(),
+                stripe_item_id: None,
+            };
+            store::record_charge(tx.conn(), &charge, now)
+                .await
+                .map_err(DomainError::from)?;
+            charge
+        }
+    };
+    tx.commit().await.map_err(DomainError::from)?;
+    if charge.amount <= 0 || charge.stripe_item_id.is_some() {
+        return Ok(Charged::Done(charge));
+    }
+    let users = charge.active_users;
+    let description = format!(
+        "Usage, {}: {users} monthly active {}",
+        month.label(),
+        if users == 1 { "user" } else { "users" }
+    );
+    let currency = stoa_billing::Currency::try_from(charge.currency.clone()).unwrap_or_default();
+    let item = stripe
+        .usage_item(
+            &stoa_stripe::UsageItem {
+                community: community.0,
+                customer: &customer,
+                subscription: &subscription,
+                amount: stoa_billing::Money(charge.amount),
+                currency: &currency,
+                description: &description,
+                month: &month.key(),
+            },
+            &format!("usage-{}-{}", community.0, month.key()),
+        )
+        .await?;
+    let mut tx = db.begin().await.map_err(DomainError::from)?;
+    store::charged(tx.conn(), community, &month.key(), &item)
         .await
         .map_err(DomainError::from)?;
     tx.commit().await.map_err(DomainError::from)?;
-    Ok(Charged::Done(charge))
+    Ok(Charged::Done(UsageCharge {
+        stripe_item_id: Some(item),
+        ..charge
+    }))
 }
 
 /// Why a usage charge did not happen this time.
@@ -486,6 +535,13 @@ pub enum ChargeError {
     /// Stoa's side failed.
     #[error(transparent)]
     Domain(#[from] DomainError),
+}
+
+fn already_paying() -> DomainError {
+    DomainError::invalid(
+        "payment",
+        "This community already pays through Stripe: its card and invoices are managed there.",
+    )
 }
 
 fn not_offered() -> DomainError {
@@ -513,6 +569,9 @@ pub async fn checkout_url(
         let customer =
             store::customer_of(read.conn(), AccountOwner::Community(community.id)).await?;
         let email = stoa_db::accounts::get(read.conn(), me.id).await?.email;
+        if store::live(read.conn(), community.id).await? {
+            return Err(already_paying());
+        }
         (community, plan, customer, email)
     };
     let stripe = stripe.ok_or_else(not_offered)?;
@@ -552,7 +611,15 @@ pub async fn portal_url(ctx: &Ctx, db: &Db, stripe: Option<&Client>, slug: &str)
         let own = store::customer_of(read.conn(), AccountOwner::Community(c.id)).await?;
         let customer = match (own, c.institution_id) {
             (Some(own), _) => Some(own),
+            // The institution's account holds every community it pays for: its admins only.
             (None, Some(i)) => {
+                let me = ctx.caller()?;
+                if !stoa_db::institutions::is_admin(read.conn(), i, me.id).await? {
+                    return Err(DomainError::invalid(
+                        "payment",
+                        "The paying institution's Stripe account is managed by its admins.",
+                    ));
+                }
                 store::customer_of(read.conn(), AccountOwner::Institution(i)).await?
             }
             (None, None) => None,
@@ -719,15 +786,8 @@ pub async fn request_invoice_terms(
             ),
         ));
     }
-    let live = match stoa_db::billing::subscription(tx.conn(), c.id).await? {
-        Some(s) => s.status != "canceled" && store::stripe_ids(tx.conn(), c.id).await?.is_some(),
-        None => false,
-    };
-    if live {
-        return Err(DomainError::invalid(
-            "payment",
-            "This community already pays through Stripe: its invoices and payment method are in the Stripe portal.",
-        ));
+    if store::live(tx.conn(), c.id).await? {
+        return Err(already_paying());
     }
     let task = Task::SetUpInvoiceTerms {
         community_id: c.id.0,
@@ -738,7 +798,15 @@ pub async fn request_invoice_terms(
         idempotency_key: Some(format!("invoice-terms:{}", c.id.0)),
         ..Placement::default()
     };
-    jobs::enqueue_task_placed(tx.conn(), &task, &placement, ctx.now).await?;
+    if jobs::enqueue_task_placed(tx.conn(), &task, &placement, ctx.now)
+        .await?
+        .is_none()
+    {
+        return Err(DomainError::invalid(
+            "payment",
+            "Paying by invoice is being set up already: the billing page shows it once Stripe confirms.",
+        ));
+    }
     access
         .audit(
             me,
@@ -842,7 +910,7 @@ pub async fn set_up_invoice_terms(
         }
     };
     let plan_id = stripe.ensure_plan(&plan, &cfg.currency).await?;
-    stripe
+    let made = stripe
         .invoice_subscription(
             &stoa_stripe::InvoiceTerms {
                 community: community.0,
@@ -856,12 +924,19 @@ pub async fn set_up_invoice_terms(
             &format!("invoice-terms-{}-{job}", community.0),
         )
         .await?;
+    // Recorded now, not only when its webhook comes: a second request meanwhile is refused.
+    // At Stripe's time of making it, so every later event about it is newer.
+    let mut tx = db.begin().await.map_err(DomainError::from)?;
+    subscription_changed(&mut tx, cfg, &made, true, made.created.unwrap_or(0), now).await?;
+    tx.commit().await.map_err(DomainError::from)?;
     Ok(())
 }
 
 /// Moves the community's Stripe subscription to the plan it is on in Stoa (the job queued by
-/// a plan change). Reads the plan when it runs, so changes made while it waited end on the
-/// latest. The update carries the key `plan-<community>-<job>`.
+/// each plan change, one at a time per community). Reads the plan when it runs, so it ends on
+/// the latest; a job whose plan is already at Stripe changes nothing. The update carries the
+/// key `plan-<community>-<job>-<plan>`: the same on every retry for the same plan, a new one
+/// if the plan changed meanwhile.
 pub async fn sync_plan(
     db: &Db,
     stripe: &Client,
@@ -884,7 +959,7 @@ pub async fn sync_plan(
         .change_plan(
             &subscription,
             &plan_id,
-            &format!("plan-{}-{job}", community.0),
+            &format!("plan-{}-{job}-{plan_id}", community.0),
         )
         .await?;
     Ok(())

@@ -10,10 +10,14 @@ use stripe_billing::plan::{
 };
 use stripe_billing::subscription::{
     CreateSubscription, CreateSubscriptionInvoiceSettings, CreateSubscriptionItems,
-    CustomFieldParams, RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems,
+    CreateSubscriptionPendingInvoiceItemInterval,
+    CreateSubscriptionPendingInvoiceItemIntervalInterval, CustomFieldParams, RetrieveSubscription,
+    UpdateSubscription, UpdateSubscriptionItems,
 };
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
+    CreateCheckoutSessionSubscriptionDataPendingInvoiceItemInterval,
+    CreateCheckoutSessionSubscriptionDataPendingInvoiceItemIntervalInterval,
     CreateCheckoutSessionTaxIdCollection,
 };
 use stripe_core::customer::{
@@ -191,6 +195,12 @@ impl Client {
         item.quantity = Some(1);
         let mut data = CreateCheckoutSessionSubscriptionData::new();
         data.metadata = Some(community_metadata(r.community));
+        // Usage fees are invoice items: invoiced each month, not with the yearly renewal.
+        data.pending_invoice_item_interval = Some(
+            CreateCheckoutSessionSubscriptionDataPendingInvoiceItemInterval::new(
+                CreateCheckoutSessionSubscriptionDataPendingInvoiceItemIntervalInterval::Month,
+            ),
+        );
         let mut create = CreateCheckoutSession::new()
             .mode(CheckoutSessionMode::Subscription)
             .line_items(vec![item])
@@ -274,6 +284,10 @@ impl Client {
             .collection_method(SubscriptionCollectionMethod::SendInvoice)
             .days_until_due(t.days_until_due)
             .invoice_settings(settings)
+            // Usage fees are invoice items: invoiced each month, not with the yearly renewal.
+            .pending_invoice_item_interval(CreateSubscriptionPendingInvoiceItemInterval::new(
+                CreateSubscriptionPendingInvoiceItemIntervalInterval::Month,
+            ))
             .description(format!("Stoa membership of {}", t.community_name))
             .metadata(community_metadata(t.community));
         self.send(&create, Some(key)).await
@@ -305,8 +319,9 @@ impl Client {
         self.send(&update, Some(key)).await
     }
 
-    /// Adds a month's usage fee to the subscription's next invoice. `key`: the same on every
-    /// retry, so a job that crashed after the call adds it once.
+    /// Adds a month's usage fee to the subscription's pending items, which Stripe invoices
+    /// monthly (`pending_invoice_item_interval`). `key`: the same on every retry, so a job
+    /// that crashed after the call adds it once.
     pub async fn usage_item(&self, u: &UsageItem<'_>, key: &str) -> Result<String, StripeError> {
         let mut metadata = community_metadata(u.community);
         metadata.insert("month".to_owned(), u.month.to_owned());

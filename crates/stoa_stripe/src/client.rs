@@ -157,7 +157,13 @@ impl Client {
 /// address (an invalid one, a customer's), and they end up in logs and job errors.
 fn without_addresses(text: &str) -> String {
     text.split(' ')
-        .map(|word| if word.contains('@') { "[address]" } else { word })
+        .map(|word| {
+            if word.contains('@') {
+                "[address]"
+            } else {
+                word
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -110,6 +110,9 @@ pub struct Subscription {
     /// When it started (Unix seconds; backdated subscriptions start in the past).
     #[serde(default)]
     pub start_date: Option<i64>,
+    /// When Stripe made it (Unix seconds, Stripe's clock).
+    #[serde(default)]
+    pub created: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -103,6 +103,10 @@ async fn checkout_sends_the_documented_subscription_parameters() {
             ("customer_email", "lead@example.test"),
             ("metadata[community]", "42"),
             ("subscription_data[metadata][community]", "42"),
+            (
+                "subscription_data[pending_invoice_item_interval][interval]",
+                "month"
+            ),
             ("billing_address_collection", "required"),
             ("tax_id_collection[enabled]", "true"),
             (
@@ -258,6 +262,7 @@ async fn invoice_terms_send_the_documented_subscription_and_customer_parameters(
             ("items[0][plan]", "stoa-lab-eur-60000"),
             ("collection_method", "send_invoice"),
             ("days_until_due", "30"),
+            ("pending_invoice_item_interval[interval]", "month"),
             ("invoice_settings[custom_fields][0][name]", "PO number"),
             ("invoice_settings[custom_fields][0][value]", "PO-2027-0042"),
             ("invoice_settings[custom_fields][1][name]", "Grant"),

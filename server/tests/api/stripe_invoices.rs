@@ -48,10 +48,12 @@ async fn stand_in() -> (String, Arc<Mutex<Vec<Seen>>>) {
                 ("POST", "/v1/subscriptions") => (
                     200,
                     format!(
-                        r#"{{"id": "sub_1MowQVLkdIwHu7ixeRlqHVzs", "object": "subscription", "customer": "{}",
+                        r#"{{"id": "sub_test_{}", "object": "subscription", "customer": "{}",
+                            "created": 1795740000, "start_date": 1795740000,
                             "status": "active", "collection_method": "send_invoice", "days_until_due": 30,
-                            "metadata": {{"community": "{}"}}, "items": {{"object": "list", "data": []}}}}"#,
-                        form["customer"], form["metadata[community]"]
+                            "metadata": {{"community": "{}"}}, "items": {{"object": "list", "data": [
+                                    {{"id": "si_1", "current_period_end": 1827276000, "price": {{"id": "stoa-lab-eur-60000"}}}}]}}}}"#,
+                            form["metadata[community]"], form["customer"], form["metadata[community]"]
                     ),
                 ),
                 _ => (404, r#"{"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}}"#.to_owned()),
@@ -157,8 +159,20 @@ async fn invoice_terms(backend: stoa_db::Backend) {
             .contains("Université Claude Bernard Lyon 1 will receive each one"),
         "{body}"
     );
-    let (status, _) = ask("PO-2027-0042", "ANR-22-CE01-0001", "uni-lab").await;
-    assert_eq!(status, 200);
+    // Asked again while it waits: told so, and nothing more is queued.
+    let (status, body) = ask("PO-2027-0042", "ANR-22-CE01-0001", "uni-lab").await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("payment")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("being set up already"),
+        "{body}"
+    );
     assert_eq!(pending_jobs(&app).await, 1, "asked twice, set up once");
 
     app.run_worker().await;
@@ -207,6 +221,7 @@ async fn invoice_terms(backend: stoa_db::Backend) {
             ("items[0][plan]", "stoa-lab-eur-60000"),
             ("collection_method", "send_invoice"),
             ("days_until_due", "30"),
+            ("pending_invoice_item_interval[interval]", "month"),
             ("invoice_settings[custom_fields][0][name]", "PO number"),
             ("invoice_settings[custom_fields][0][value]", "PO-2027-0042"),
             ("invoice_settings[custom_fields][1][name]", "Grant"),
@@ -224,6 +239,22 @@ async fn invoice_terms(backend: stoa_db::Backend) {
     );
     app.run_worker().await;
     assert_eq!(seen.lock().unwrap().len(), 4, "done once");
+    // Stoa records the subscription from Stripe's answer: asking again is refused at once,
+    // before its webhook arrives.
+    let (status, body) = ask("PO-2027-0042", "", "uni-lab").await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("payment")),
+        "{body}"
+    );
+    {
+        let mut conn = app.db.read().await.unwrap();
+        let s = stoa_db::billing::subscription(conn.conn(), c)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.status, "active");
+    }
 
     // A second community the institution pays for is billed on the same customer.
     create_community(&app, &owner, "uni-course", "invite").await;

@@ -286,10 +286,25 @@ on_both!(
         assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
         assert_eq!(stored_events(&app).await.len(), 2, "each event once");
 
-        // Two workers look for work at once: one of them applies it.
+        // A second job for the same event (as a job retried after its lease ran out would be),
+        // and two workers taking one each at once: the event is applied once.
+        {
+            let mut tx = app.db.begin().await.unwrap();
+            let task = stoa_db::jobs::Task::ApplyStripeEvent {
+                event_id: "evt_overdue".into(),
+            };
+            stoa_db::jobs::enqueue_task(tx.conn(), &task, app.clock.now())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
         let (a, b) = (app.worker(), app.worker());
         let (pa, pb) = tokio::join!(a.run_once(), b.run_once());
-        assert_eq!(pa.unwrap().jobs_done + pb.unwrap().jobs_done, 1);
+        assert_eq!(
+            pa.unwrap().jobs_done + pb.unwrap().jobs_done,
+            2,
+            "both jobs end"
+        );
         let s = standing(&app, c).await;
         assert_eq!(s.status, "past_due");
         let since = s.past_due_since.expect("overdue since");
@@ -392,9 +407,50 @@ on_both!(
             t + 400,
             subscription("sub_9", c, "canceled", second_year),
         );
+        // A late update of the old subscription (not a cancellation) does not bring it back.
+        let old_update = event(
+            "evt_old_update",
+            "customer.subscription.updated",
+            t + 450,
+            subscription("sub_9", c, "past_due", second_year),
+        );
         assert_eq!(send(&app, &replacement, OLD_SECRET).await, 200);
         assert_eq!(send(&app, &old_end, OLD_SECRET).await, 200);
+        assert_eq!(send(&app, &old_update, OLD_SECRET).await, 200);
         app.run_worker().await;
+        {
+            let mut conn = app.db.read().await.unwrap();
+            let ids = stoa_db::stripe::stripe_ids(conn.conn(), c).await.unwrap();
+            assert_eq!(ids.map(|(sub, _)| sub).as_deref(), Some("sub_10"));
+        }
+        // A second live subscription beside it (two Checkouts completed) is flagged, not taken.
+        let second = event(
+            "evt_second",
+            "customer.subscription.created",
+            t + 460,
+            subscription("sub_11", c, "active", second_year),
+        );
+        assert_eq!(send(&app, &second, OLD_SECRET).await, 200);
+        app.run_worker().await;
+        {
+            let mut conn = app.db.read().await.unwrap();
+            let ids = stoa_db::stripe::stripe_ids(conn.conn(), c).await.unwrap();
+            assert_eq!(
+                ids.map(|(sub, _)| sub).as_deref(),
+                Some("sub_10"),
+                "the first stays"
+            );
+            let filter = stoa_db::audit::Filter {
+                community: Some(c),
+                action_prefix: Some("billing.second_subscription".into()),
+                ..Default::default()
+            };
+            let flagged = stoa_db::audit::list(conn.conn(), &filter, 10)
+                .await
+                .unwrap();
+            assert_eq!(flagged.len(), 1, "staff see it once");
+            assert!(flagged[0].target.contains("sub_11"));
+        }
         assert_eq!(
             standing(&app, c).await.status,
             "active",
@@ -434,6 +490,30 @@ on_both!(
         assert_eq!(invoices.len(), 1);
         assert_eq!(invoices[0].status, "paid");
         assert_eq!(invoices[0].number, "F2A1B3C4-0001");
+    }
+);
+
+on_both!(
+    a_cancellation_from_stripe_never_cancels_a_community_paying_by_hand,
+    settings = with_webhooks,
+    |app| {
+        let c = community(&app, "by-hand").await;
+        app.run_worker().await; // its trial
+        let t = now_secs(&app);
+        // An abandoned Checkout's subscription that expired.
+        let expired = event(
+            "evt_exp",
+            "customer.subscription.updated",
+            t,
+            subscription("sub_x", c, "incomplete_expired", t),
+        );
+        assert_eq!(send(&app, &expired, OLD_SECRET).await, 200);
+        app.run_worker().await;
+        assert_eq!(
+            standing(&app, c).await.status,
+            "trialing",
+            "the manual standing stays"
+        );
     }
 );
 
@@ -479,6 +559,85 @@ on_both!(
         assert_eq!(send(&app, &paid, OLD_SECRET).await, 200);
         app.run_worker().await;
         assert!(paused(&app).await.is_none(), "paid: changes resume");
+        assert_eq!(standing(&app, c).await.status, "active");
+    }
+);
+
+on_both!(
+    after_a_stripe_cancellation_staff_can_take_over_by_hand,
+    settings = with_webhooks,
+    |app| {
+        let c = community(&app, "back-to-manual").await;
+        let t = now_secs(&app);
+        let year = t + 365 * 86_400;
+        for (id, kind, at, status) in [
+            ("evt_s1", "customer.subscription.created", t, "active"),
+            (
+                "evt_s2",
+                "customer.subscription.deleted",
+                t + 10,
+                "canceled",
+            ),
+        ] {
+            let e = event(id, kind, at, subscription("sub_gone", c, status, year));
+            assert_eq!(send(&app, &e, OLD_SECRET).await, 200);
+        }
+        app.run_worker().await;
+        assert_eq!(standing(&app, c).await.status, "canceled");
+        let staff = person(&app, "manual-staff").await;
+        {
+            let mut tx = app.db.begin().await.unwrap();
+            stoa_db::accounts::set_staff(tx.conn(), &staff.email, true, app.clock.now())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let (status, id) = app
+            .call(
+                &staff.client,
+                "billing/record_invoice",
+                &[
+                    ("slug", "back-to-manual"),
+                    ("number", "INV-M-1"),
+                    ("description", "Membership"),
+                    ("amount", "600"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{id}");
+        let id = id.as_i64().unwrap().to_string();
+        let (status, body) = app
+            .call(
+                &staff.client,
+                "billing/record_payment",
+                &[
+                    ("slug", "back-to-manual"),
+                    ("invoice_id", id.as_str()),
+                    ("paid_on", ""),
+                    ("reference", "TRF 9"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(standing(&app, c).await.status, "active");
+        let mut conn = app.db.read().await.unwrap();
+        assert!(
+            stoa_db::stripe::stripe_ids(conn.conn(), c)
+                .await
+                .unwrap()
+                .is_none(),
+            "kept by Stoa now: its periods lapse and its usage is not charged at Stripe"
+        );
+        // A late event of the old subscription changes nothing any more.
+        drop(conn);
+        let late = event(
+            "evt_s3",
+            "customer.subscription.deleted",
+            t + 20,
+            subscription("sub_gone", c, "canceled", year),
+        );
+        assert_eq!(send(&app, &late, OLD_SECRET).await, 200);
+        app.run_worker().await;
         assert_eq!(standing(&app, c).await.status, "active");
     }
 );
