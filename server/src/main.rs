@@ -60,6 +60,22 @@ enum Command {
         #[arg(long, value_name = "COMMUNITIES,MEMBERS", value_parser = parse_scale)]
         scale: Option<(i64, i64)>,
     },
+    /// The shared catalog of environments.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogAction {
+    /// Add or update entries and versions from a YAML file (catalog/starter.yaml is the
+    /// starter set; the format is in stoa_domain::catalog). Idempotent; checks the whole
+    /// file first and writes all of it or nothing.
+    Import {
+        /// The YAML file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -290,6 +306,33 @@ async fn run(
             println!("hub ID tokens are now signed with key {kid}");
             db.close().await;
         }
+        Command::Catalog {
+            action: CatalogAction::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let db = startup::connect(&settings).await?;
+            db.migrate().await.context("cannot apply migrations")?;
+            let mut tx = db.begin().await?;
+            let now = stoa_db::Timestamp::now();
+            let done = match stoa_domain::catalog::import(&mut tx, &text, now).await {
+                Ok(done) => done,
+                Err(stoa_domain::DomainError::Invalid(invalid)) => {
+                    let all: Vec<String> = invalid.0.into_iter().map(|m| m.message).collect();
+                    anyhow::bail!("{} was not imported:\n{}", file.display(), all.join("\n"));
+                }
+                Err(e) => return Err(anyhow::anyhow!("cannot import {}: {e}", file.display())),
+            };
+            tx.commit().await?;
+            println!(
+                "{}: {} entries added, {} updated; {} versions added, {} updated",
+                file.display(),
+                done.entries_added,
+                done.entries_updated,
+                done.versions_added,
+                done.versions_updated
+            );
+        }
         Command::Seed { demo, scale } => {
             let db = startup::connect(&settings).await?;
             db.migrate().await.context("cannot apply migrations")?;
@@ -301,6 +344,20 @@ async fn run(
                     added,
                     total = seed::demo_community_count(),
                     "demo data seeded"
+                );
+                let mut tx = db.begin().await?;
+                let catalog = stoa_domain::catalog::import(
+                    &mut tx,
+                    seed::STARTER_CATALOG,
+                    stoa_db::Timestamp::now(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot load the starter catalog: {e}"))?;
+                tx.commit().await?;
+                tracing::info!(
+                    entries = catalog.entries_added + catalog.entries_updated,
+                    versions = catalog.versions_added + catalog.versions_updated,
+                    "starter catalog loaded"
                 );
             }
             if let Some((communities, members)) = scale {

@@ -148,6 +148,9 @@ const PEOPLE: &[(&str, &str, Role)] = &[
     ("Mary Somerville", "mary@demo.stoa.example", Role::Member),
 ];
 
+/// The catalog's starter set (`catalog/starter.yaml`), which `stoa seed --demo` loads.
+pub const STARTER_CATALOG: &str = include_str!("../../catalog/starter.yaml");
+
 /// Inserts the demo communities, people and an institution that are not there yet; returns
 /// how many communities were added. Sign in as a demo person with an email link (without
 /// SMTP the link is in the server log).

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod catalog;
 mod clock;
 pub mod communities;
 pub mod deployments;

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod audit;
 pub mod audit_log;
 pub mod billing;
+pub mod catalog;
 pub mod communities;
 mod error;
 pub mod hub_login;

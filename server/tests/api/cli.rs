@@ -313,6 +313,24 @@ async fn seed_demo_and_scale_on_both_engines() {
                 .len(),
             1
         );
+        // The starter catalog, loaded by each run, is there once.
+        let anyone = stoa_db::catalog::Viewer {
+            account: None,
+            staff: false,
+            now: stoa_db::Timestamp::now(),
+        };
+        let listing = stoa_db::catalog::Listing {
+            search: "",
+            language: None,
+            tag: None,
+            sort: stoa_db::catalog::Sort::Name,
+            limit: 100,
+            offset: 0,
+        };
+        let catalog = stoa_db::catalog::list(conn.conn(), &anyone, &listing)
+            .await
+            .unwrap();
+        assert_eq!(catalog.total, 8, "{backend:?}: the starter set, once");
         let big = stoa_db::communities::by_slug(conn.conn(), "bench-1")
             .await
             .unwrap()
@@ -544,4 +562,76 @@ async fn rotate_hub_key_adds_a_key_and_needs_a_secret_key_on_postgres() {
     .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("secret_key is required"));
+}
+
+/// `stoa catalog import FILE`: a file with mistakes is refused whole, each mistake named,
+/// nothing written; a good file imports, and again changes nothing.
+#[tokio::test]
+async fn catalog_import_checks_the_whole_file_and_is_idempotent() {
+    let test_db = TestDb::new(Backend::Sqlite).await;
+    let env = [("DATABASE_URL", test_db.url.as_str())];
+    let dir = std::env::temp_dir().join(format!("stoa-catalog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "entries:\n  - slug: good-one\n    name: Good\n    versions:\n      - { version: '1', image: 'quay.io/a/b:1', released: 2025-01-01 }\n  - slug: bad-one\n    name: Bad\n    versions:\n      - { version: '1', image: 'Not An Image', released: 2025-01-01 }\n",
+    )
+    .unwrap();
+    let out = stoa(&["catalog", "import", bad.to_str().unwrap()], &env);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("entries[1] (bad-one).versions[0].image"),
+        "{err}"
+    );
+    let good = crate::helpers::workspace_root().join("catalog/starter.yaml");
+    let first = stoa(&["catalog", "import", good.to_str().unwrap()], &env);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(said.contains("8 entries added, 0 updated"), "{said}");
+    let again = stoa(&["catalog", "import", good.to_str().unwrap()], &env);
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        said.contains("0 entries added, 8 updated; 0 versions added"),
+        "{said}"
+    );
+    let db = stoa_db::Db::connect(&test_db.url, &stoa_db::PoolSettings::default())
+        .await
+        .unwrap();
+    let mut conn = db.read().await.unwrap();
+    let anyone = stoa_db::catalog::Viewer {
+        account: None,
+        staff: false,
+        now: stoa_db::Timestamp::now(),
+    };
+    assert!(
+        stoa_db::catalog::get(conn.conn(), &anyone, "good-one")
+            .await
+            .unwrap()
+            .is_none(),
+        "the refused file wrote nothing"
+    );
+    let pangeo = stoa_db::catalog::get(conn.conn(), &anyone, "pangeo")
+        .await
+        .unwrap()
+        .unwrap();
+    let versions = stoa_db::catalog::versions(conn.conn(), pangeo.id)
+        .await
+        .unwrap();
+    let old = versions.iter().find(|v| v.version == "2025.01.10").unwrap();
+    let new = versions.iter().find(|v| v.version == "2025.08.14").unwrap();
+    assert!(old.deprecated);
+    assert_eq!(
+        old.replacement_id,
+        Some(new.id),
+        "the replacement is resolved by name"
+    );
+    drop(conn);
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
