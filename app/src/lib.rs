@@ -93,6 +93,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("communities") view=CommunitiesPage ssr=SsrMode::Async />
                         <Route path=path!("pricing") view=PricingPage ssr=SsrMode::Async />
+                        <Route path=path!("catalog") view=CatalogPage ssr=SsrMode::Async />
+                        <Route path=path!("catalog/:slug") view=CatalogEntryPage ssr=SsrMode::Async />
                         <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async />
                         <Route path=path!("signin/email-sent") view=EmailSentPage ssr=SsrMode::Async />
                         <Route path=path!("signin/link") view=SignInLinkPage ssr=SsrMode::Async />

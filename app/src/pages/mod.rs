@@ -3,6 +3,7 @@
 mod account;
 mod audit;
 mod billing;
+mod catalog;
 mod communities;
 pub mod community;
 mod dashboard;
@@ -18,6 +19,7 @@ mod staff;
 pub use account::AccountPage;
 pub use audit::{CommunityAuditPage, StaffAuditPage};
 pub use billing::{PricingPage, UsagePage};
+pub use catalog::{CatalogEntryPage, CatalogPage};
 pub use communities::CommunitiesPage;
 pub use community::{
     BillingPage, CommunityFrame, CommunityHomePage, CommunitySettingsPage, JoinRequestsPage,

@@ -394,3 +394,37 @@ pub async fn facets(
         .fetch_all(c).await)?,
     )
 }
+
+/// The labels of several entries: (entry, kind, value), by entry then kind and value.
+pub async fn labels_of(
+    conn: Conn<'_>,
+    entries: &[i64],
+) -> Result<Vec<(i64, String, String)>, DbError> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Ids are integers from the store, written in (one statement per page size is fine).
+    let ids: Vec<String> = entries.iter().map(i64::to_string).collect();
+    let sql = format!(
+        "SELECT entry_id, kind, value FROM catalog_labels WHERE entry_id IN ({}) \
+         ORDER BY entry_id, kind, value",
+        ids.join(", ")
+    );
+    Ok(on!(conn, c => sqlx::query_as(&sql).fetch_all(c).await)?)
+}
+
+/// The names of communities that maintain entries: (id, name).
+pub async fn maintainer_names(
+    conn: Conn<'_>,
+    communities: &[CommunityId],
+) -> Result<Vec<(CommunityId, String)>, DbError> {
+    if communities.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = communities.iter().map(|c| c.0.to_string()).collect();
+    let sql = format!(
+        "SELECT id, name FROM communities WHERE id IN ({})",
+        ids.join(", ")
+    );
+    Ok(on!(conn, c => sqlx::query_as(&sql).fetch_all(c).await)?)
+}

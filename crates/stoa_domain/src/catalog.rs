@@ -32,10 +32,12 @@
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use stoa_db::catalog::{EntryFields, VersionFields};
+use stoa_db::catalog::{EntryFields, Listing, Sort, VersionFields};
 use stoa_db::{Timestamp, WriteTx};
+use stoa_model::Action;
+use stoa_model::catalog::{CatalogView, EntryCard, EntryView, VersionView};
 
-use crate::{DomainError, Result};
+use crate::{Ctx, DomainError, Result, access};
 
 /// The file.
 #[derive(Debug, Clone, Deserialize)]
@@ -311,6 +313,196 @@ pub async fn import(tx: &mut WriteTx, text: &str, now: Timestamp) -> Result<Impo
         }
     }
     Ok(done)
+}
+
+/// Entries per catalog page.
+pub const PAGE_SIZE: i64 = 24;
+
+fn viewer(ctx: &Ctx) -> stoa_db::catalog::Viewer {
+    stoa_db::catalog::Viewer {
+        account: ctx.caller.as_ref().map(|c| c.id),
+        staff: ctx.caller.as_ref().is_some_and(|c| c.staff),
+        now: ctx.now,
+    }
+}
+
+fn state_words(status: &str) -> Option<String> {
+    match status {
+        "published" => None,
+        "in_review" => Some("in review".into()),
+        "changes_requested" => Some("changes requested".into()),
+        other => Some(other.to_owned()),
+    }
+}
+
+/// Cards for `entries`, with their labels and maintainers in two queries.
+async fn cards(
+    mut conn: stoa_db::Conn<'_>,
+    entries: &[stoa_db::catalog::Entry],
+) -> Result<Vec<EntryCard>> {
+    let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+    let labels = stoa_db::catalog::labels_of(conn.reborrow(), &ids).await?;
+    let mut maintainers: Vec<_> = entries
+        .iter()
+        .filter_map(|e| e.maintainer_community_id)
+        .collect();
+    maintainers.sort_unstable_by_key(|c| c.0);
+    maintainers.dedup();
+    let names = stoa_db::catalog::maintainer_names(conn, &maintainers).await?;
+    Ok(entries
+        .iter()
+        .map(|e| {
+            let of = |kind: &str| -> Vec<String> {
+                labels
+                    .iter()
+                    .filter(|(id, k, _)| *id == e.id && k == kind)
+                    .map(|(_, _, v)| v.clone())
+                    .collect()
+            };
+            let maintainer = match e.maintainer_community_id {
+                None => "Stoa staff".to_owned(),
+                Some(c) => names
+                    .iter()
+                    .find(|(id, _)| *id == c)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_default(),
+            };
+            EntryCard {
+                slug: e.slug.clone(),
+                name: e.name.clone(),
+                summary: e.summary.clone(),
+                languages: of("language"),
+                tags: of("tag"),
+                maintainer,
+                private: e.visibility == "private",
+                state: state_words(&e.status),
+            }
+        })
+        .collect())
+}
+
+/// The catalog page: entries the caller may see matching `search` (as typed), `language`,
+/// `tag`, sorted by `sort` (`name`, the default, or `newest`), page `page` (from 1).
+pub async fn browse(
+    ctx: &Ctx,
+    mut conn: stoa_db::Conn<'_>,
+    search: &str,
+    language: &str,
+    tag: &str,
+    sort: &str,
+    page: &str,
+) -> Result<CatalogView> {
+    access::global(ctx, Action::ViewCatalog)?;
+    let sort_by = match sort.trim() {
+        "" | "name" => Sort::Name,
+        "newest" => Sort::Newest,
+        _ => return Err(DomainError::invalid("sort", "Sort by name or newest.")),
+    };
+    let page: i64 = match page.trim() {
+        "" => 1,
+        typed => typed
+            .parse()
+            .ok()
+            .filter(|p| (1..=10_000).contains(p))
+            .ok_or_else(|| DomainError::invalid("page", "A page number, from 1."))?,
+    };
+    if search.chars().count() > 200 {
+        return Err(DomainError::invalid(
+            "q",
+            "Search with at most 200 characters.",
+        ));
+    }
+    let (language, tag) = (language.trim(), tag.trim());
+    for (field, value) in [("language", language), ("tag", tag)] {
+        if !value.is_empty() && !label_ok(value) {
+            return Err(DomainError::invalid(
+                field,
+                "Choose one of the filters on offer.",
+            ));
+        }
+    }
+    let viewer = viewer(ctx);
+    let listing = Listing {
+        search,
+        language: (!language.is_empty()).then_some(language),
+        tag: (!tag.is_empty()).then_some(tag),
+        sort: sort_by,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+    };
+    let found = stoa_db::catalog::list(conn.reborrow(), &viewer, &listing).await?;
+    let facets = stoa_db::catalog::facets(conn.reborrow(), &viewer).await?;
+    let entries = cards(conn, &found.items).await?;
+    let pick = |kind: &str| -> Vec<(String, i64)> {
+        facets
+            .iter()
+            .filter(|(k, _, _)| k == kind)
+            .map(|(_, v, n)| (v.clone(), *n))
+            .collect()
+    };
+    Ok(CatalogView {
+        search: search.to_owned(),
+        language: language.to_owned(),
+        tag: tag.to_owned(),
+        sort: if sort_by == Sort::Newest {
+            "newest"
+        } else {
+            "name"
+        }
+        .to_owned(),
+        entries,
+        total: found.total,
+        page,
+        pages: ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        languages: pick("language"),
+        tags: pick("tag"),
+    })
+}
+
+fn web_link(url: &str) -> String {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        url.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+/// An entry's page, if the caller may see it (otherwise not found: a private entry's
+/// existence is not told).
+pub async fn entry(ctx: &Ctx, mut conn: stoa_db::Conn<'_>, slug: &str) -> Result<EntryView> {
+    access::global(ctx, Action::ViewCatalog)?;
+    let found = stoa_db::catalog::get(conn.reborrow(), &viewer(ctx), slug.trim())
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let versions = stoa_db::catalog::versions(conn.reborrow(), found.id).await?;
+    let card = cards(conn, std::slice::from_ref(&found))
+        .await?
+        .pop()
+        .ok_or(DomainError::NotFound)?;
+    let name_of = |id: i64| {
+        versions
+            .iter()
+            .find(|v| v.id == id)
+            .map(|v| v.version.clone())
+    };
+    Ok(EntryView {
+        card,
+        description_html: stoa_hubs::announcement_html(&found.description),
+        source_url: web_link(&found.source_url),
+        docs_url: web_link(&found.docs_url),
+        versions: versions
+            .iter()
+            .map(|v| VersionView {
+                version: v.version.clone(),
+                image: v.image.clone(),
+                released_on: v.released_on.to_string(),
+                notes_html: stoa_hubs::announcement_html(&v.release_notes),
+                deprecated: v.deprecated,
+                replacement: v.replacement_id.and_then(name_of),
+                security_notice: v.security_notice.clone(),
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod audit;
 pub mod billing;
+pub mod catalog;
 pub mod community;
 pub mod hub;
 pub mod institution;

@@ -222,6 +222,9 @@ actions! {
     RecordPayments => Rule::CommunityStaff,
     /// See the plans on offer and price expected usage.
     ViewPricing => Rule::Anyone,
+    /// Browse and search the environment catalog (each entry's visibility is decided with
+    /// the entry: public ones for anyone, private ones for their community).
+    ViewCatalog => Rule::Anyone,
     /// See the community's usage (monthly active users, the daily chart, the usage fee):
     /// those who run it, those who pay.
     ViewUsage => Rule::Community { roles: MANAGERS_AND_PAYMENT, staff_reads: true, payers: true },
@@ -368,6 +371,7 @@ mod tests {
         (Action::ChangePlan,         ["in", "403", "ok", "403", "ok", "403"],    ["in", "404", "404", "404", "404", "403"]),
         (Action::RecordPayments,     ["in", "403", "403", "403", "403", "ok"],   ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewPricing,        ["ok", "ok", "ok", "ok", "ok", "ok"],       ["ok", "ok", "ok", "ok", "ok", "ok"]),
+        (Action::ViewCatalog,        ["ok", "ok", "ok", "ok", "ok", "ok"],       ["ok", "ok", "ok", "ok", "ok", "ok"]),
         (Action::ViewUsage,          ["in", "403", "ok", "ok", "ok", "ok"],      ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewHub,            ["in", "ok", "ok", "ok", "ok", "ok"],       ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewHubRevisions,   ["in", "403", "403", "ok", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),

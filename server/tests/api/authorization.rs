@@ -67,6 +67,8 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("audit/community", Action::ViewAuditLog, Scope::Community, &[200]),
     ("billing/get", Action::ViewBilling, Scope::Community, &[200]),
     ("billing/pricing", Action::ViewPricing, Scope::Global, &[200]),
+    ("catalog/list", Action::ViewCatalog, Scope::Global, &[200]),
+    ("catalog/get", Action::ViewCatalog, Scope::Global, &[200]),
     ("billing/usage", Action::ViewUsage, Scope::Community, &[200]),
     ("billing/change_plan", Action::ChangePlan, Scope::Community, &[200, 422]),
     ("billing/record_invoice", Action::RecordPayments, Scope::Community, &[200]),
@@ -133,6 +135,8 @@ const PAGES: &[(&str, Action, Scope)] = &[
     ("/", Action::ViewDirectory, Scope::Global),
     ("/communities", Action::ViewDirectory, Scope::Global),
     ("/pricing", Action::ViewPricing, Scope::Global),
+    ("/catalog", Action::ViewCatalog, Scope::Global),
+    ("/catalog/:slug", Action::ViewCatalog, Scope::Global),
     ("/signin", Action::SignIn, Scope::Global),
     ("/signin/email-sent", Action::SignIn, Scope::Global),
     ("/signin/link", Action::SignIn, Scope::Global),
@@ -361,6 +365,10 @@ async fn arrange(app: &TestApp) -> Fixture {
     }
     let mut tx = app.db.begin().await.unwrap();
     stoa_db::accounts::set_staff(tx.conn(), &people[4].email, true, app.clock.now())
+        .await
+        .unwrap();
+    // The starter catalog: its public entries are what the catalog's pages show anyone.
+    stoa_domain::catalog::import(&mut tx, stoa_server::seed::STARTER_CATALOG, app.clock.now())
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -610,6 +618,8 @@ async fn form(
         | "billing/portal"
         | "billing/invoice_terms" => vec![s()],
         "billing/pricing" => vec![("users", "40".into())],
+        "catalog/list" => vec![("q", "pangeo".into())],
+        "catalog/get" => vec![("slug", "pangeo".into())],
         "billing/record_invoice" => vec![
             s(),
             ("number", fx.fresh("INV-")),
@@ -897,6 +907,7 @@ on_both!(
                         p if p.ends_with("/hub/diff") => format!("{path}?from=1&to=2"),
                         p if p.ends_with("/hub/preview") => format!("{path}?revision=1"),
                         "/signin/link" => format!("{path}?token=not-a-token"),
+                        p if p.starts_with("/catalog/") => "/catalog/pangeo".to_owned(),
                         _ => path,
                     };
                     let status = fx

@@ -15,7 +15,15 @@ use crate::helpers::{TestApp, on_both, require_peers, workspace_root};
 /// Hubs of this app live in a folder of their own, on ports the system gives, run by the
 /// checkout's JupyterHub environment (`scripts/hub-env.sh`).
 pub fn real_hubs(settings: &mut Settings) {
+    // Each test app gets ports of its own (30: ten hubs). With random blocks from one shared
+    // range, two apps of this process (separate databases, so neither knows the other's
+    // hubs) could pick the same block, and a hub restarting in one found its port "taken by
+    // another program" now and then in CI.
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let slot = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 300;
+    let first = 20_000 + slot * 30;
     let local = &mut settings.hubs.local;
+    local.ports = Some((first, first + 29));
     local.python_env = workspace_root().join("target/hub-venv");
     local.proxy_command = workspace_root().join("node_modules/.bin/configurable-http-proxy");
     local.start_timeout_seconds = 120;

@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod authorization;
 mod billing;
+mod catalog;
 mod cli;
 mod communities;
 mod forms;

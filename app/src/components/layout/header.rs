@@ -16,6 +16,7 @@ pub fn Header() -> impl IntoView {
                 </A>
                 <nav aria-label="Main" class="flex flex-wrap items-center gap-1">
                     <A href="/communities" attr:class=link>"Communities"</A>
+                    <A href="/catalog" attr:class=link>"Catalog"</A>
                     <A href="/pricing" attr:class=link>"Pricing"</A>
                     <UserMenu />
                 </nav>
