@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::accounts::AccountId;
 use crate::communities::CommunityId;
 use crate::search::{self, Index, Query};
-use crate::{Backend, Conn, DbError, Timestamp, on};
+use crate::{Conn, DbError, Timestamp, on};
 
 /// The catalog's search index.
 const INDEX: Index = Index {
@@ -43,6 +43,14 @@ pub struct Entry {
     /// When it was added.
     pub created_at: Timestamp,
 }
+
+/// Who may see entry `e`, with the viewer bound as `$1` (account, or NULL), `$2` (now: ended
+/// memberships do not count) and `$3` (1 for staff, else 0): published public entries,
+/// entries of the viewer's communities in any state, and everything for staff. Every query
+/// that reads entries for a viewer goes through this one condition.
+const VISIBLE: &str = "($3 = 1 OR (e.status = 'published' AND e.visibility = 'public') \
+     OR e.maintainer_community_id IN (SELECT m.community_id FROM memberships m \
+         WHERE m.account_id = $1 AND (m.ends_at IS NULL OR m.ends_at > $2)))";
 
 const ENTRY_COLUMNS: &str = "e.id, e.slug, e.name, e.summary, e.description, \
      e.maintainer_community_id, e.source_url, e.docs_url, e.visibility, e.status, e.featured, \
@@ -291,10 +299,7 @@ pub async fn list(
     // Parameters: $1 account (or NULL), $2 now, $3 staff, $4 language, $5 tag, $6 words,
     // then $7 limit, $8 offset for the page.
     let mut conditions = vec![
-        "($3 = 1 OR (e.status = 'published' AND e.visibility = 'public') \
-          OR e.maintainer_community_id IN (SELECT m.community_id FROM memberships m \
-              WHERE m.account_id = $1 AND (m.ends_at IS NULL OR m.ends_at > $2)))"
-            .to_owned(),
+        VISIBLE.to_owned(),
         "($4 IS NULL OR e.id IN (SELECT l.entry_id FROM catalog_labels l \
               WHERE l.kind = 'language' AND l.value = $4))"
             .to_owned(),
@@ -349,28 +354,13 @@ pub async fn list(
     Ok(EntryPage { items, total })
 }
 
-/// `viewer.staff` as a condition of its own in SQL.
-fn staff_literal(backend: Backend, staff: bool) -> &'static str {
-    match (backend, staff) {
-        (Backend::Sqlite, true) => "1",
-        (Backend::Sqlite, false) => "0",
-        (Backend::Postgres, true) => "TRUE",
-        (Backend::Postgres, false) => "FALSE",
-    }
-}
-
 /// The entry `slug` if `viewer` may see it.
 pub async fn get(conn: Conn<'_>, viewer: &Viewer, slug: &str) -> Result<Option<Entry>, DbError> {
-    let staff = staff_literal(conn.backend(), viewer.staff);
-    let sql = format!(
-        "SELECT {ENTRY_COLUMNS} FROM catalog_entries e WHERE e.slug = $3 AND ({staff} \
-         OR (e.status = 'published' AND e.visibility = 'public') \
-         OR e.maintainer_community_id IN (SELECT m.community_id FROM memberships m \
-             WHERE m.account_id = $1 AND (m.ends_at IS NULL OR m.ends_at > $2)))"
-    );
+    let sql =
+        format!("SELECT {ENTRY_COLUMNS} FROM catalog_entries e WHERE e.slug = $4 AND {VISIBLE}");
     Ok(
-        on!(conn, c => sqlx::query_as(&sql).bind(viewer.account).bind(viewer.now).bind(slug)
-        .fetch_optional(c).await)?,
+        on!(conn, c => sqlx::query_as(&sql).bind(viewer.account).bind(viewer.now)
+        .bind(i64::from(viewer.staff)).bind(slug).fetch_optional(c).await)?,
     )
 }
 
@@ -380,18 +370,14 @@ pub async fn facets(
     conn: Conn<'_>,
     viewer: &Viewer,
 ) -> Result<Vec<(String, String, i64)>, DbError> {
-    let staff = staff_literal(conn.backend(), viewer.staff);
     let sql = format!(
         "SELECT l.kind, l.value, COUNT(*) FROM catalog_labels l \
-         JOIN catalog_entries e ON e.id = l.entry_id WHERE ({staff} \
-         OR (e.status = 'published' AND e.visibility = 'public') \
-         OR e.maintainer_community_id IN (SELECT m.community_id FROM memberships m \
-             WHERE m.account_id = $1 AND (m.ends_at IS NULL OR m.ends_at > $2))) \
+         JOIN catalog_entries e ON e.id = l.entry_id WHERE {VISIBLE} \
          GROUP BY l.kind, l.value ORDER BY l.kind, l.value"
     );
     Ok(
         on!(conn, c => sqlx::query_as(&sql).bind(viewer.account).bind(viewer.now)
-        .fetch_all(c).await)?,
+        .bind(i64::from(viewer.staff)).fetch_all(c).await)?,
     )
 }
 
