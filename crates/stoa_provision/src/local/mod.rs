@@ -449,6 +449,42 @@ impl LocalBackend {
         ))
     }
 
+    /// Waits (up to 10 s) until the hub's port can be bound again. A process of this hub's
+    /// own (working in its folder: a previous hub process that outlived its pid file, say)
+    /// still listening there is stopped; anything else is another program's, and the change
+    /// waits for a later try, naming it.
+    async fn free_port(&self, dir: &HubDir, port: u16) -> Result<()> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if process::bindable(port) {
+                return Ok(());
+            }
+            let holder = process::listener_of(port);
+            if let Some((pid, _)) = &holder
+                && process::works_in(*pid, &dir.root)
+            {
+                tracing::warn!(
+                    pid,
+                    port,
+                    "a process of this hub still holds its port: stopping it"
+                );
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(*pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            if std::time::Instant::now() > deadline {
+                let who = holder
+                    .map(|(pid, comm)| format!(" ({comm}, pid {pid})"))
+                    .unwrap_or_default();
+                return Err(ProvisionError::Unavailable(format!(
+                    "port {port} is taken by another program{who}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn stop_hub_process(&self, dir: &HubDir) {
         let marker = dir.hub_marker();
         if let Some(pid) = process::alive(&dir.path("hub.pid"), &marker) {
@@ -467,12 +503,7 @@ impl LocalBackend {
     /// through the proxy.
     async fn restart_hub(&self, dir: &HubDir, ports: &Ports) -> Result<String> {
         self.stop_hub_process(dir).await;
-        if !process::bindable(ports.hub_port) {
-            return Err(ProvisionError::Unavailable(format!(
-                "port {} is taken by another program",
-                ports.hub_port
-            )));
-        }
+        self.free_port(dir, ports.hub_port).await?;
         let log = dir.path("hub.log");
         let mut command =
             tokio::process::Command::new(self.settings.python_env.join("bin/jupyterhub"));

@@ -127,6 +127,53 @@ pub fn bindable(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
+/// The process listening on TCP `port` (any address), if this user may see it: its pid and
+/// program name (`/proc/<pid>/comm`, never its arguments). Linux `/proc` only.
+pub fn listener_of(port: u16) -> Option<(i32, String)> {
+    let hex = format!(":{port:04X}");
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // local_address, rem_address, st (0A: LISTEN), …, inode (the tenth field).
+            if fields.len() > 9 && fields[1].ends_with(&hex) && fields[3] == "0A" {
+                inodes.push(format!("socket:[{}]", fields[9]));
+            }
+        }
+    }
+    if inodes.is_empty() {
+        return None;
+    }
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if let Ok(target) = std::fs::read_link(fd.path())
+                && inodes.iter().any(|i| target.as_os_str() == i.as_str())
+            {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                return Some((pid, comm.trim().to_owned()));
+            }
+        }
+    }
+    None
+}
+
+/// Whether process `pid` works in `dir` or below (a hub's own process or server).
+pub fn works_in(pid: i32, dir: &Path) -> bool {
+    let Ok(dir) = dir.canonicalize() else {
+        return false;
+    };
+    std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(&dir))
+}
+
 /// Kills every process whose working directory is under `dir` (hubs, proxies and people's
 /// servers of a hubs folder) and waits until they are gone. For tearing down a test's or a
 /// demo's hubs in one go, synchronously (it runs in `Drop`): stopping a hub on purpose goes
