@@ -51,7 +51,7 @@ server: ## Build the stoa binary (debug)
 build: site server ## Build the site and the server
 
 dev: setup build ## Install, build and run the portal on http://127.0.0.1:3000 (DEMO=1 adds demo data)
-	@if [ "$${DEMO:-0}" = 1 ]; then $(STOA) seed --demo; fi
+	@if [ "$${DEMO:-0}" = 1 ]; then $(STOA) seed --demo --apply 3; fi
 	$(STOA) serve
 
 run: dev

@@ -76,6 +76,10 @@ pages=(
   "audit_log /communities/$slug/audit ada"
   "members_9000 /communities/bench-1/members bench1"
   "search_physics /communities?q=physics -"
+  "catalog /catalog -"
+  "catalog_search /catalog?q=geoscience -"
+  "catalog_popular /catalog?sort=popular -"
+  "catalog_entry /catalog/pangeo ada"
 )
 results=$tmp/results.txt
 : > "$results"
@@ -92,11 +96,12 @@ run_engine() {
       fi
       url="$pg/stoa_bench" ;;
   esac
-  echo "==> $engine: seeding demo data and $scale communities,members"
+  echo "==> $engine: seeding demo data, $scale communities,members and ${BENCH_CATALOG:-10000} catalog entries"
   export DATABASE_URL=$url STOA_SITE_ROOT=target/site STOA_LOG_FORMAT=json STOA_LOG_FILTER=info
   local start; start=$(date +%s.%N)
   "$bin/stoa" seed --demo >/dev/null 2>&1
   "$bin/stoa" seed --scale "$scale" >/dev/null 2>&1
+  "$bin/stoa" seed --catalog "${BENCH_CATALOG:-10000}" >/dev/null 2>&1
   [ "$engine" = postgres ] && psql "$url" -qc 'ANALYZE' >/dev/null
   printf '    seeded in %.0f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
 

@@ -94,6 +94,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("communities") view=CommunitiesPage ssr=SsrMode::Async />
                         <Route path=path!("pricing") view=PricingPage ssr=SsrMode::Async />
                         <Route path=path!("catalog") view=CatalogPage ssr=SsrMode::Async />
+                        <Route path=path!("catalog/publish") view=CatalogPublishPage ssr=SsrMode::Async />
                         <Route path=path!("catalog/:slug") view=CatalogEntryPage ssr=SsrMode::Async />
                         <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async />
                         <Route path=path!("signin/email-sent") view=EmailSentPage ssr=SsrMode::Async />

@@ -54,11 +54,18 @@ enum Command {
     Seed {
         /// Realistic demo communities, people and an institution for a local portal (never
         /// on a production database).
-        #[arg(long, required_unless_present = "scale")]
+        #[arg(long, required_unless_present_any = ["scale", "catalog"])]
         demo: bool,
+        /// With --demo: apply the settings of the first N demo hubs, so that a running
+        /// portal starts them as real JupyterHubs (and the catalog counts them as users).
+        #[arg(long, value_name = "N", default_value_t = 0, requires = "demo")]
+        apply: usize,
         /// Bulk data for benchmarks: COMMUNITIES,MEMBERS (e.g. 10000,100000).
         #[arg(long, value_name = "COMMUNITIES,MEMBERS", value_parser = parse_scale)]
         scale: Option<(i64, i64)>,
+        /// Bulk catalog entries for benchmarks (e.g. 10000), once.
+        #[arg(long, value_name = "ENTRIES", value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+        catalog: Option<i64>,
     },
     /// The shared catalog of environments.
     Catalog {
@@ -333,31 +340,22 @@ async fn run(
                 done.versions_updated
             );
         }
-        Command::Seed { demo, scale } => {
+        Command::Seed {
+            demo,
+            apply,
+            scale,
+            catalog,
+        } => {
             let db = startup::connect(&settings).await?;
             db.migrate().await.context("cannot apply migrations")?;
             if demo {
-                let added = seed::demo(&db, &settings.hubs, &settings.billing)
+                let added = seed::demo(&db, &settings.hubs, &settings.billing, apply)
                     .await
                     .context("cannot insert demo data")?;
                 tracing::info!(
                     added,
                     total = seed::demo_community_count(),
-                    "demo data seeded"
-                );
-                let mut tx = db.begin().await?;
-                let catalog = stoa_domain::catalog::import(
-                    &mut tx,
-                    seed::STARTER_CATALOG,
-                    stoa_db::Timestamp::now(),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot load the starter catalog: {e}"))?;
-                tx.commit().await?;
-                tracing::info!(
-                    entries = catalog.entries_added + catalog.entries_updated,
-                    versions = catalog.versions_added + catalog.versions_updated,
-                    "starter catalog loaded"
+                    "demo data and the starter catalog seeded"
                 );
             }
             if let Some((communities, members)) = scale {
@@ -371,6 +369,17 @@ async fn run(
                     memberships = made.memberships,
                     elapsed_ms = startup::elapsed_ms(start),
                     "bulk data seeded"
+                );
+            }
+            if let Some(entries) = catalog {
+                let start = std::time::Instant::now();
+                seed::catalog_scale(&db, entries).await.context(
+                    "cannot insert bulk catalog entries (they can be inserted only once)",
+                )?;
+                tracing::info!(
+                    entries,
+                    elapsed_ms = startup::elapsed_ms(start),
+                    "bulk catalog seeded"
                 );
             }
             db.close().await;

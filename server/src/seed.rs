@@ -154,10 +154,24 @@ pub const STARTER_CATALOG: &str = include_str!("../../catalog/starter.yaml");
 /// Inserts the demo communities, people and an institution that are not there yet; returns
 /// how many communities were added. Sign in as a demo person with an email link (without
 /// SMTP the link is in the server log).
-pub async fn demo(db: &Db, hubs: &HubConfig, billing: &BillingConfig) -> Result<usize, DbError> {
+///
+/// The first `apply` demo hubs also get their latest settings applied (by Ada, as she would
+/// from the hub page): a portal that runs then starts them as real JupyterHubs, and the
+/// catalog counts them among the users of their environments. Every other demo hub starts
+/// when someone applies its settings, rather than fourteen at once.
+pub async fn demo(
+    db: &Db,
+    hubs: &HubConfig,
+    billing: &BillingConfig,
+    apply: usize,
+) -> Result<usize, DbError> {
     let now = Timestamp::now();
     let mut added = 0;
     let mut tx = db.begin().await?;
+    // First: the demo hubs' environments come from it.
+    stoa_domain::catalog::import(&mut tx, STARTER_CATALOG, now)
+        .await
+        .map_err(|e| DbError::Config(format!("the starter catalog: {e}")))?;
     let mut people = Vec::new();
     for &(name, email, role) in PEOPLE {
         let id = match accounts::find_by_email(tx.conn(), email).await? {
@@ -235,41 +249,38 @@ pub async fn demo(db: &Db, hubs: &HubConfig, billing: &BillingConfig) -> Result<
         if let Some(plan) = billing.plans.get(i % billing.plans.len().max(1)) {
             stoa_db::plans::set(tx.conn(), id, &plan.id, owner, joined).await?;
         }
-        demo_hub(&mut tx, hubs, billing, &ada, slug.as_str(), i, joined).await?;
+        demo_hub(
+            &mut tx,
+            hubs,
+            billing,
+            &ada,
+            slug.as_str(),
+            i,
+            joined,
+            i < apply,
+        )
+        .await?;
+        // Half of them let the catalog name them among the users of their environments.
+        if i % 2 == 0 {
+            communities::set_listed_in_catalog(tx.conn(), id, true).await?;
+        }
     }
     tx.commit().await?;
     Ok(added)
 }
 
-/// Environments the demo hubs add, by community (tags as published when this was written).
-const DEMO_ENVIRONMENTS: &[(&str, &str, &str, &str, &str)] = &[
-    (
-        "pangeo",
-        "Pangeo",
-        "Xarray, Dask and friends for geoscience.",
-        "pangeo/pangeo-notebook:2025.01.10",
-        "pangeo/pangeo-notebook:2026.04.29",
-    ),
-    (
-        "r",
-        "R (Rocker)",
-        "R and RStudio with the tidyverse.",
-        "rocker/binder:4.4.1",
-        "rocker/binder:4.5.0",
-    ),
-    (
-        "datascience",
-        "Data science",
-        "Python, R and Julia with the usual libraries.",
-        "quay.io/jupyter/datascience-notebook:2024-03-18",
-        "quay.io/jupyter/datascience-notebook:2025-03-17",
-    ),
+/// Environments the demo hubs add from the starter catalog, by community: the entry, the
+/// name in the spawn menu, the version added first and the one moved to later, if any.
+const DEMO_ENVIRONMENTS: &[(&str, &str, &str, Option<&str>)] = &[
+    ("pangeo", "Pangeo", "2025.06.02", Some("2025.08.14")),
+    ("rocker-binder", "R (Rocker)", "4.5.1", None),
+    ("jupyter-datascience", "Data science", "2025-11-10", None),
+    ("jupyter-scipy", "SciPy", "2025-11-10", None),
 ];
 
 /// Gives a demo community a hub with a short history, saved through the same service (and so
-/// the same validation and audit trail) as a person's edits: the homepage, an environment, a
-/// newer image for it. Nothing is applied: a demo hub is a real JupyterHub once someone
-/// applies a revision, so hubs start on demand rather than fourteen at once.
+/// the same validation and audit trail) as a person's edits: the homepage, an environment from
+/// the catalog, a newer version of it; with `apply`, the latest revision applied.
 async fn demo_hub(
     tx: &mut stoa_db::WriteTx,
     hubs: &HubConfig,
@@ -278,9 +289,10 @@ async fn demo_hub(
     slug: &str,
     i: usize,
     joined: Timestamp,
+    apply: bool,
 ) -> Result<(), DbError> {
     use stoa_domain::hubs::{Edit, save};
-    use stoa_model::hub::{EnvironmentForm, HomepageForm};
+    use stoa_model::hub::HomepageForm;
     let at = |hours: i64| stoa_domain::Ctx {
         caller: Some(owner.clone()),
         now: Timestamp::from(joined.as_datetime() + Duration::hours(hours)),
@@ -315,55 +327,24 @@ async fn demo_hub(
     )
     .await
     .map_err(failed)?;
-    let (env_slug, name, description, old, new) = DEMO_ENVIRONMENTS[i % DEMO_ENVIRONMENTS.len()];
-    let size = hubs
-        .sizes
-        .get(1)
-        .or(hubs.sizes.first())
-        .map(|s| s.id.clone())
-        .unwrap_or_default();
-    let mut env = EnvironmentForm {
-        slug: env_slug.into(),
-        display_name: name.into(),
-        description: description.into(),
-        image: old.into(),
-        size,
-        default: false,
-        roles: Vec::new(),
-    };
-    save(
-        &at(2),
-        tx,
-        hubs,
-        billing,
-        slug,
-        1,
-        "",
-        &Edit::Environment {
-            original: String::new(),
-            form: env.clone(),
-        },
-        false,
-    )
-    .await
-    .map_err(failed)?;
-    env.image = new.into();
-    save(
-        &at(24),
-        tx,
-        hubs,
-        billing,
-        slug,
-        2,
-        "Newer image",
-        &Edit::Environment {
-            original: env_slug.into(),
-            form: env,
-        },
-        false,
-    )
-    .await
-    .map_err(failed)?;
+    // An environment from the catalog, then (where the entry has a newer version) the move
+    // to it, so the history reads "Pangeo 2025.06.02 → 2025.08.14".
+    let (entry, name, first, later) = DEMO_ENVIRONMENTS[i % DEMO_ENVIRONMENTS.len()];
+    stoa_domain::catalog::add_to_hub(&at(2), tx, hubs, billing, entry, slug, first, name)
+        .await
+        .map_err(failed)?;
+    let mut latest = 2;
+    if let Some(later) = later {
+        stoa_domain::catalog::move_to_version(&at(24), tx, hubs, billing, slug, entry, later)
+            .await
+            .map_err(failed)?;
+        latest = 3;
+    }
+    if apply {
+        stoa_domain::hubs::request_apply(&at(25), tx, slug, latest, None)
+            .await
+            .map_err(failed)?;
+    }
     Ok(())
 }
 
@@ -424,4 +405,80 @@ pub async fn scale(db: &Db, communities: i64, members: i64) -> Result<Scale, DbE
         accounts: members,
         memberships: i64::try_from(memberships).unwrap_or(i64::MAX),
     })
+}
+
+/// Bulk catalog entries for benchmarks: `entries` public entries maintained by staff, with
+/// languages, tags, a description and one version each, written through the same store
+/// functions as an import (so search words and labels are as in real use). Once: the slugs
+/// (`bench-env-1`, …) are unique.
+pub async fn catalog_scale(db: &Db, entries: i64) -> Result<(), DbError> {
+    const TOPICS: &[&str] = &[
+        "geoscience",
+        "genomics",
+        "astronomy",
+        "teaching",
+        "gpu",
+        "climate",
+        "neuroscience",
+        "economics",
+        "chemistry",
+        "linguistics",
+    ];
+    const LANGUAGES: &[&str] = &["python", "r", "julia"];
+    let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    if stoa_db::catalog::get(
+        tx.conn(),
+        &stoa_db::catalog::Viewer {
+            account: None,
+            staff: true,
+            now,
+        },
+        "bench-env-1",
+    )
+    .await?
+    .is_some()
+    {
+        return Err(DbError::Conflict);
+    }
+    for i in 1..=entries {
+        let n = usize::try_from(i).unwrap_or_default();
+        let (a, b) = (TOPICS[n % TOPICS.len()], TOPICS[(n / 3) % TOPICS.len()]);
+        let slug = format!("bench-env-{i}");
+        let name = format!("Bench Environment {i}");
+        let summary = format!("A {a} and {b} stack for benchmarks.");
+        let description = format!(
+            "Environment number {i}: **{a}** tools with {b} extras, pinned for reproducible work."
+        );
+        let languages = vec![LANGUAGES[n % LANGUAGES.len()].to_owned()];
+        let mut tags = vec![a.to_owned(), b.to_owned()];
+        tags.sort();
+        tags.dedup();
+        let fields = stoa_db::catalog::EntryFields {
+            slug: &slug,
+            name: &name,
+            summary: &summary,
+            description: &description,
+            maintainer: None,
+            source_url: "",
+            docs_url: "",
+            visibility: "public",
+            status: "published",
+            languages: &languages,
+            tags: &tags,
+        };
+        let (id, _) = stoa_db::catalog::upsert_entry(tx.conn(), &fields, now).await?;
+        let image = format!("quay.io/bench/env-{i}:1.0");
+        let version = stoa_db::catalog::VersionFields {
+            version: "1.0",
+            image: &image,
+            release_notes: "",
+            released_on: now.as_datetime().date_naive(),
+            deprecated: false,
+            security_notice: "",
+        };
+        stoa_db::catalog::upsert_version(tx.conn(), id, &version, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -17,7 +17,7 @@ use crate::serverfns::billing::{
 };
 use crate::serverfns::community::{
     CommunityHome, CommunityView, CreateCommunity, JoinPolicy, LeaveCommunity, RequestToJoin,
-    UpdateCommunity, community_settings, get_community, my_dashboard,
+    SetCatalogListing, UpdateCommunity, community_settings, get_community, my_dashboard,
 };
 use crate::serverfns::institutions::{SetBillingInstitution, get_billing};
 use crate::serverfns::join_requests::{DecideJoinRequest, list_join_requests};
@@ -303,6 +303,8 @@ pub fn CommunitySettingsPage() -> impl IntoView {
             let slug = c.slug.to_string();
             let logo = c.logo.clone();
             let logo_slug = slug.clone();
+            let slug2 = slug.clone();
+            let listed = c.listed_in_catalog;
             view! {
                 <h2 class="text-lg font-semibold">"Settings"</h2>
                 <ActionForm action=update attr:class="mt-4 max-w-xl space-y-4">
@@ -313,8 +315,31 @@ pub fn CommunitySettingsPage() -> impl IntoView {
                     <FormError value fields=COMMUNITY_FIELDS />
                 </ActionForm>
                 <LogoForms slug=logo_slug logo />
+                <CatalogListing slug=slug2 listed=listed />
             }.into_any()
         })}
+    }
+}
+
+/// Whether the environment catalog may name the community on the pages of the environments
+/// its hub uses (off by default: using an image says something about a community's work).
+#[component]
+fn CatalogListing(slug: String, listed: bool) -> impl IntoView {
+    let save = form_action::<SetCatalogListing>();
+    view! {
+        <section class="mt-8 max-w-xl" aria-labelledby="catalog-listing">
+            <h3 id="catalog-listing" class="text-base font-semibold">"Environment catalog"</h3>
+            <ActionForm action=save attr:class="mt-2 space-y-2" attr:data-testid="catalog-listing-form">
+                <input type="hidden" name="slug" value=slug />
+                <label class="flex items-center gap-2 text-sm">
+                    <input type="checkbox" name="listed" value="true" checked=listed />
+                    "Name this community on the catalog pages of the environments its hub uses"
+                </label>
+                <button type="submit" class=BUTTON>"Save"</button>
+                <Saved value=save.value() text="Saved." />
+                <FormError value=save.value() />
+            </ActionForm>
+        </section>
     }
 }
 

@@ -17,9 +17,9 @@ use crate::policy::Role;
 use crate::serverfns::hub::{
     ApplyRevision, EnvironmentForm, HubView, InterveneHubChange, RemoveEnvironment, RollbackHub,
     SaveEnvironment, SaveEvent, SaveHomepage, SaveLogin, SaveServer, SaveStaff, SetHubRunning,
-    get_hub, get_hub_diff, get_hub_preview,
+    UseReplacement, get_hub, get_hub_diff, get_hub_preview,
 };
-use stoa_model::hub::{HubDetail, HubPreview, HubSaved, HubStatus};
+use stoa_model::hub::{CatalogNotice, HubDetail, HubPreview, HubSaved, HubStatus};
 
 const SECTION: &str = "mt-8 space-y-3";
 const H3: &str = "text-base font-semibold";
@@ -55,6 +55,7 @@ fn Hub(h: HubView) -> impl IntoView {
     };
     view! {
         <p class="mt-2" data-testid="hub-status">{status}</p>
+        <CatalogNotices slug=slug.clone() notices=h.catalog_notices can_edit=h.can_edit />
         <Running slug=slug.clone() status=h.status.clone() />
         <section class=SECTION aria-labelledby="hub-environments">
             <h3 id="hub-environments" class=H3>"Environments"</h3>
@@ -68,7 +69,9 @@ fn Hub(h: HubView) -> impl IntoView {
                                 {e.default.then_some(" (default)")}
                                 <p class="whitespace-pre-line text-xs text-slate-600 dark:text-slate-400">{e.description}</p>
                             </td>
-                            <td class="py-2 pr-3 font-mono text-xs break-all">{e.image}</td>
+                            <td class="py-2 pr-3 text-xs break-all"><span class="font-mono">{e.image}</span>
+                                {e.catalog.map(|(entry, words)| view! { <br /><a class="underline" href=format!("/catalog/{entry}")>{format!("{words} from the catalog")}</a> })}
+                            </td>
                             <td class="py-2 pr-3">{e.size}</td>
                             <td class="py-2">{if e.roles.is_empty() { "Everyone".to_owned() } else { e.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ") }}</td>
                         </tr>
@@ -86,6 +89,42 @@ fn Hub(h: HubView) -> impl IntoView {
         {h.detail.map(|d| view! { <Manage slug latest=h.latest applied=h.applied.map(|a| a.0) running=h.status.deployed.filter(|_| h.status.running) can_edit=h.can_edit can_edit_staff=h.can_edit_staff d /> })}
     }
     .into_any()
+}
+
+/// Environments on a catalog version that is deprecated or has a security notice, with the
+/// recommended version as a one-click new revision.
+#[component]
+fn CatalogNotices(slug: String, notices: Vec<CatalogNotice>, can_edit: bool) -> impl IntoView {
+    let replace = form_action::<UseReplacement>();
+    (!notices.is_empty()).then(|| view! {
+        <section class="mt-4 space-y-3" aria-label="Catalog notices" data-testid="catalog-notices">
+            <FormError value=replace.value() />
+            {notices.into_iter().map(|n| {
+                let slug = slug.clone();
+                let environment = n.environment.clone();
+                let action = match (n.replacement.clone(), n.moved_in) {
+                    (_, Some(rev)) => Some(view! { <p class="text-sm">{format!("Revision {rev} moves it on; apply it below.")}</p> }.into_any()),
+                    (Some(r), None) if can_edit => Some(view! {
+                        <ActionForm action=replace attr:class="mt-2">
+                            <input type="hidden" name="slug" value=slug />
+                            <input type="hidden" name="env_slug" value=environment />
+                            <button type="submit" class=PRIMARY>{format!("Move to {r}")}</button>
+                        </ActionForm>
+                    }.into_any()),
+                    (Some(r), None) => Some(view! { <p class="text-sm">{format!("The catalog recommends {r} instead; the hub's admins can move to it.")}</p> }.into_any()),
+                    (None, None) => None,
+                };
+                view! {
+                    <div class="rounded-md border border-amber-300 bg-amber-50 p-3 text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100" role="note" data-notice-for=n.environment.clone()>
+                        <p class="font-medium">{format!("Environment '{}': {}.", n.environment, n.headline)}
+                            " " <a class="underline" href=format!("/catalog/{}", n.entry_slug)>"Catalog entry"</a></p>
+                        {(!n.security_notice.is_empty()).then(|| view! { <p class="mt-1 whitespace-pre-line text-sm">{format!("Security notice: {}", n.security_notice)}</p> })}
+                        {action}
+                    </div>
+                }
+            }).collect_view()}
+        </section>
+    })
 }
 
 /// The running hub: its address, start and stop, and the timeline of recent changes. While a

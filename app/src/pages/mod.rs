@@ -19,7 +19,7 @@ mod staff;
 pub use account::AccountPage;
 pub use audit::{CommunityAuditPage, StaffAuditPage};
 pub use billing::{PricingPage, UsagePage};
-pub use catalog::{CatalogEntryPage, CatalogPage};
+pub use catalog::{CatalogEntryPage, CatalogPage, CatalogPublishPage};
 pub use communities::CommunitiesPage;
 pub use community::{
     BillingPage, CommunityFrame, CommunityHomePage, CommunitySettingsPage, JoinRequestsPage,

@@ -91,6 +91,18 @@ pub async fn update_community(
 
 /// Leaves a community (the last owner cannot: transfer ownership first), and goes to the
 /// dashboard.
+/// Whether the catalog may name the community among those using an environment.
+#[server(prefix = "/api", endpoint = "community/catalog_listing")]
+pub async fn set_catalog_listing(
+    slug: String,
+    #[server(default)] listed: bool,
+) -> Result<(), AppError> {
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::communities::set_catalog_listing(ctx, tx, &slug, listed).await
+    })
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "community/leave")]
 pub async fn leave_community(slug: String) -> Result<(), AppError> {
     crate::ssr::write(async |ctx, tx| stoa_domain::communities::leave(ctx, tx, &slug).await)

@@ -127,6 +127,29 @@ pub async fn save_environment(
     .await
 }
 
+/// Moves an environment on a deprecated catalog version to the recommended one: a new
+/// revision, applied like any other.
+#[server(prefix = "/api", endpoint = "hub/use_replacement")]
+pub async fn use_replacement(slug: String, env_slug: String) -> Result<HubSaved, AppError> {
+    let cfg = crate::ssr::hub_config()?;
+    let billing = crate::ssr::billing_config()?;
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::catalog::use_replacement(ctx, tx, &cfg, &billing, &slug, &env_slug).await
+    })
+    .await
+    .inspect(|saved| crate::ssr::go_to(&changes_page(&slug, saved)))
+}
+
+/// Where to see what a saved revision changed: its diff with the one before, or the hub tab
+/// for the first.
+#[cfg(feature = "ssr")]
+pub(crate) fn changes_page(community: &str, saved: &HubSaved) -> String {
+    match saved.number {
+        Some(n) if n > 1 => format!("/communities/{community}/hub/diff?from={}&to={n}", n - 1),
+        _ => format!("/communities/{community}/hub"),
+    }
+}
+
 /// Removes an environment.
 #[server(prefix = "/api", endpoint = "hub/remove_environment")]
 pub async fn remove_environment(

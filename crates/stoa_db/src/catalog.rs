@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use crate::accounts::AccountId;
 use crate::communities::CommunityId;
+use crate::hubs::HubId;
 use crate::search::{self, Index, Query};
 use crate::{Conn, DbError, Timestamp, on};
 
@@ -42,6 +43,10 @@ pub struct Entry {
     pub featured: bool,
     /// When it was added.
     pub created_at: Timestamp,
+    /// Hubs whose applied revision uses one of its versions now.
+    pub used_by: i64,
+    /// What staff said at the last review (empty if nothing).
+    pub review_message: String,
 }
 
 /// Who may see entry `e`, with the viewer bound as `$1` (account, or NULL), `$2` (now: ended
@@ -54,7 +59,8 @@ const VISIBLE: &str = "($3 = 1 OR (e.status = 'published' AND e.visibility = 'pu
 
 const ENTRY_COLUMNS: &str = "e.id, e.slug, e.name, e.summary, e.description, \
      e.maintainer_community_id, e.source_url, e.docs_url, e.visibility, e.status, e.featured, \
-     e.created_at";
+     e.created_at, (SELECT COUNT(DISTINCT u.hub_id) FROM hub_catalog_uses u \
+         WHERE u.entry_id = e.id) AS used_by, e.review_message";
 
 /// The fields an import or an edit writes.
 #[derive(Debug, Clone)]
@@ -261,6 +267,8 @@ pub enum Sort {
     Name,
     /// Newest first.
     Newest,
+    /// Used by the most hubs first.
+    Popular,
 }
 
 /// What to list.
@@ -343,6 +351,7 @@ pub async fn list(
     let order = match listing.sort {
         Sort::Name => "e.featured DESC, e.name, e.id",
         Sort::Newest => "e.created_at DESC, e.id DESC",
+        Sort::Popular => "used_by DESC, e.name, e.id",
     };
     let sql = format!(
         "SELECT {ENTRY_COLUMNS} FROM catalog_entries e WHERE {filter} ORDER BY {order} \
@@ -413,4 +422,166 @@ pub async fn maintainer_names(
         ids.join(", ")
     );
     Ok(on!(conn, c => sqlx::query_as(&sql).fetch_all(c).await)?)
+}
+
+/// One environment of a hub that comes from the catalog, as its applied revision says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Use<'a> {
+    /// The environment's slug in the hub.
+    pub environment: &'a str,
+    /// The entry's slug.
+    pub entry: &'a str,
+    /// The version's name.
+    pub version: &'a str,
+}
+
+/// Replaces what `hub` is recorded to use with `uses` (those naming an entry or version no
+/// longer in the catalog are left out: nothing to count or notify).
+pub async fn record_uses(mut conn: Conn<'_>, hub: HubId, uses: &[Use<'_>]) -> Result<(), DbError> {
+    const CLEAR: &str = "DELETE FROM hub_catalog_uses WHERE hub_id = $1";
+    const ADD: &str = "INSERT INTO hub_catalog_uses (hub_id, environment, entry_id, version_id) \
+         SELECT $1, $2, e.id, v.id FROM catalog_entries e \
+         JOIN catalog_versions v ON v.entry_id = e.id WHERE e.slug = $3 AND v.version = $4";
+    on!(conn.reborrow(), c => sqlx::query(CLEAR).bind(hub.0).execute(c).await.map(|_| ()))?;
+    for u in uses {
+        on!(conn.reborrow(), c => sqlx::query(ADD).bind(hub.0).bind(u.environment).bind(u.entry)
+            .bind(u.version).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// The communities using `entry` that chose to be named in the catalog: (name, slug), by
+/// name. Only the community's own choice lets it appear, whoever looks.
+pub async fn listed_users(conn: Conn<'_>, entry: i64) -> Result<Vec<(String, String)>, DbError> {
+    const SQL: &str = "SELECT DISTINCT c.name, c.slug FROM hub_catalog_uses u \
+         JOIN hubs h ON h.id = u.hub_id JOIN communities c ON c.id = h.community_id \
+         WHERE u.entry_id = $1 AND c.listed_in_catalog ORDER BY c.name, c.slug";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(entry).fetch_all(c).await)?)
+}
+
+/// A hub environment using a catalog version that is deprecated or has a security notice,
+/// with what to move to.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Warning {
+    /// The environment's slug in the hub.
+    pub environment: String,
+    /// The entry's slug.
+    pub entry_slug: String,
+    /// The entry's name.
+    pub entry_name: String,
+    /// The version used.
+    pub version_id: i64,
+    /// Its name.
+    pub version: String,
+    /// Deprecated.
+    pub deprecated: bool,
+    /// The security notice, if any (empty otherwise).
+    pub security_notice: String,
+    /// The recommended replacement's name, if any.
+    pub replacement: Option<String>,
+}
+
+/// What `hub`'s applied revision uses that is deprecated or has a security notice.
+pub async fn warnings(conn: Conn<'_>, hub: HubId) -> Result<Vec<Warning>, DbError> {
+    const SQL: &str = "SELECT u.environment, e.slug AS entry_slug, e.name AS entry_name, \
+         v.id AS version_id, v.version, v.deprecated, v.security_notice, r.version AS replacement \
+         FROM hub_catalog_uses u JOIN catalog_versions v ON v.id = u.version_id \
+         JOIN catalog_entries e ON e.id = u.entry_id \
+         LEFT JOIN catalog_versions r ON r.id = v.replacement_id \
+         WHERE u.hub_id = $1 AND (v.deprecated OR v.security_notice <> '') ORDER BY u.environment";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(hub.0).fetch_all(c).await)?)
+}
+
+/// The hubs using `version` now: (hub, community), by hub.
+pub async fn hubs_using(
+    conn: Conn<'_>,
+    version: i64,
+) -> Result<Vec<(HubId, CommunityId)>, DbError> {
+    const SQL: &str = "SELECT DISTINCT h.id, h.community_id FROM hub_catalog_uses u \
+         JOIN hubs h ON h.id = u.hub_id WHERE u.version_id = $1 ORDER BY h.id";
+    let rows: Vec<(i64, CommunityId)> =
+        on!(conn, c => sqlx::query_as(SQL).bind(version).fetch_all(c).await)?;
+    Ok(rows.into_iter().map(|(h, c)| (HubId(h), c)).collect())
+}
+
+/// The slugs of `hub`'s environments using `version`, sorted.
+pub async fn environments_using(
+    conn: Conn<'_>,
+    hub: HubId,
+    version: i64,
+) -> Result<Vec<String>, DbError> {
+    const SQL: &str = "SELECT environment FROM hub_catalog_uses WHERE hub_id = $1 \
+         AND version_id = $2 ORDER BY environment";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(hub.0).bind(version).fetch_all(c).await)?)
+}
+
+/// Records that `hub`'s admins were told `kind` (`deprecated` or `security`) about `version`;
+/// false when they were already (so each notice is mailed once, whoever asks again).
+pub async fn claim_notice(
+    conn: Conn<'_>,
+    version: i64,
+    hub: HubId,
+    kind: &str,
+    now: Timestamp,
+) -> Result<bool, DbError> {
+    const SQL: &str = "INSERT INTO catalog_notices_sent (version_id, hub_id, kind, sent_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+    let done = on!(conn, c => sqlx::query(SQL).bind(version).bind(hub.0).bind(kind).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Marks `version` deprecated (with the version to move to) or not.
+pub async fn set_deprecated(
+    conn: Conn<'_>,
+    version: i64,
+    deprecated: bool,
+    replacement: Option<i64>,
+) -> Result<(), DbError> {
+    const SQL: &str =
+        "UPDATE catalog_versions SET deprecated = $2, replacement_id = $3 WHERE id = $1";
+    on!(conn, c => sqlx::query(SQL).bind(version).bind(deprecated).bind(replacement)
+        .execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Sets `version`'s security notice (empty: none).
+pub async fn set_security_notice(
+    conn: Conn<'_>,
+    version: i64,
+    notice: &str,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE catalog_versions SET security_notice = $2 WHERE id = $1";
+    on!(conn, c => sqlx::query(SQL).bind(version).bind(notice).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Sets an entry's review state and what staff said.
+pub async fn set_review(
+    conn: Conn<'_>,
+    entry: i64,
+    status: &str,
+    message: &str,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE catalog_entries SET status = $2, review_message = $3, \
+         updated_at = $4 WHERE id = $1";
+    on!(conn, c => sqlx::query(SQL).bind(entry).bind(status).bind(message).bind(now)
+        .execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Shows an entry first in the catalog (staff's choice), or not.
+pub async fn set_featured(conn: Conn<'_>, entry: i64, featured: bool) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE catalog_entries SET featured = $2 WHERE id = $1";
+    on!(conn, c => sqlx::query(SQL).bind(entry).bind(featured).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Entries waiting for staff review, oldest first: (slug, name, maintaining community).
+pub async fn in_review(conn: Conn<'_>) -> Result<Vec<(String, String, String)>, DbError> {
+    const SQL: &str = "SELECT e.slug, e.name, COALESCE(c.name, '') FROM catalog_entries e \
+         LEFT JOIN communities c ON c.id = e.maintainer_community_id \
+         WHERE e.status = 'in_review' ORDER BY e.updated_at, e.id";
+    Ok(on!(conn, c => sqlx::query_as(SQL).fetch_all(c).await)?)
 }

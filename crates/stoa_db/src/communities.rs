@@ -163,6 +163,23 @@ pub async fn by_slug(conn: Conn<'_>, slug: &str) -> Result<Option<Community>, Db
     Ok(on!(conn, c => sqlx::query_as(&sql).bind(slug).fetch_optional(c).await)?)
 }
 
+/// Whether catalog pages may name the community among those using an environment.
+pub async fn listed_in_catalog(conn: Conn<'_>, id: CommunityId) -> Result<bool, DbError> {
+    const SQL: &str = "SELECT listed_in_catalog FROM communities WHERE id = $1";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(id).fetch_one(c).await)?)
+}
+
+/// Sets whether catalog pages may name the community.
+pub async fn set_listed_in_catalog(
+    conn: Conn<'_>,
+    id: CommunityId,
+    listed: bool,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE communities SET listed_in_catalog = $2 WHERE id = $1";
+    on!(conn, c => sqlx::query(SQL).bind(id).bind(listed).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
 /// Replaces the editable fields of a community (same shape as [`NewCommunity`]; the slug
 /// is kept: hub URLs are built from it).
 pub async fn update(

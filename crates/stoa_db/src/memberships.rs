@@ -29,6 +29,8 @@ pub struct Member {
 /// A community someone belongs to, for their own list.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MyCommunity {
+    /// Community.
+    pub community_id: CommunityId,
     /// Community slug.
     pub slug: Slug,
     /// Community name.
@@ -49,6 +51,19 @@ pub async fn role_of(
     Ok(
         on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(account).fetch_optional(c).await)?,
     )
+}
+
+/// The addresses of `community`'s owners and admins whose membership is in force at `now`
+/// (those who run its hub), sorted.
+pub async fn manager_emails(
+    conn: Conn<'_>,
+    community: CommunityId,
+    now: Timestamp,
+) -> Result<Vec<String>, DbError> {
+    const SQL: &str = "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.community_id = $1 AND m.role IN ('owner', 'admin') AND a.email IS NOT NULL \
+         AND (m.ends_at IS NULL OR m.ends_at > $2) ORDER BY a.email";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(now).fetch_all(c).await)?)
 }
 
 /// The role and end of `account`'s membership of `community` if it is in force at `now`: one
@@ -202,7 +217,7 @@ pub async fn search(
 
 /// The communities `account` belongs to, by name.
 pub async fn of_account(conn: Conn<'_>, account: AccountId) -> Result<Vec<MyCommunity>, DbError> {
-    const SQL: &str = "SELECT c.slug, c.name, m.role, m.ends_at FROM memberships m \
+    const SQL: &str = "SELECT c.id AS community_id, c.slug, c.name, m.role, m.ends_at FROM memberships m \
          JOIN communities c ON c.id = m.community_id WHERE m.account_id = $1 ORDER BY LOWER(c.name), c.id";
     Ok(on!(conn, c => sqlx::query_as(SQL).bind(account).fetch_all(c).await)?)
 }

@@ -32,11 +32,19 @@
 
 use chrono::NaiveDate;
 use serde::Deserialize;
+use stoa_db::catalog::Use;
 use stoa_db::catalog::{EntryFields, Listing, Sort, VersionFields};
 use stoa_db::{Timestamp, WriteTx};
-use stoa_model::Action;
-use stoa_model::catalog::{CatalogView, EntryCard, EntryView, VersionView};
+use stoa_hubs::HubSpec;
+use stoa_model::catalog::{
+    CatalogView, EntryCard, EntryView, PublishForm, PublishView, VersionView,
+};
+use stoa_model::hub::{CatalogNotice, HubSaved};
+use stoa_model::policy::{Actor, Decision, decide};
+use stoa_model::{Action, FieldMessage, Invalid};
 
+use crate::billing::BillingConfig;
+use crate::hubs::{self, CatalogChoice, Edit, HubConfig};
 use crate::{Ctx, DomainError, Result, access};
 
 /// The file.
@@ -150,6 +158,12 @@ pub fn check(file: &CatalogFile) -> std::result::Result<(), Vec<String>> {
         let at = format!("entries[{i}] ({})", e.slug);
         if let Err(invalid) = stoa_model::Slug::parse(&e.slug) {
             problems.push(format!("{at}.slug: {invalid}"));
+        }
+        if e.slug == "publish" {
+            // `/catalog/publish` is the page that publishes entries.
+            problems.push(format!(
+                "{at}.slug: \"publish\" is reserved; choose another"
+            ));
         }
         if !slugs.insert(e.slug.as_str()) {
             problems.push(format!("{at}.slug: appears twice in the file"));
@@ -376,6 +390,7 @@ async fn cards(
                 maintainer,
                 private: e.visibility == "private",
                 state: state_words(&e.status),
+                used_by: e.used_by,
             }
         })
         .collect())
@@ -396,7 +411,13 @@ pub async fn browse(
     let sort_by = match sort.trim() {
         "" | "name" => Sort::Name,
         "newest" => Sort::Newest,
-        _ => return Err(DomainError::invalid("sort", "Sort by name or newest.")),
+        "popular" => Sort::Popular,
+        _ => {
+            return Err(DomainError::invalid(
+                "sort",
+                "Sort by name, newest or popularity.",
+            ));
+        }
     };
     let page: i64 = match page.trim() {
         "" => 1,
@@ -432,6 +453,11 @@ pub async fn browse(
     };
     let found = stoa_db::catalog::list(conn.reborrow(), &viewer, &listing).await?;
     let facets = stoa_db::catalog::facets(conn.reborrow(), &viewer).await?;
+    let waiting = if viewer.staff {
+        stoa_db::catalog::in_review(conn.reborrow()).await?
+    } else {
+        Vec::new()
+    };
     let entries = cards(conn, &found.items).await?;
     let pick = |kind: &str| -> Vec<(String, i64)> {
         facets
@@ -444,10 +470,10 @@ pub async fn browse(
         search: search.to_owned(),
         language: language.to_owned(),
         tag: tag.to_owned(),
-        sort: if sort_by == Sort::Newest {
-            "newest"
-        } else {
-            "name"
+        sort: match sort_by {
+            Sort::Name => "name",
+            Sort::Newest => "newest",
+            Sort::Popular => "popular",
         }
         .to_owned(),
         entries,
@@ -456,6 +482,7 @@ pub async fn browse(
         pages: ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         languages: pick("language"),
         tags: pick("tag"),
+        waiting,
     })
 }
 
@@ -475,6 +502,20 @@ pub async fn entry(ctx: &Ctx, mut conn: stoa_db::Conn<'_>, slug: &str) -> Result
         .await?
         .ok_or(DomainError::NotFound)?;
     let versions = stoa_db::catalog::versions(conn.reborrow(), found.id).await?;
+    let used_by_communities = stoa_db::catalog::listed_users(conn.reborrow(), found.id).await?;
+    let mine = managed(ctx, conn.reborrow()).await?;
+    let hub_choices = hub_choices(&mine, &found);
+    let can_manage = access::global(ctx, Action::ManageCatalog).is_ok();
+    let can_publish = found
+        .maintainer_community_id
+        .is_some_and(|c| mine.iter().any(|(id, _, _)| *id == c));
+    // The review's words are for the maintainers and staff (anyone else sees only published
+    // entries, which need none).
+    let review_message = if can_publish || can_manage {
+        found.review_message.clone()
+    } else {
+        String::new()
+    };
     let card = cards(conn, std::slice::from_ref(&found))
         .await?
         .pop()
@@ -502,7 +543,720 @@ pub async fn entry(ctx: &Ctx, mut conn: stoa_db::Conn<'_>, slug: &str) -> Result
                 security_notice: v.security_notice.clone(),
             })
             .collect(),
+        used_by_communities,
+        hub_choices,
+        can_manage,
+        featured: found.featured,
+        status: found.status.clone(),
+        review_message,
+        can_publish,
     })
+}
+
+/// The communities whose hub the caller runs and for which they publish (the policy's
+/// [`Action::EditHub`] and [`Action::PublishCatalogEntry`], both): (id, slug, name), from one
+/// query.
+async fn managed(
+    ctx: &Ctx,
+    conn: stoa_db::Conn<'_>,
+) -> Result<Vec<(stoa_db::communities::CommunityId, String, String)>> {
+    let Some(me) = &ctx.caller else {
+        return Ok(Vec::new());
+    };
+    Ok(stoa_db::memberships::of_account(conn, me.id)
+        .await?
+        .into_iter()
+        .filter(|m| {
+            let actor = Actor {
+                signed_in: true,
+                role: Some(m.role),
+                ..Actor::ANONYMOUS
+            };
+            m.ends_at.is_none_or(|end| end > ctx.now)
+                && decide(&actor, Action::EditHub) == Decision::Allow
+                && decide(&actor, Action::PublishCatalogEntry) == Decision::Allow
+        })
+        .map(|m| (m.community_id, m.slug.to_string(), m.name))
+        .collect())
+}
+
+/// The publish page: the communities the caller may publish for, and the form, filled in
+/// from `entry` (one their community maintains) to publish a new version of it.
+pub async fn publish_view(
+    ctx: &Ctx,
+    mut conn: stoa_db::Conn<'_>,
+    entry: &str,
+) -> Result<PublishView> {
+    access::signed_in(ctx, Action::ViewOwnCommunities)?;
+    let communities = managed(ctx, conn.reborrow()).await?;
+    let mut form = PublishForm {
+        visibility: "public".into(),
+        community: communities.first().map(|c| c.1.clone()).unwrap_or_default(),
+        ..PublishForm::default()
+    };
+    if !entry.trim().is_empty() {
+        let found = stoa_db::catalog::get(conn.reborrow(), &viewer(ctx), entry.trim())
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let Some((_, slug, _)) = communities
+            .iter()
+            .find(|(id, _, _)| Some(*id) == found.maintainer_community_id)
+        else {
+            return Err(DomainError::Forbidden);
+        };
+        let (languages, tags) = stoa_db::catalog::labels(conn, found.id).await?;
+        form = PublishForm {
+            community: slug.clone(),
+            slug: found.slug,
+            name: found.name,
+            summary: found.summary,
+            description: found.description,
+            languages: languages.join(", "),
+            tags: tags.join(", "),
+            source: found.source_url,
+            docs: found.docs_url,
+            visibility: found.visibility,
+            ..PublishForm::default()
+        };
+    }
+    Ok(PublishView {
+        communities: communities.into_iter().map(|(_, s, n)| (s, n)).collect(),
+        form,
+    })
+}
+
+/// The form field a problem of [`check`] is about: `entries[0] (x).versions[0].image: …` is
+/// about `image`.
+fn field_of(problem: &str) -> (&str, &str) {
+    let (path, message) = problem.split_once(": ").unwrap_or(("form", problem));
+    let field = path.rsplit('.').next().unwrap_or("form");
+    (field, message)
+}
+
+/// Words of a labels field (commas or spaces between them), lowercased.
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Publishes an environment `f.community` maintains, or a new version of one: checked like an
+/// import (every mistake next to its field). A private entry is listed for the community at
+/// once; a new public entry waits for staff review (a new version of a published public entry
+/// does not: its maintainers were reviewed). Returns the entry's slug.
+pub async fn publish(ctx: &Ctx, tx: &mut WriteTx, f: &PublishForm) -> Result<String> {
+    let access = access::change(ctx, tx, f.community.trim(), Action::PublishCatalogEntry).await?;
+    let me = ctx.caller()?;
+    let community = &access.community;
+    let slug = f.slug.trim();
+    let everything = stoa_db::catalog::Viewer {
+        account: None,
+        staff: true,
+        now: ctx.now,
+    };
+    let existing = stoa_db::catalog::get(tx.conn(), &everything, slug).await?;
+    if existing
+        .as_ref()
+        .is_some_and(|e| e.maintainer_community_id != Some(community.id))
+    {
+        return Err(DomainError::invalid(
+            "slug",
+            "Another entry of the catalog has this short name; choose another.",
+        ));
+    }
+    let today = ctx.now.as_datetime().date_naive();
+    let entry = EntryIn {
+        slug: slug.to_owned(),
+        name: f.name.trim().to_owned(),
+        summary: f.summary.trim().to_owned(),
+        description: f.description.replace("\r\n", "\n").trim().to_owned(),
+        languages: words(&f.languages),
+        tags: words(&f.tags),
+        maintainer: community.slug.to_string(),
+        visibility: f.visibility.trim().to_owned(),
+        source: f.source.trim().to_owned(),
+        docs: f.docs.trim().to_owned(),
+        versions: vec![VersionIn {
+            version: f.version.trim().to_owned(),
+            image: f.image.trim().to_owned(),
+            released: today,
+            notes: f.notes.replace("\r\n", "\n").trim().to_owned(),
+            deprecated: false,
+            replacement: None,
+            security_notice: String::new(),
+        }],
+    };
+    let file = CatalogFile {
+        entries: vec![entry],
+    };
+    if let Err(problems) = check(&file) {
+        return Err(DomainError::Invalid(Invalid(
+            problems
+                .iter()
+                .map(|p| {
+                    let (field, message) = field_of(p);
+                    FieldMessage::new(field, message.to_owned())
+                })
+                .collect(),
+        )));
+    }
+    let e = &file.entries[0];
+    let v = &e.versions[0];
+    if let Some(old) = &existing {
+        let versions = stoa_db::catalog::versions(tx.conn(), old.id).await?;
+        if versions.iter().any(|o| o.version == v.version) {
+            // Hubs name versions: one never changes its image under them.
+            return Err(DomainError::invalid(
+                "version",
+                format!(
+                    "Version {} is published already; give this one a new name.",
+                    v.version
+                ),
+            ));
+        }
+    }
+    let status = match (&existing, e.visibility.as_str()) {
+        (_, "private") => "published",
+        (Some(old), _) if old.status == "published" && old.visibility == "public" => "published",
+        _ => "in_review",
+    };
+    let fields = EntryFields {
+        slug: &e.slug,
+        name: &e.name,
+        summary: &e.summary,
+        description: &e.description,
+        maintainer: Some(community.id),
+        source_url: &e.source,
+        docs_url: &e.docs,
+        visibility: &e.visibility,
+        status,
+        languages: &e.languages,
+        tags: &e.tags,
+    };
+    let (id, _) = stoa_db::catalog::upsert_entry(tx.conn(), &fields, ctx.now).await?;
+    let version = VersionFields {
+        version: &v.version,
+        image: &v.image,
+        release_notes: &v.notes,
+        released_on: v.released,
+        deprecated: false,
+        security_notice: "",
+    };
+    stoa_db::catalog::upsert_version(tx.conn(), id, &version, ctx.now).await?;
+    if status != existing.as_ref().map_or("", |o| o.status.as_str()) {
+        stoa_db::catalog::set_review(tx.conn(), id, status, "", ctx.now).await?;
+    }
+    access
+        .audit(
+            me,
+            "catalog.published",
+            &format!("{} {}", e.name, v.version),
+        )
+        .after(serde_json::json!({ "entry": e.slug, "version": v.version, "status": status }))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(e.slug.clone())
+}
+
+/// Staff: decides on an entry waiting for review: `approve` (listed publicly), `changes` (back
+/// to its community with what to change) or `reject`, with a message (required unless
+/// approving) that is mailed to the community's owners and admins.
+pub async fn review(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    entry: &str,
+    decision: &str,
+    message: &str,
+) -> Result<()> {
+    let me = access::signed_in(ctx, Action::ManageCatalog)?;
+    let found = stoa_db::catalog::get(tx.conn(), &viewer(ctx), entry.trim())
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if found.status != "in_review" {
+        return Err(DomainError::invalid(
+            "form",
+            "This entry is not waiting for review.",
+        ));
+    }
+    let message = message.replace("\r\n", "\n").trim().to_owned();
+    let (status, words) = match decision {
+        "approve" => ("published", "is now listed in the catalog"),
+        "changes" => ("changes_requested", "needs changes before it is listed"),
+        "reject" => ("rejected", "was not accepted for the catalog"),
+        _ => {
+            return Err(DomainError::invalid(
+                "decision",
+                "Approve, ask for changes or reject.",
+            ));
+        }
+    };
+    if message.is_empty() && status != "published" {
+        return Err(DomainError::invalid(
+            "message",
+            "Say what to change, or why: the community reads it.",
+        ));
+    }
+    if message.chars().count() > MAX_NOTICE_CHARS {
+        return Err(DomainError::invalid(
+            "message",
+            format!("Keep the message to {MAX_NOTICE_CHARS} characters."),
+        ));
+    }
+    stoa_db::catalog::set_review(tx.conn(), found.id, status, &message, ctx.now).await?;
+    crate::audit::Audit::by(me, "catalog.reviewed", &found.name)
+        .after(serde_json::json!({ "status": status, "message": message }))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    if let Some(community) = found.maintainer_community_id {
+        let said = if message.is_empty() {
+            String::new()
+        } else {
+            format!("Stoa's staff wrote:\n\n{message}\n\n")
+        };
+        let body = format!(
+            "Hello,\n\nThe environment {} that your community submitted {words}.\n\n{said}\
+             Its page:\n\n{}/catalog/{}\n",
+            found.name, ctx.public_url, found.slug
+        );
+        for to in stoa_db::memberships::manager_emails(tx.conn(), community, ctx.now).await? {
+            let task = stoa_db::jobs::Task::SendNotice {
+                to,
+                subject: format!("Your catalog entry {} {words}", found.name),
+                body: body.clone(),
+            };
+            stoa_db::jobs::enqueue_task(tx.conn(), &task, ctx.now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Staff: `feature` or `unfeature` an entry (featured ones come first), `unpublish` it (hidden
+/// from everyone but its community; hubs using it keep their images) or `republish` it.
+pub async fn curate(ctx: &Ctx, tx: &mut WriteTx, entry: &str, action: &str) -> Result<()> {
+    let me = access::signed_in(ctx, Action::ManageCatalog)?;
+    let found = stoa_db::catalog::get(tx.conn(), &viewer(ctx), entry.trim())
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    match action {
+        "feature" | "unfeature" => {
+            stoa_db::catalog::set_featured(tx.conn(), found.id, action == "feature").await?;
+        }
+        "unpublish" | "republish" => {
+            let status = if action == "unpublish" {
+                "unpublished"
+            } else {
+                "published"
+            };
+            stoa_db::catalog::set_review(
+                tx.conn(),
+                found.id,
+                status,
+                &found.review_message,
+                ctx.now,
+            )
+            .await?;
+        }
+        _ => {
+            return Err(DomainError::invalid(
+                "action",
+                "Feature, unfeature, unpublish or republish.",
+            ));
+        }
+    }
+    crate::audit::Audit::by(me, "catalog.curated", &found.name)
+        .after(serde_json::json!({ "action": action }))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(())
+}
+
+/// The communities whose hub the caller may add `entry` to, among `managed` (those they run):
+/// all of them for a public entry, only the maintaining community for a private one.
+fn hub_choices(
+    managed: &[(stoa_db::communities::CommunityId, String, String)],
+    entry: &stoa_db::catalog::Entry,
+) -> Vec<(String, String)> {
+    managed
+        .iter()
+        .filter(|(id, _, _)| may_use(entry, *id))
+        .map(|(_, slug, name)| (slug.clone(), name.clone()))
+        .collect()
+}
+
+/// Whether `community`'s hub may use `entry`: any public one; a private one only in the
+/// community that maintains it.
+fn may_use(entry: &stoa_db::catalog::Entry, community: stoa_db::communities::CommunityId) -> bool {
+    entry.visibility != "private" || entry.maintainer_community_id == Some(community)
+}
+
+/// Adds version `version` of entry `entry` to `community`'s hub as a new environment called
+/// `display_name` (the entry's name and the version when left blank). It is a new revision
+/// like any other save, which the community's admins review and apply from the hub page.
+pub async fn add_to_hub(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    cfg: &HubConfig,
+    billing: &BillingConfig,
+    entry: &str,
+    community: &str,
+    version: &str,
+    display_name: &str,
+) -> Result<HubSaved> {
+    access::global(ctx, Action::ViewCatalog)?;
+    let found = stoa_db::catalog::get(tx.conn(), &viewer(ctx), entry.trim())
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let target = stoa_db::communities::by_slug(tx.conn(), community.trim()).await?;
+    if let Some(c) = &target
+        && !may_use(&found, c.id)
+    {
+        return Err(DomainError::invalid(
+            "community",
+            "This environment is private to the community that maintains it: only its hub can use it.",
+        ));
+    }
+    let versions = stoa_db::catalog::versions(tx.conn(), found.id).await?;
+    let chosen = versions
+        .iter()
+        .find(|v| v.version == version.trim())
+        .ok_or_else(|| DomainError::invalid("version", "Choose one of the versions listed."))?;
+    if chosen.deprecated {
+        let instead = chosen
+            .replacement_id
+            .and_then(|id| versions.iter().find(|v| v.id == id))
+            .map_or_else(String::new, |r| format!(" Use {} instead.", r.version));
+        return Err(DomainError::invalid(
+            "version",
+            format!("Version {} is deprecated.{instead}", chosen.version),
+        ));
+    }
+    let display_name = match display_name.trim() {
+        "" => format!("{} {}", found.name, chosen.version),
+        typed => typed.to_owned(),
+    };
+    let choice = CatalogChoice {
+        original: String::new(),
+        display_name,
+        description: found.summary.clone(),
+        image: chosen.image.clone(),
+        reference: stoa_hubs::CatalogRef {
+            entry: found.slug.clone(),
+            name: found.name.clone(),
+            version: chosen.version.clone(),
+        },
+    };
+    hubs::save_on_latest(
+        ctx,
+        tx,
+        cfg,
+        billing,
+        community.trim(),
+        &Edit::Catalog(choice),
+    )
+    .await
+}
+
+/// Moves `environment` of `community`'s hub to the version recommended in place of the
+/// deprecated one it uses: a new revision, applied from the hub page like any other.
+pub async fn use_replacement(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    cfg: &HubConfig,
+    billing: &BillingConfig,
+    community: &str,
+    environment: &str,
+) -> Result<HubSaved> {
+    // Asked first, so that someone who may only look at the hub is told no (403) rather
+    // than that there is nothing to move.
+    access::change(ctx, tx, community, Action::EditHub).await?;
+    let view = hubs::view(ctx, tx.conn(), cfg, billing, community).await?;
+    let notice = view
+        .catalog_notices
+        .iter()
+        .find(|n| n.environment == environment)
+        .ok_or(DomainError::NotFound)?;
+    let replacement = notice.replacement.clone().ok_or_else(|| {
+        DomainError::invalid("form", "The catalog recommends no version to move to yet.")
+    })?;
+    move_to_version(ctx, tx, cfg, billing, community, environment, &replacement).await
+}
+
+/// Moves `environment` of `community`'s hub, an environment from the catalog, to another
+/// `version` of the same entry: a new revision ("Pangeo 2025.06.02 → 2025.08.14").
+pub async fn move_to_version(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    cfg: &HubConfig,
+    billing: &BillingConfig,
+    community: &str,
+    environment: &str,
+    version: &str,
+) -> Result<HubSaved> {
+    let access = access::change(ctx, tx, community, Action::EditHub).await?;
+    let spec = hubs::latest_spec(tx.conn(), cfg, &access).await?;
+    let reference = spec
+        .environments
+        .iter()
+        .find(|e| e.slug == environment)
+        .and_then(|e| e.catalog.clone())
+        .ok_or(DomainError::NotFound)?;
+    // The hub uses the entry already, so whether it may was settled when it was added.
+    let everything = stoa_db::catalog::Viewer {
+        account: None,
+        staff: true,
+        now: ctx.now,
+    };
+    let found = stoa_db::catalog::get(tx.conn(), &everything, &reference.entry)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let target = stoa_db::catalog::versions(tx.conn(), found.id)
+        .await?
+        .into_iter()
+        .find(|v| v.version == version.trim())
+        .ok_or_else(|| DomainError::invalid("version", "Choose one of the versions listed."))?;
+    if target.deprecated {
+        return Err(DomainError::invalid(
+            "version",
+            format!("Version {} is deprecated.", target.version),
+        ));
+    }
+    let choice = CatalogChoice {
+        original: environment.to_owned(),
+        display_name: String::new(),
+        description: String::new(),
+        image: target.image,
+        reference: stoa_hubs::CatalogRef {
+            entry: found.slug,
+            name: found.name,
+            version: target.version,
+        },
+    };
+    hubs::save_on_latest(ctx, tx, cfg, billing, community, &Edit::Catalog(choice)).await
+}
+
+/// A version staff find: the entry (any visibility) and the version by name.
+async fn version_of(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    entry: &str,
+    version: &str,
+) -> Result<(
+    stoa_db::catalog::Entry,
+    Vec<stoa_db::catalog::Version>,
+    usize,
+)> {
+    let found = stoa_db::catalog::get(tx.conn(), &viewer(ctx), entry.trim())
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let versions = stoa_db::catalog::versions(tx.conn(), found.id).await?;
+    let at = versions
+        .iter()
+        .position(|v| v.version == version.trim())
+        .ok_or_else(|| DomainError::invalid("version", "Choose one of the versions listed."))?;
+    Ok((found, versions, at))
+}
+
+/// Staff: marks `version` of `entry` deprecated, recommending `replacement` (another version
+/// of the entry, or blank for none). The admins of every hub whose applied revision uses it
+/// are mailed once (through the job queue); returns how many hubs were told now.
+pub async fn deprecate(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    entry: &str,
+    version: &str,
+    replacement: &str,
+) -> Result<usize> {
+    let me = access::signed_in(ctx, Action::ManageCatalog)?;
+    let (found, versions, at) = version_of(ctx, tx, entry, version).await?;
+    let chosen = &versions[at];
+    let instead = match replacement.trim() {
+        "" => None,
+        typed => Some(
+            versions
+                .iter()
+                .find(|v| v.version == typed && v.id != chosen.id && !v.deprecated)
+                .ok_or_else(|| {
+                    DomainError::invalid(
+                        "replacement",
+                        "Recommend another version of this entry that is not deprecated, or none.",
+                    )
+                })?,
+        ),
+    };
+    stoa_db::catalog::set_deprecated(tx.conn(), chosen.id, true, instead.map(|v| v.id)).await?;
+    let target = format!("{} {}", found.name, chosen.version);
+    crate::audit::Audit::by(me, "catalog.version_deprecated", &target)
+        .after(serde_json::json!({ "replacement": instead.map(|v| &v.version) }))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    let advice = match instead {
+        Some(v) => format!(
+            "The catalog recommends {} {} instead. Your hub page offers the move as a new \
+             revision, which you review and apply like any other change.",
+            found.name, v.version
+        ),
+        None => "Choose another environment for it on your hub page.".to_owned(),
+    };
+    notify(
+        ctx,
+        tx,
+        chosen.id,
+        "deprecated",
+        &|community, environment| crate::mail::Mail {
+            subject: format!("{target} is deprecated on your hub"),
+            body: format!(
+                "Hello,\n\nThe hub of {community} offers the environment '{environment}', which \
+                 uses {target} from the Stoa catalog. That version is now deprecated. {advice}\n\n"
+            ),
+        },
+    )
+    .await
+}
+
+/// Staff: attaches a security notice to `version` of `entry` (plain text; blank removes it).
+/// A new notice is mailed once to the admins of every hub whose applied revision uses the
+/// version; returns how many hubs were told now.
+pub async fn set_security_notice(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    entry: &str,
+    version: &str,
+    notice: &str,
+) -> Result<usize> {
+    let me = access::signed_in(ctx, Action::ManageCatalog)?;
+    let (found, versions, at) = version_of(ctx, tx, entry, version).await?;
+    let chosen = &versions[at];
+    let notice = notice.trim().replace("\r\n", "\n");
+    if notice.chars().count() > MAX_NOTICE_CHARS {
+        return Err(DomainError::invalid(
+            "notice",
+            format!("Keep the notice to {MAX_NOTICE_CHARS} characters."),
+        ));
+    }
+    stoa_db::catalog::set_security_notice(tx.conn(), chosen.id, &notice).await?;
+    let target = format!("{} {}", found.name, chosen.version);
+    crate::audit::Audit::by(me, "catalog.security_notice", &target)
+        .before(serde_json::json!({ "notice": chosen.security_notice }))
+        .after(serde_json::json!({ "notice": notice }))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    if notice.is_empty() {
+        return Ok(0);
+    }
+    notify(ctx, tx, chosen.id, "security", &|community, environment| {
+        crate::mail::Mail {
+            subject: format!("Security notice for {target} on your hub"),
+            body: format!(
+                "Hello,\n\nThe hub of {community} offers the environment '{environment}', which \
+                 uses {target} from the Stoa catalog. Stoa's staff attached this security \
+                 notice to it:\n\n{notice}\n\n"
+            ),
+        }
+    })
+    .await
+}
+
+/// Longest security notice.
+pub const MAX_NOTICE_CHARS: usize = 2000;
+
+/// Queues `mail` (given the community's name and the environment's name) to the owners and
+/// admins of each hub whose applied revision uses `version`, once per hub and `kind`, with a
+/// link to the hub page; returns how many hubs were told now.
+async fn notify(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    version: i64,
+    kind: &str,
+    mail: &(dyn Fn(&str, &str) -> crate::mail::Mail + Sync),
+) -> Result<usize> {
+    let mut told = 0;
+    for (hub, community) in stoa_db::catalog::hubs_using(tx.conn(), version).await? {
+        if !stoa_db::catalog::claim_notice(tx.conn(), version, hub, kind, ctx.now).await? {
+            continue;
+        }
+        told += 1;
+        let community = stoa_db::communities::by_id(tx.conn(), community).await?;
+        let environments: Vec<String> =
+            stoa_db::catalog::environments_using(tx.conn(), hub, version).await?;
+        let mut m = mail(&community.name, &environments.join("', '"));
+        m.body.push_str(&format!(
+            "Your hub page:\n\n{}/communities/{}/hub\n",
+            ctx.public_url, community.slug
+        ));
+        for to in stoa_db::memberships::manager_emails(tx.conn(), community.id, ctx.now).await? {
+            let task = stoa_db::jobs::Task::SendNotice {
+                to,
+                subject: m.subject.clone(),
+                body: m.body.clone(),
+            };
+            stoa_db::jobs::enqueue_task(tx.conn(), &task, ctx.now).await?;
+        }
+    }
+    Ok(told)
+}
+
+/// Records which catalog versions `spec` (a hub's applied revision) uses.
+pub(crate) async fn record_uses(
+    conn: stoa_db::Conn<'_>,
+    hub: stoa_db::hubs::HubId,
+    spec: &HubSpec,
+) -> Result<()> {
+    let uses: Vec<Use<'_>> = spec
+        .environments
+        .iter()
+        .filter_map(|e| {
+            e.catalog.as_ref().map(|c| Use {
+                environment: &e.slug,
+                entry: &c.entry,
+                version: &c.version,
+            })
+        })
+        .collect();
+    Ok(stoa_db::catalog::record_uses(conn, hub, &uses).await?)
+}
+
+/// The hub page's notices: applied environments on a deprecated version or one with a
+/// security notice, and whether `latest` (the newest saved settings) already moves them on.
+pub(crate) async fn notices(
+    conn: stoa_db::Conn<'_>,
+    hub: &stoa_db::hubs::Hub,
+    latest: &HubSpec,
+) -> Result<Vec<CatalogNotice>> {
+    let warnings = stoa_db::catalog::warnings(conn, hub.id).await?;
+    Ok(warnings
+        .into_iter()
+        .map(|w| {
+            let moved = latest
+                .environments
+                .iter()
+                .find(|e| e.slug == w.environment)
+                .is_none_or(|e| {
+                    e.catalog
+                        .as_ref()
+                        .is_none_or(|c| c.entry != w.entry_slug || c.version != w.version)
+                });
+            let headline = if w.deprecated {
+                format!("{} {} is deprecated", w.entry_name, w.version)
+            } else {
+                format!("{} {} has a security notice", w.entry_name, w.version)
+            };
+            CatalogNotice {
+                environment: w.environment,
+                entry_slug: w.entry_slug,
+                headline,
+                security_notice: w.security_notice,
+                replacement: w.replacement,
+                moved_in: moved
+                    .then_some(hub.latest_revision)
+                    .filter(|n| Some(*n) != hub.applied_revision),
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -516,6 +1270,44 @@ mod tests {
         let file: CatalogFile = serde_saphyr::from_str(STARTER).expect("parses");
         check(&file).expect("valid");
         assert!(file.entries.len() >= 8, "a useful starter set");
+    }
+
+    #[test]
+    fn images_are_checked_as_the_hub_editor_checks_them() {
+        use stoa_hubs::image::examples::{BAD, GOOD};
+        let with = |image: &str| CatalogFile {
+            entries: vec![EntryIn {
+                slug: "x-stack".into(),
+                name: "X".into(),
+                summary: String::new(),
+                description: String::new(),
+                languages: Vec::new(),
+                tags: Vec::new(),
+                maintainer: "staff".into(),
+                visibility: "public".into(),
+                source: String::new(),
+                docs: String::new(),
+                versions: vec![VersionIn {
+                    version: "1".into(),
+                    image: image.into(),
+                    released: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                    notes: String::new(),
+                    deprecated: false,
+                    replacement: None,
+                    security_notice: String::new(),
+                }],
+            }],
+        };
+        for good in GOOD {
+            assert_eq!(check(&with(good)), Ok(()), "{good:?}");
+        }
+        for bad in BAD {
+            let problems = check(&with(bad)).unwrap_err();
+            assert!(
+                problems.iter().any(|p| p.contains(".versions[0].image: ")),
+                "{bad:?}: {problems:?}"
+            );
+        }
     }
 
     #[test]

@@ -258,7 +258,9 @@ pub async fn page(
 /// The community as its settings form shows it; for those who may change it.
 pub async fn settings(ctx: &Ctx, mut conn: Conn<'_>, slug: &str) -> Result<CommunityView> {
     let access = access::community(ctx, conn.reborrow(), slug, Action::UpdateCommunity).await?;
-    view_of(ctx, conn, &access).await
+    let mut view = view_of(ctx, conn.reborrow(), &access).await?;
+    view.listed_in_catalog = communities::listed_in_catalog(conn, access.community.id).await?;
+    Ok(view)
 }
 
 async fn view_of(ctx: &Ctx, mut conn: Conn<'_>, access: &CommunityAccess) -> Result<CommunityView> {
@@ -287,8 +289,35 @@ async fn view_of(ctx: &Ctx, mut conn: Conn<'_>, access: &CommunityAccess) -> Res
         my_end: access.ends_at.map(date_of),
         can: access.allowed(),
         request_pending,
+        // Only the settings page shows it ([`settings`]), so other pages skip the query.
+        listed_in_catalog: false,
         glance: None,
     })
+}
+
+/// Whether catalog pages may name the community among those whose hub uses an environment
+/// (off until its owners or admins say so).
+pub async fn set_catalog_listing(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    slug: &str,
+    listed: bool,
+) -> Result<()> {
+    let access = access::change(ctx, tx, slug, Action::UpdateCommunity).await?;
+    let me = ctx.caller()?;
+    let c = &access.community;
+    let before = communities::listed_in_catalog(tx.conn(), c.id).await?;
+    if before == listed {
+        return Ok(());
+    }
+    communities::set_listed_in_catalog(tx.conn(), c.id, listed).await?;
+    access
+        .audit(me, "community.catalog_listing", &c.name)
+        .before(serde_json::json!({ "listed_in_catalog": before }))
+        .after(serde_json::json!({ "listed_in_catalog": listed }))
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(())
 }
 
 /// What matters at a glance: members, hub and billing status; for members, staff and the

@@ -134,6 +134,25 @@ pub enum Edit {
     Event(EventForm),
     /// Staff-only settings.
     Staff(StaffForm),
+    /// Adds an environment from the shared catalog, or moves one to another catalog version.
+    Catalog(CatalogChoice),
+}
+
+/// An environment from the shared catalog, resolved by [`crate::catalog::add_to_hub`] or
+/// [`crate::catalog::use_replacement`]. Its fields are private to this crate, so only those
+/// functions make one: the image always is the catalog version's, never one a form typed.
+#[derive(Debug, Clone)]
+pub struct CatalogChoice {
+    /// The environment moved to another version; empty to add one.
+    pub(crate) original: String,
+    /// Name in the spawn menu (for a new environment).
+    pub(crate) display_name: String,
+    /// Description in the spawn menu (for a new environment): the entry's summary.
+    pub(crate) description: String,
+    /// The version's image.
+    pub(crate) image: String,
+    /// The version.
+    pub(crate) reference: stoa_hubs::CatalogRef,
 }
 
 impl Edit {
@@ -159,6 +178,16 @@ impl Edit {
             Edit::Server(_) => "Server settings updated".into(),
             Edit::Event(_) => "Event updated".into(),
             Edit::Staff(_) => "Staff settings updated".into(),
+            Edit::Catalog(c) if c.original.is_empty() => format!(
+                "Environment '{}' added from the catalog ({} {})",
+                c.display_name.trim(),
+                c.reference.name,
+                c.reference.version
+            ),
+            Edit::Catalog(c) => format!(
+                "Environment '{}' moved to {} {}",
+                c.original, c.reference.name, c.reference.version
+            ),
         }
     }
 }
@@ -194,6 +223,15 @@ async fn current(mut conn: Conn<'_>, cfg: &HubConfig, access: &CommunityAccess) 
         hub,
         spec,
     })
+}
+
+/// The community's newest hub settings (the starter settings before the first save).
+pub(crate) async fn latest_spec(
+    conn: Conn<'_>,
+    cfg: &HubConfig,
+    access: &CommunityAccess,
+) -> Result<HubSpec> {
+    Ok(current(conn, cfg, access).await?.spec)
 }
 
 /// What in the community's newest hub settings would not fit `bounds` (a plan change's
@@ -293,7 +331,12 @@ pub async fn view(
         None
     };
     let status = status_of(conn.reborrow(), cur.hub.as_ref(), &access).await?;
+    let catalog_notices = match &cur.hub {
+        Some(h) => crate::catalog::notices(conn.reborrow(), h, &cur.spec).await?,
+        None => Vec::new(),
+    };
     Ok(HubView {
+        catalog_notices,
         status,
         slug: cur
             .hub
@@ -408,6 +451,10 @@ fn summary_of(cfg: &HubConfig, spec: &HubSpec) -> HubSummary {
                 size: cfg.size_label(&e.size),
                 default: e.default,
                 roles: e.allowed_roles.clone(),
+                catalog: e
+                    .catalog
+                    .as_ref()
+                    .map(|c| (c.entry.clone(), format!("{} {}", c.name, c.version))),
             })
             .collect(),
         login,
@@ -597,6 +644,14 @@ fn apply(spec: &mut HubSpec, edit: &Edit, checks: &mut Checks) -> Result<()> {
             spec.login.github_rules = lines(&f.github_rules);
         }
         Edit::Environment { original, form } => {
+            // An environment from the catalog stays one while its image is the catalog's;
+            // typing another image makes it an environment of the hub's own.
+            let catalog = spec
+                .environments
+                .iter()
+                .find(|e| !original.is_empty() && e.slug == *original)
+                .filter(|e| e.image == form.image.trim())
+                .and_then(|e| e.catalog.clone());
             let env = Environment {
                 slug: form.slug.clone(),
                 display_name: form.display_name.clone(),
@@ -605,6 +660,7 @@ fn apply(spec: &mut HubSpec, edit: &Edit, checks: &mut Checks) -> Result<()> {
                 default: form.default,
                 allowed_roles: form.roles.clone(),
                 size: form.size.clone(),
+                catalog,
             };
             if form.default {
                 // Making one the default unmarks the others: "exactly one default" is kept
@@ -639,6 +695,49 @@ fn apply(spec: &mut HubSpec, edit: &Edit, checks: &mut Checks) -> Result<()> {
                         .insert(form.slug.trim().to_owned(), s);
                 }
             }
+        }
+        Edit::Catalog(c) if c.original.is_empty() => {
+            let taken = |slug: &str| spec.environments.iter().any(|e| e.slug == slug);
+            let base: String = c.reference.entry.chars().take(40).collect();
+            let slug = (1..)
+                .map(|n| {
+                    if n == 1 {
+                        base.clone()
+                    } else {
+                        format!("{base}-{n}")
+                    }
+                })
+                .find(|s| !taken(s))
+                .unwrap_or(base);
+            // The size of the preselected environment: the one people start most; the
+            // environment form changes it like any other.
+            let size = spec
+                .environments
+                .iter()
+                .find(|e| e.default)
+                .or(spec.environments.first())
+                .map(|e| e.size.clone())
+                .unwrap_or_default();
+            let default = spec.environments.is_empty();
+            spec.environments.push(Environment {
+                slug,
+                display_name: c.display_name.clone(),
+                description: c.description.clone(),
+                image: c.image.clone(),
+                default,
+                allowed_roles: Vec::new(),
+                size,
+                catalog: Some(c.reference.clone()),
+            });
+        }
+        Edit::Catalog(c) => {
+            let env = spec
+                .environments
+                .iter_mut()
+                .find(|e| e.slug == c.original)
+                .ok_or(DomainError::NotFound)?;
+            env.image.clone_from(&c.image);
+            env.catalog = Some(c.reference.clone());
         }
         Edit::RemoveEnvironment(slug) => {
             let at = spec
@@ -811,6 +910,7 @@ fn for_form(edit: &Edit, before: &HubSpec, invalid: Invalid) -> Invalid {
                 [f @ ("home_quota_gib" | "named_servers" | "bring_your_own_image")],
             ) => Some((*f).to_owned()),
             (Edit::Event(_), ["event", f]) => Some((*f).to_owned()),
+            (Edit::Catalog(_), ["environments", _, "display_name"]) => Some("display_name".into()),
             (Edit::Staff(_), ["staff", "custom_domain"]) => Some("custom_domain".into()),
             (Edit::Staff(_), ["staff", "bounds", ..]) => Some("bounds".into()),
             (Edit::Staff(_), ["staff", "environments", _, "node_selector", ..]) => {
@@ -868,11 +968,52 @@ pub async fn save(
     edit: &Edit,
     check_only: bool,
 ) -> Result<HubSaved> {
+    save_on(
+        ctx,
+        tx,
+        cfg,
+        billing,
+        slug,
+        Some(base),
+        message,
+        edit,
+        check_only,
+    )
+    .await
+}
+
+/// Saves `edit` on top of whatever revision is the latest: for a change that does not come
+/// from a form of the settings (adding a catalog environment), so there is nothing the person
+/// saw that could be out of date.
+pub(crate) async fn save_on_latest(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    cfg: &HubConfig,
+    billing: &BillingConfig,
+    slug: &str,
+    edit: &Edit,
+) -> Result<HubSaved> {
+    save_on(ctx, tx, cfg, billing, slug, None, "", edit, false).await
+}
+
+async fn save_on(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    cfg: &HubConfig,
+    billing: &BillingConfig,
+    slug: &str,
+    base: Option<i32>,
+    message: &str,
+    edit: &Edit,
+    check_only: bool,
+) -> Result<HubSaved> {
     let access = access::change(ctx, tx, slug, edit.action()).await?;
     let me = ctx.caller()?;
     let message = message_or(message, || edit.label())?;
     let cur = current(tx.conn(), cfg, &access).await?;
-    if base != cur.latest {
+    if let Some(base) = base
+        && base != cur.latest
+    {
         return Err(stale(tx.conn(), &cur, base).await);
     }
     let bounds = crate::billing::base_bounds(tx.conn(), cfg, billing, access.community.id).await?;
@@ -1120,6 +1261,8 @@ pub async fn request_apply(
         ));
     }
     hubs::request_apply(tx.conn(), hub.id, number, me.id, ctx.now).await?;
+    let spec = spec_of(tx.conn(), &hub, number).await?;
+    crate::catalog::record_uses(tx.conn(), hub.id, &spec).await?;
     crate::provisioning::request(
         tx.conn(),
         &hub,

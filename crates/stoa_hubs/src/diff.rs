@@ -232,13 +232,13 @@ fn environments(c: &mut Changes, old: &[Environment], new: &[Environment]) {
     for n in new {
         let field = |name: &str| format!("environments.{}.{name}", n.slug);
         let Some(o) = old.iter().find(|o| o.slug == n.slug) else {
+            let source = match &n.catalog {
+                Some(r) => format!("{} {} from the catalog", r.name, r.version),
+                None => n.image.clone(),
+            };
             c.push(
                 format!("environments.{}", n.slug),
-                format!(
-                    "Environment {} added ({})",
-                    quoted(&n.display_name),
-                    n.image
-                ),
+                format!("Environment {} added ({source})", quoted(&n.display_name),),
             );
             continue;
         };
@@ -259,7 +259,43 @@ fn environments(c: &mut Changes, old: &[Environment], new: &[Environment]) {
                 format!("Environment {name}: description changed"),
             );
         }
-        if o.image != n.image {
+        match (&o.catalog, &n.catalog) {
+            // The same catalog entry at another version: the words people use for it.
+            (Some(a), Some(b)) if a.entry == b.entry && a != b => {
+                c.push(
+                    field("catalog"),
+                    format!(
+                        "Environment {name}: {} {} → {}",
+                        b.name, a.version, b.version
+                    ),
+                );
+            }
+            (Some(a), Some(b)) if a != b => c.push(
+                field("catalog"),
+                format!(
+                    "Environment {name}: {} {} → {} {}",
+                    a.name, a.version, b.name, b.version
+                ),
+            ),
+            (None, Some(b)) => c.push(
+                field("catalog"),
+                format!(
+                    "Environment {name}: now {} {} from the catalog",
+                    b.name, b.version
+                ),
+            ),
+            (Some(a), None) => c.push(
+                field("catalog"),
+                format!(
+                    "Environment {name}: no longer {} {} from the catalog",
+                    a.name, a.version
+                ),
+            ),
+            _ => {}
+        }
+        // A move between catalog versions says the image changed in the catalog's words.
+        let moved_in_catalog = o.catalog.is_some() && n.catalog.is_some() && o.catalog != n.catalog;
+        if o.image != n.image && !moved_in_catalog {
             let (a, b) = (ImageParts::split(&o.image), ImageParts::split(&n.image));
             let text = match (a.tag, b.tag) {
                 (Some(old_tag), Some(new_tag))

@@ -142,11 +142,12 @@ impl<'a> ImageParts<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(crate) const GOOD: &[&str] = &[
+/// Image references every check of one must accept ([`examples::GOOD`]) and refuse
+/// ([`examples::BAD`]): one table for the hub editor's tests and the catalog's, so the two
+/// can never disagree about what an image is.
+pub mod examples {
+    /// Accepted.
+    pub const GOOD: &[&str] = &[
         "quay.io/jupyter/scipy-notebook:2026-04-27",
         "pangeo/pangeo-notebook:2026.04.29",
         "jupyter/base-notebook:latest",
@@ -158,7 +159,8 @@ mod tests {
         "a---b/c:1",
     ];
 
-    pub(crate) const BAD: &[&str] = &[
+    /// Refused.
+    pub const BAD: &[&str] = &[
         "",
         "pangeo/pangeo-notebook",
         "quay.io/Jupyter/scipy:1",
@@ -178,6 +180,12 @@ mod tests {
         "x:1\n",
         "x:tag\"; rm -rf /",
     ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::examples::{BAD, GOOD};
+    use super::*;
 
     #[test]
     fn the_grammar_accepts_and_refuses_what_it_should() {

@@ -3,7 +3,7 @@
 mod bounds;
 mod diff;
 mod enforcement;
-mod image;
+pub mod image;
 pub mod local;
 mod markdown;
 mod render;
@@ -22,8 +22,9 @@ pub use local::{LOCAL_FORMAT, LocalConfig, render_local, render_local_json};
 pub use markdown::announcement_html;
 pub use render::{RenderContext, RenderError, default_url, role_group};
 pub use spec::{
-    Culling, DefaultInterface, Environment, EventCapacity, Homepage, HubSpec, LoginRules,
-    SCHEMA_VERSION, SpecReadError, StaffEnvironment, StaffSettings, touches_staff_fields,
+    CatalogRef, Culling, DefaultInterface, Environment, EventCapacity, Homepage, HubSpec,
+    LoginRules, SCHEMA_VERSION, SpecReadError, StaffEnvironment, StaffSettings,
+    touches_staff_fields,
 };
 pub use validate::{
     MAX_ANNOUNCEMENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_GIT_TEXT_CHARS,

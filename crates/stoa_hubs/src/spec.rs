@@ -18,7 +18,7 @@ use crate::bounds::BoundsOverride;
 /// The version written by this code. Bump it when the stored shape changes, keep the old
 /// shape readable in [`HubSpec::from_json`] (an upgrade step from the previous version), and
 /// add a fixture of the old version under `tests/fixtures/`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything that configures one community's hub.
 ///
@@ -107,6 +107,25 @@ pub struct Environment {
     pub allowed_roles: Vec<Role>,
     /// Id of a staff-defined [`crate::SizeChoice`] (CPU and memory).
     pub size: String,
+    /// The catalog version this environment's image came from, if it was added from the
+    /// shared catalog (version 2 on). `image` is always the version's image, copied when the
+    /// environment was added, so rendering never needs the catalog; the reference is what
+    /// diffs ("Pangeo 2025.01 → 2026.04"), popularity and deprecation notices follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogRef>,
+}
+
+/// Where an environment's image came from in the shared catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogRef {
+    /// The entry's slug (`pangeo`), its stable identifier.
+    pub entry: String,
+    /// The entry's name when the environment was added (`Pangeo`), so a diff reads in words
+    /// without the catalog at hand.
+    pub name: String,
+    /// The version as the catalog names it (`2026.04`).
+    pub version: String,
 }
 
 /// Where a server opens.
@@ -211,8 +230,9 @@ impl HubSpec {
     /// Reads a stored spec of any known version and upgrades it to [`SCHEMA_VERSION`].
     ///
     /// Upgrades run on the JSON value one version at a time (`v1 → v2 → …`), so each step is
-    /// written once against a fixed old shape. Version 1 is the first released shape and the
-    /// current one; its fixture (`tests/fixtures/spec-v1.json`) must keep reading forever.
+    /// written once against a fixed old shape. Version 1 is the first released shape; its
+    /// fixture (`tests/fixtures/spec-v1.json`) must keep reading forever. Version 2 added
+    /// catalog references to environments.
     pub fn from_json(text: &str) -> Result<HubSpec, SpecReadError> {
         #[derive(Deserialize)]
         struct Versioned {
@@ -227,7 +247,26 @@ impl HubSpec {
             0 => Err(SpecReadError::NoVersion(
                 "version 0 was never written".into(),
             )),
-            // Later: `1 => upgrade_v1(value)` then fall through to the next step.
+            // Version 2 added the optional `environments.*.catalog`: a version 1 document is
+            // a version 2 document without it. Checked as version 1 (so a mistake is reported
+            // against the version the document claims), then relabelled.
+            1 => {
+                let has_catalog = value["environments"]
+                    .as_array()
+                    .is_some_and(|envs| envs.iter().any(|e| e.get("catalog").is_some()));
+                if has_catalog {
+                    return Err(SpecReadError::Malformed {
+                        version,
+                        source: serde::de::Error::custom(
+                            "unknown field `catalog`: version 1 had no catalog references",
+                        ),
+                    });
+                }
+                let mut spec = HubSpec::deserialize(value)
+                    .map_err(|source| SpecReadError::Malformed { version, source })?;
+                spec.schema_version = SCHEMA_VERSION;
+                Ok(spec)
+            }
             SCHEMA_VERSION => HubSpec::deserialize(value)
                 .map_err(|source| SpecReadError::Malformed { version, source }),
             newer => Err(SpecReadError::TooNew(newer)),
@@ -281,6 +320,11 @@ impl HubSpec {
             text(&mut env.description);
             line(&mut env.image);
             line(&mut env.size);
+            if let Some(c) = &mut env.catalog {
+                line(&mut c.entry);
+                line(&mut c.name);
+                line(&mut c.version);
+            }
             env.allowed_roles = Role::ALL
                 .into_iter()
                 .filter(|r| env.allowed_roles.contains(r))
@@ -327,6 +371,7 @@ impl HubSpec {
                 default: true,
                 allowed_roles: Vec::new(),
                 size: size.to_owned(),
+                catalog: None,
             }],
             bring_your_own_image: false,
             default_interface: DefaultInterface::JupyterLab,

@@ -21,6 +21,8 @@ pub struct EntryCard {
     pub private: bool,
     /// Its review state when not published (`in review`, …), for those who may see it.
     pub state: Option<String>,
+    /// Hubs whose applied revision uses it now.
+    pub used_by: i64,
 }
 
 /// The catalog page: the entries that match, and the filters on offer.
@@ -46,6 +48,8 @@ pub struct CatalogView {
     pub languages: Vec<(String, i64)>,
     /// Tags on offer with how many entries have each.
     pub tags: Vec<(String, i64)>,
+    /// For staff: entries waiting for review, oldest first (slug, name, community).
+    pub waiting: Vec<(String, String, String)>,
 }
 
 /// One version on an entry's page.
@@ -80,4 +84,61 @@ pub struct EntryView {
     pub docs_url: String,
     /// Newest release first.
     pub versions: Vec<VersionView>,
+    /// Communities using it that chose to be named: (name, slug).
+    pub used_by_communities: Vec<(String, String)>,
+    /// Communities whose hub the viewer may add it to: (slug, name).
+    pub hub_choices: Vec<(String, String)>,
+    /// The viewer may deprecate versions, attach security notices, review, feature and
+    /// unpublish (staff).
+    pub can_manage: bool,
+    /// Shown first in the catalog.
+    pub featured: bool,
+    /// `draft`, `in_review`, `changes_requested`, `published`, `rejected`, `unpublished`.
+    pub status: String,
+    /// What staff said at the last review, for the maintainers and staff (empty otherwise).
+    pub review_message: String,
+    /// The viewer may publish a new version (an owner or admin of the maintaining community).
+    pub can_publish: bool,
+}
+
+/// What a community's owners and admins fill in to publish an environment, or a new version
+/// of one their community maintains. Field names follow the import file's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishForm {
+    /// The maintaining community's slug.
+    pub community: String,
+    /// The entry's short name (its address).
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// One line.
+    pub summary: String,
+    /// Markdown.
+    pub description: String,
+    /// Languages, separated by commas or spaces.
+    pub languages: String,
+    /// Tags, separated by commas or spaces.
+    pub tags: String,
+    /// Source repository URL.
+    pub source: String,
+    /// Documentation URL.
+    pub docs: String,
+    /// `public` (after staff review) or `private` (the community only).
+    pub visibility: String,
+    /// The version's name.
+    pub version: String,
+    /// Its image reference.
+    pub image: String,
+    /// Release notes (Markdown).
+    pub notes: String,
+}
+
+/// The publish page: the communities the caller may publish for, and the form (filled in
+/// from an entry of theirs when publishing a new version of it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishView {
+    /// (slug, name) of communities the caller runs.
+    pub communities: Vec<(String, String)>,
+    /// The form's starting values.
+    pub form: PublishForm,
 }

@@ -72,6 +72,8 @@ pub struct CommunityView {
     pub can: Vec<Action>,
     /// The viewer has a pending join request.
     pub request_pending: bool,
+    /// Catalog pages may name the community among those using an environment.
+    pub listed_in_catalog: bool,
     /// Members, hub and billing at a glance: asked for by the community's home only, and
     /// there only for those who may see it.
     pub glance: Option<CommunityHome>,

@@ -26,6 +26,26 @@ pub struct HubView {
     pub detail: Option<HubDetail>,
     /// Where the hub runs and what happened to the changes asked of it.
     pub status: HubStatus,
+    /// Catalog versions the applied revision uses that are deprecated or carry a security
+    /// notice.
+    pub catalog_notices: Vec<CatalogNotice>,
+}
+
+/// A hub environment on a catalog version that is deprecated or has a security notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogNotice {
+    /// The environment's slug in the hub.
+    pub environment: String,
+    /// The catalog entry's slug (its page).
+    pub entry_slug: String,
+    /// What is wrong, in words ("Pangeo 2025.01 is deprecated").
+    pub headline: String,
+    /// The security notice, if any (plain text).
+    pub security_notice: String,
+    /// The version recommended instead, if any.
+    pub replacement: Option<String>,
+    /// A saved revision newer than the applied one already moves the environment on.
+    pub moved_in: Option<i32>,
 }
 
 /// The running hub: its address, what it runs, and the timeline of recent changes.
@@ -96,6 +116,9 @@ pub struct EnvironmentSummary {
     pub default: bool,
     /// Roles that may use it (empty: everyone).
     pub roles: Vec<Role>,
+    /// The catalog entry's slug and its version in words ("Pangeo 2025.08.14"), when the
+    /// environment comes from the catalog.
+    pub catalog: Option<(String, String)>,
 }
 
 /// The hub for those who manage it.

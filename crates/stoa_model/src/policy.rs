@@ -225,6 +225,12 @@ actions! {
     /// Browse and search the environment catalog (each entry's visibility is decided with
     /// the entry: public ones for anyone, private ones for their community).
     ViewCatalog => Rule::Anyone,
+    /// Deprecate catalog versions and attach security notices (each mails the admins of the
+    /// hubs using the version once): staff, who curate the shared catalog.
+    ManageCatalog => Rule::Staff,
+    /// Publish an environment the community maintains in the catalog (public ones after
+    /// staff review), or a new version of one.
+    PublishCatalogEntry => Rule::Community { roles: MANAGERS, staff_reads: false, payers: false },
     /// See the community's usage (monthly active users, the daily chart, the usage fee):
     /// those who run it, those who pay.
     ViewUsage => Rule::Community { roles: MANAGERS_AND_PAYMENT, staff_reads: true, payers: true },
@@ -372,6 +378,8 @@ mod tests {
         (Action::RecordPayments,     ["in", "403", "403", "403", "403", "ok"],   ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewPricing,        ["ok", "ok", "ok", "ok", "ok", "ok"],       ["ok", "ok", "ok", "ok", "ok", "ok"]),
         (Action::ViewCatalog,        ["ok", "ok", "ok", "ok", "ok", "ok"],       ["ok", "ok", "ok", "ok", "ok", "ok"]),
+        (Action::ManageCatalog,      ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
+        (Action::PublishCatalogEntry, ["in", "403", "403", "ok", "ok", "403"],   ["in", "404", "404", "404", "404", "403"]),
         (Action::ViewUsage,          ["in", "403", "ok", "ok", "ok", "ok"],      ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewHub,            ["in", "ok", "ok", "ok", "ok", "ok"],       ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewHubRevisions,   ["in", "403", "403", "ok", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),

@@ -69,6 +69,16 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("billing/pricing", Action::ViewPricing, Scope::Global, &[200]),
     ("catalog/list", Action::ViewCatalog, Scope::Global, &[200]),
     ("catalog/get", Action::ViewCatalog, Scope::Global, &[200]),
+    ("catalog/add_to_hub", Action::EditHub, Scope::Community, &[200]),
+    ("catalog/deprecate", Action::ManageCatalog, Scope::Global, &[200]),
+    ("catalog/security_notice", Action::ManageCatalog, Scope::Global, &[200]),
+    ("catalog/publish_form", Action::ViewOwnCommunities, Scope::Global, &[200]),
+    ("catalog/publish", Action::PublishCatalogEntry, Scope::Community, &[200]),
+    // 422: the starter entry is not waiting for review (the catalog tests review for real).
+    ("catalog/review", Action::ManageCatalog, Scope::Global, &[422]),
+    ("catalog/curate", Action::ManageCatalog, Scope::Global, &[200]),
+    ("community/catalog_listing", Action::UpdateCommunity, Scope::Community, &[200]),
+    ("hub/use_replacement", Action::EditHub, Scope::Community, &[200]),
     ("billing/usage", Action::ViewUsage, Scope::Community, &[200]),
     ("billing/change_plan", Action::ChangePlan, Scope::Community, &[200, 422]),
     ("billing/record_invoice", Action::RecordPayments, Scope::Community, &[200]),
@@ -137,6 +147,7 @@ const PAGES: &[(&str, Action, Scope)] = &[
     ("/pricing", Action::ViewPricing, Scope::Global),
     ("/catalog", Action::ViewCatalog, Scope::Global),
     ("/catalog/:slug", Action::ViewCatalog, Scope::Global),
+    ("/catalog/publish", Action::ViewOwnCommunities, Scope::Global),
     ("/signin", Action::SignIn, Scope::Global),
     ("/signin/email-sent", Action::SignIn, Scope::Global),
     ("/signin/link", Action::SignIn, Scope::Global),
@@ -620,6 +631,74 @@ async fn form(
         "billing/pricing" => vec![("users", "40".into())],
         "catalog/list" => vec![("q", "pangeo".into())],
         "catalog/get" => vec![("slug", "pangeo".into())],
+        "catalog/add_to_hub" => vec![
+            ("entry", "pangeo".into()),
+            ("community", slug.to_owned()),
+            ("version", "2025.08.14".into()),
+            ("display_name", fx.fresh("Pangeo ")),
+        ],
+        // The starter set's deprecated version, again with its replacement (so the
+        // use_replacement probe still has one to move to).
+        "catalog/deprecate" => vec![
+            ("entry", "pangeo".into()),
+            ("version", "2025.01.10".into()),
+            ("replacement", "2025.08.14".into()),
+        ],
+        "catalog/security_notice" => vec![
+            ("entry", "pangeo".into()),
+            ("version", "2025.01.10".into()),
+            ("notice", "Probe notice.".into()),
+        ],
+        "community/catalog_listing" => vec![s(), ("listed", "true".into())],
+        "catalog/publish_form" => vec![("entry", String::new())],
+        "catalog/publish" => vec![
+            ("community", slug.to_owned()),
+            ("slug", fx.fresh("probe-env-")),
+            ("name", "Probe environment".into()),
+            ("visibility", "private".into()),
+            ("version", "1".into()),
+            ("image", "quay.io/probe/env:1".into()),
+        ],
+        "catalog/review" => vec![("entry", "pangeo".into()), ("decision", "approve".into())],
+        "catalog/curate" => vec![("entry", "pangeo".into()), ("action", "feature".into())],
+        "hub/use_replacement" => {
+            // An applied environment on the deprecated Pangeo version (the same one each
+            // time, set back to it: an allowed probe moved it on).
+            let env = "old-pangeo".to_owned();
+            let n = hub_revision(app, community, move |spec| {
+                spec.environments.retain(|e| e.slug != "old-pangeo");
+                let mut e = spec.environments[0].clone();
+                e.slug = "old-pangeo".into();
+                e.display_name = format!("Old Pangeo {}", spec.environments.len());
+                e.default = false;
+                e.image = "pangeo/pangeo-notebook:2025.01.10".into();
+                e.catalog = Some(stoa_hubs::CatalogRef {
+                    entry: "pangeo".into(),
+                    name: "Pangeo".into(),
+                    version: "2025.01.10".into(),
+                });
+                spec.environments.push(e);
+            })
+            .await;
+            let mut tx = app.db.begin().await.unwrap();
+            let hub = stoa_db::hubs::of_community(tx.conn(), community)
+                .await
+                .unwrap()
+                .remove(0);
+            stoa_db::hubs::request_apply(tx.conn(), hub.id, n, fx.stranger, app.clock.now())
+                .await
+                .unwrap();
+            let uses = [stoa_db::catalog::Use {
+                environment: &env,
+                entry: "pangeo",
+                version: "2025.01.10",
+            }];
+            stoa_db::catalog::record_uses(tx.conn(), hub.id, &uses)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            vec![s(), ("env_slug", env)]
+        }
         "billing/record_invoice" => vec![
             s(),
             ("number", fx.fresh("INV-")),
@@ -907,6 +986,7 @@ on_both!(
                         p if p.ends_with("/hub/diff") => format!("{path}?from=1&to=2"),
                         p if p.ends_with("/hub/preview") => format!("{path}?revision=1"),
                         "/signin/link" => format!("{path}?token=not-a-token"),
+                        "/catalog/publish" => path,
                         p if p.starts_with("/catalog/") => "/catalog/pangeo".to_owned(),
                         _ => path,
                     };

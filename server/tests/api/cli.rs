@@ -264,7 +264,7 @@ async fn seed_demo_and_scale_on_both_engines() {
         let test_db = TestDb::new(backend).await;
         let env = [("DATABASE_URL", test_db.url.as_str())];
         for _ in 0..2 {
-            let out = stoa(&["seed", "--demo"], &env);
+            let out = stoa(&["seed", "--demo", "--apply", "2"], &env);
             assert!(
                 out.status.success(),
                 "{}",
@@ -279,6 +279,16 @@ async fn seed_demo_and_scale_on_both_engines() {
         );
         let again = stoa(&["seed", "--scale", "20,200"], &env);
         assert!(!again.status.success(), "bulk data is inserted once");
+        let out = stoa(&["seed", "--catalog", "300"], &env);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !stoa(&["seed", "--catalog", "300"], &env).status.success(),
+            "once"
+        );
         assert_eq!(
             stoa(&["seed", "--scale", "20,10"], &env).status.code(),
             Some(2)
@@ -330,7 +340,34 @@ async fn seed_demo_and_scale_on_both_engines() {
         let catalog = stoa_db::catalog::list(conn.conn(), &anyone, &listing)
             .await
             .unwrap();
-        assert_eq!(catalog.total, 8, "{backend:?}: the starter set, once");
+        assert_eq!(
+            catalog.total,
+            8 + 300,
+            "{backend:?}: the starter set once, and the bulk"
+        );
+        // The demo hubs use it; the first two applied theirs (Pangeo, Rocker): the catalog
+        // counts them.
+        let popular = stoa_db::catalog::Listing {
+            sort: stoa_db::catalog::Sort::Popular,
+            ..listing
+        };
+        let used: Vec<(String, i64)> = stoa_db::catalog::list(conn.conn(), &anyone, &popular)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|e| (e.slug, e.used_by))
+            .take(3)
+            .collect();
+        assert_eq!(
+            used[..2],
+            [("pangeo".into(), 1), ("rocker-binder".into(), 1)],
+            "{backend:?}"
+        );
+        assert_eq!(
+            used[2].1, 0,
+            "{backend:?}: the other demo hubs applied nothing"
+        );
         let big = stoa_db::communities::by_slug(conn.conn(), "bench-1")
             .await
             .unwrap()

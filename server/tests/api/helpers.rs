@@ -551,7 +551,7 @@ impl TestApp {
     }
 
     pub async fn seed_demo(&self) {
-        stoa_server::seed::demo(&self.db, &self.settings.hubs, &self.settings.billing)
+        stoa_server::seed::demo(&self.db, &self.settings.hubs, &self.settings.billing, 0)
             .await
             .expect("seed");
     }

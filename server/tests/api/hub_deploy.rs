@@ -1231,3 +1231,42 @@ on_both!(
         ));
     }
 );
+
+// An environment added from the catalog, applied, is offered by the running hub.
+on_both!(
+    a_catalog_environment_reaches_the_running_hub,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let mut tx = app.db.begin().await.unwrap();
+        stoa_domain::catalog::import(&mut tx, stoa_server::seed::STARTER_CATALOG, app.clock.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let (ada, url) = deployed_hub(&app, "ocean-catalog", "Hello.").await;
+        let (member, member_id) = person_at_hub(&app, "catalog-member", &url).await;
+        crate::communities::add_member(&app, "ocean-catalog", member_id, "member").await;
+        let (_, status, _) = follow(
+            &member,
+            &format!("{url}/hub/oauth_login?next=%2Fhub%2Fhome"),
+        )
+        .await;
+        assert_eq!(status, 200);
+
+        let form = [
+            ("entry", "pangeo"),
+            ("community", "ocean-catalog"),
+            ("version", "2025.08.14"),
+            ("display_name", "Pangeo from the catalog"),
+        ];
+        let (status, body) = app.call(&ada.client, "catalog/add_to_hub", &form).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["number"], 2);
+        apply(&app, &ada, "ocean-catalog", 2).await;
+        let h = settle(&app, &ada, "ocean-catalog").await;
+        assert_eq!(h["status"]["headline"], "Running revision 2", "{h}");
+        let (_, status, spawn) = follow(&member, &format!("{url}/hub/spawn")).await;
+        assert_eq!(status, 200);
+        assert!(spawn.contains("Pangeo from the catalog"), "{spawn}");
+    }
+);

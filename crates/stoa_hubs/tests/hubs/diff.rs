@@ -48,6 +48,49 @@ fn environment_changes_in_words() {
     assert_eq!(fields[1], "environments.pangeo.image");
 }
 
+fn pangeo(version: &str) -> Option<stoa_hubs::CatalogRef> {
+    Some(stoa_hubs::CatalogRef {
+        entry: "pangeo".into(),
+        name: "Pangeo".into(),
+        version: version.into(),
+    })
+}
+
+#[test]
+fn catalog_references_read_as_versions() {
+    let mut old = research_lab();
+    old.environments[0].catalog = pangeo("2026.04.29");
+    let mut new = old.clone();
+    new.environments[0].image = "pangeo/pangeo-notebook:2026.05.13".into();
+    new.environments[0].catalog = pangeo("2026.05.13");
+    let mut added = new.environments[0].clone();
+    added.slug = "pangeo-old".into();
+    added.display_name = "Pangeo (old)".into();
+    added.default = false;
+    added.catalog = pangeo("2026.04.29");
+    new.environments.push(added);
+    assert_eq!(
+        texts(&old, &new),
+        [
+            "Environment 'Pangeo': Pangeo 2026.04.29 → 2026.05.13",
+            "Environment 'Pangeo (old)' added (Pangeo 2026.04.29 from the catalog)",
+        ]
+    );
+    assert_eq!(diff(&old, &new)[0].field, "environments.pangeo.catalog");
+
+    // Typing another image by hand leaves the catalog: both facts are said.
+    let mut by_hand = old.clone();
+    by_hand.environments[0].catalog = None;
+    by_hand.environments[0].image = "ghcr.io/lab/pangeo:1".into();
+    assert_eq!(
+        texts(&old, &by_hand),
+        [
+            "Environment 'Pangeo': no longer Pangeo 2026.04.29 from the catalog",
+            "Environment 'Pangeo': image pangeo/pangeo-notebook:2026.04.29 → ghcr.io/lab/pangeo:1",
+        ]
+    );
+}
+
 #[test]
 fn other_settings_in_words() {
     let old = course();

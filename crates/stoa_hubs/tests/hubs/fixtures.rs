@@ -60,6 +60,7 @@ fn env(slug: &str, name: &str, image: &str, size: &str, default: bool) -> Enviro
         default,
         allowed_roles: Vec::new(),
         size: size.into(),
+        catalog: None,
     }
 }
 

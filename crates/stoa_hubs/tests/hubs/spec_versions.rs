@@ -23,6 +23,36 @@ fn version_1_fixture_reads() {
 }
 
 #[test]
+fn version_1_gains_no_catalog_references() {
+    let spec = HubSpec::from_json(V1).unwrap();
+    assert!(spec.environments.iter().all(|e| e.catalog.is_none()));
+    assert!(spec.to_json().contains("\"schema_version\": 2"));
+    // A version 1 document never had them; one that claims to is refused, not upgraded.
+    let forged = V1.replacen(
+        "\"size\":",
+        "\"catalog\": {\"entry\": \"x\", \"name\": \"X\", \"version\": \"1\"}, \"size\":",
+        1,
+    );
+    assert_ne!(forged, V1);
+    let error = HubSpec::from_json(&forged).unwrap_err();
+    assert!(
+        matches!(error, SpecReadError::Malformed { version: 1, .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn catalog_references_round_trip() {
+    let mut spec = course();
+    spec.environments[0].catalog = Some(stoa_hubs::CatalogRef {
+        entry: "datascience".into(),
+        name: "Jupyter Data Science".into(),
+        version: "2026-04-27".into(),
+    });
+    assert_eq!(HubSpec::from_json(&spec.to_json()).unwrap(), spec);
+}
+
+#[test]
 fn round_trips() {
     for (name, spec) in all() {
         assert_eq!(HubSpec::from_json(&spec.to_json()).unwrap(), spec, "{name}");

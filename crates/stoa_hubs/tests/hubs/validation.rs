@@ -631,3 +631,23 @@ fn all_problems_are_reported_at_once() {
         "checked against the community's override, not the default"
     );
 }
+
+/// The hub editor checks images against the same table as the catalog's import and publish
+/// form (`stoa_hubs::image::examples`).
+#[test]
+fn environment_images_follow_the_shared_table() {
+    use stoa_hubs::image::examples::{BAD, GOOD};
+    let sizes = sizes();
+    let ctx = validation_context(&sizes);
+    for good in GOOD {
+        let mut spec = course();
+        spec.environments[0].image = (*good).to_owned();
+        assert_eq!(validate(&spec, &ctx), Ok(()), "{good:?}");
+    }
+    for bad in BAD {
+        let mut spec = course();
+        spec.environments[0].image = (*bad).to_owned();
+        let invalid = validate(&spec, &ctx).unwrap_err();
+        assert_eq!(invalid.fields(), ["environments.0.image"], "{bad:?}");
+    }
+}
