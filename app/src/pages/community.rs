@@ -335,7 +335,7 @@ fn CatalogListing(slug: String, listed: bool) -> impl IntoView {
                     <input type="checkbox" name="listed" value="true" checked=listed />
                     "Name this community on the catalog pages of the environments its hub uses"
                 </label>
-                <button type="submit" class=BUTTON>"Save"</button>
+                <button type="submit" class=BUTTON>"Save the catalog choice"</button>
                 <Saved value=save.value() text="Saved." />
                 <FormError value=save.value() />
             </ActionForm>
