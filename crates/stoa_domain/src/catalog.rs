@@ -973,14 +973,19 @@ pub async fn use_replacement(
 ) -> Result<HubSaved> {
     // Asked first, so that someone who may only look at the hub is told no (403) rather
     // than that there is nothing to move.
-    access::change(ctx, tx, community, Action::EditHub).await?;
-    let view = hubs::view(ctx, tx.conn(), cfg, billing, community).await?;
-    let notice = view
-        .catalog_notices
-        .iter()
-        .find(|n| n.environment == environment)
+    let access = access::change(ctx, tx, community, Action::EditHub).await?;
+    // What the hub page's notice offers, read directly (not through the whole hub view).
+    let hub = stoa_db::hubs::of_community(tx.conn(), access.community.id)
+        .await?
+        .into_iter()
+        .next()
         .ok_or(DomainError::NotFound)?;
-    let replacement = notice.replacement.clone().ok_or_else(|| {
+    let warning = stoa_db::catalog::warnings(tx.conn(), hub.id)
+        .await?
+        .into_iter()
+        .find(|w| w.environment == environment)
+        .ok_or(DomainError::NotFound)?;
+    let replacement = warning.replacement.ok_or_else(|| {
         DomainError::invalid("form", "The catalog recommends no version to move to yet.")
     })?;
     move_to_version(ctx, tx, cfg, billing, community, environment, &replacement).await
