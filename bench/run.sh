@@ -34,7 +34,13 @@ pids=()
 stop() { for p in "$@"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
 cleanup() { stop "${pids[@]}"; rm -rf "$tmp"; psql "$pg/postgres" -qc 'DROP DATABASE IF EXISTS stoa_bench' >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-wait_up() { for _ in $(seq 200); do curl -sf -o /dev/null "http://$1$2" && return 0; sleep 0.1; done; echo "$1 did not start" >&2; return 1; }
+# wait_up ADDR PATH [LOG]: up to 60 s; on failure, the end of the server's log says why.
+wait_up() {
+  for _ in $(seq 600); do curl -sf -o /dev/null "http://$1$2" && return 0; sleep 0.1; done
+  echo "$1 did not start within 60 s" >&2
+  [ -n "${3:-}" ] && tail -n 20 "$3" >&2
+  return 1
+}
 
 # Prints "req_per_sec p50_ms p99_ms" for a URL (optional cookie).
 measure() {
@@ -108,7 +114,7 @@ run_engine() {
   # The server logs at the production default (info, JSON, one line per request) to a file.
   local log=$tmp/stoa-$engine.log
   STOA_LISTEN=$stoa_addr "$bin/stoa" serve 2>"$log" & local stoa_pid=$!; pids+=("$stoa_pid")
-  wait_up $stoa_addr /healthz
+  wait_up $stoa_addr /healthz "$log"
   local ada bench1
   ada=$(sign_in ada@demo.stoa.example "$log")
   bench1=$(sign_in bench1@bench.stoa.example "$log")

@@ -38,6 +38,12 @@ pub fn hub_config() -> Result<std::sync::Arc<stoa_domain::hubs::HubConfig>, AppE
         .ok_or_else(|| internal("the hub configuration is missing from the context"))
 }
 
+/// The catalog list pages this process keeps (one cache per application).
+pub fn catalog_cache() -> Result<std::sync::Arc<stoa_domain::catalog::ListCache>, AppError> {
+    use_context::<std::sync::Arc<stoa_domain::catalog::ListCache>>()
+        .ok_or_else(|| internal("the catalog cache is missing from the context"))
+}
+
 /// The plans on offer and the currency (`[billing]`).
 pub fn billing_config() -> Result<std::sync::Arc<stoa_domain::billing::BillingConfig>, AppError> {
     use_context::<std::sync::Arc<stoa_domain::billing::BillingConfig>>()

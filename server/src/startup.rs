@@ -495,6 +495,7 @@ pub fn router_with(
         let hubs = std::sync::Arc::new(settings.hubs.clone());
         let billing = std::sync::Arc::new(settings.billing.clone());
         let stripe = stripe_client(settings)?.map(std::sync::Arc::new);
+        let catalog = std::sync::Arc::new(stoa_domain::catalog::ListCache::default());
         move || {
             if let Some(stripe) = &stripe {
                 provide_context(std::sync::Arc::clone(stripe));
@@ -505,6 +506,7 @@ pub fn router_with(
             provide_context(std::sync::Arc::clone(&hubs));
             provide_context(std::sync::Arc::clone(&billing));
             provide_context(queueing.clone());
+            provide_context(std::sync::Arc::clone(&catalog));
             // The middleware chose this response's nonce and request id; hand them to the
             // render so the hydration scripts carry the nonce the CSP header names.
             if let Some(parts) = use_context::<axum::http::request::Parts>() {

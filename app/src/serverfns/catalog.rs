@@ -15,10 +15,16 @@ pub async fn list_catalog(
     #[server(default)] sort: String,
     #[server(default)] page: String,
 ) -> Result<CatalogView, AppError> {
-    crate::ssr::read(async |ctx, conn| {
-        stoa_domain::catalog::browse(ctx, conn, &q, &language, &tag, &sort, &page).await
-    })
-    .await
+    let cache = crate::ssr::catalog_cache()?;
+    let query = stoa_domain::catalog::Browse {
+        search: &q,
+        language: &language,
+        tag: &tag,
+        sort: &sort,
+        page: &page,
+    };
+    crate::ssr::read(async |ctx, conn| stoa_domain::catalog::browse(ctx, conn, &cache, query).await)
+        .await
 }
 
 /// An entry with its versions, if the caller may see it.

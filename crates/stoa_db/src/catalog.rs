@@ -585,3 +585,28 @@ pub async fn in_review(conn: Conn<'_>) -> Result<Vec<(String, String, String)>, 
          WHERE e.status = 'in_review' ORDER BY e.updated_at, e.id";
     Ok(on!(conn, c => sqlx::query_as(SQL).fetch_all(c).await)?)
 }
+
+/// The catalog list's generation (migration 0019): it moves, by trigger, with every
+/// committed change to what the list shows. Read it before the data a cached page holds, in
+/// the same snapshot or earlier, so that a page is never kept under a later generation than
+/// the data it was made from.
+pub async fn generation(conn: Conn<'_>) -> Result<i64, DbError> {
+    const SQL: &str = "SELECT generation FROM catalog_generation WHERE id = 1";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).fetch_one(c).await)?)
+}
+
+/// The viewer's communities whose entries only their members see (private, or not
+/// published yet), in id order: with [`Viewer::staff`], all that decides which entries a
+/// viewer may see besides the published public ones, so viewers with the same answer see
+/// the same list. Reads the maintainer index for the viewer's memberships.
+pub async fn own_hidden(conn: Conn<'_>, viewer: &Viewer) -> Result<Vec<CommunityId>, DbError> {
+    let Some(account) = viewer.account else {
+        return Ok(Vec::new());
+    };
+    const SQL: &str = "SELECT DISTINCT e.maintainer_community_id FROM catalog_entries e \
+         WHERE e.maintainer_community_id IN (SELECT m.community_id FROM memberships m \
+             WHERE m.account_id = $1 AND (m.ends_at IS NULL OR m.ends_at > $2)) \
+         AND NOT (e.status = 'published' AND e.visibility = 'public') \
+         ORDER BY e.maintainer_community_id";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(account).bind(viewer.now).fetch_all(c).await)?)
+}

@@ -382,3 +382,81 @@ async fn upserts_are_idempotent() {
         assert_eq!(find(&db, &viewer, &listing("first")).await.1, 0);
     }
 }
+
+async fn generation(db: &Db) -> i64 {
+    let mut conn = db.read().await.unwrap();
+    catalog::generation(conn.conn()).await.unwrap()
+}
+
+/// The list cache's generation (migration 0019) moves with every committed change to what
+/// the list shows, and only then; who sees which hidden entries is read per viewer.
+#[tokio::test]
+async fn the_generation_moves_with_every_change_the_list_shows() {
+    let (sqlite_db, postgres_db) = (
+        TestDb::new(Backend::Sqlite).await,
+        TestDb::new(Backend::Postgres).await,
+    );
+    for db in [sqlite_db.migrated().await, postgres_db.migrated().await] {
+        let g0 = generation(&db).await;
+        let f = fill(&db).await;
+        let g1 = generation(&db).await;
+        assert_ne!(g1, g0, "an import counts");
+        assert_eq!(generation(&db).await, g1, "reading does not count");
+
+        let write = async |sql: &str, commit: bool| {
+            let mut tx = db.begin().await.unwrap();
+            stoa_db::on!(tx.conn(), c => sqlx::query(sql).execute(c).await.map(|_| ())).unwrap();
+            if commit {
+                tx.commit().await.unwrap();
+            }
+        };
+        let mut last = g1;
+        for (what, sql) in [
+            (
+                "featuring an entry",
+                "UPDATE catalog_entries SET featured = TRUE WHERE slug = 'pangeo'",
+            ),
+            ("a label", "DELETE FROM catalog_labels WHERE value = 'dask'"),
+            ("a version", "UPDATE catalog_versions SET deprecated = TRUE"),
+            (
+                "renaming a maintaining community",
+                "UPDATE communities SET name = 'Ocean Lab 2'",
+            ),
+        ] {
+            write(sql, true).await;
+            let now = generation(&db).await;
+            assert_ne!(now, last, "{what} counts");
+            last = now;
+        }
+        write("DELETE FROM catalog_entries", false).await;
+        assert_eq!(generation(&db).await, last, "a rollback does not count");
+        write("UPDATE communities SET description = 'Oceans'", true).await;
+        write("UPDATE accounts SET name = 'Someone'", true).await;
+        assert_eq!(
+            generation(&db).await,
+            last,
+            "a community's description and accounts are on no list"
+        );
+
+        // Both of the lab's own entries are hidden from others (one private, one in review):
+        // its member's list differs from everyone else's, and only by the lab.
+        let mut conn = db.read().await.unwrap();
+        let viewer = |account| Viewer {
+            account,
+            staff: false,
+            now: at(1_800_000_000),
+        };
+        let lab = catalog::own_hidden(conn.conn(), &viewer(Some(f.member)))
+            .await
+            .unwrap();
+        assert_eq!(lab.len(), 1);
+        for other in [None, Some(f.outsider)] {
+            assert_eq!(
+                catalog::own_hidden(conn.conn(), &viewer(other))
+                    .await
+                    .unwrap(),
+                Vec::new()
+            );
+        }
+    }
+}

@@ -396,22 +396,133 @@ async fn cards(
         .collect())
 }
 
-/// The catalog page: entries the caller may see matching `search` (as typed), `language`,
-/// `tag`, sorted by `sort` (`name`, the default, or `newest`), page `page` (from 1).
+/// Most catalog list pages kept in memory by a [`ListCache`]: a page is about 10 KB, so
+/// about 10 MB at most. Searches are typed by anyone, so the number of keys is bounded; the
+/// oldest page goes first.
+pub const MAX_CACHED_PAGES: usize = 1_000;
+
+/// Catalog list pages as computed, kept under the catalog generation (migration 0019) they
+/// were read at, one per application.
+///
+/// Why: with 10,000 entries, the filters' counts (a join of every label with its entry) and
+/// the total cost tens of milliseconds per page on SQLite, and the list is the catalog's
+/// busiest page. The data changes rarely (imports, publishing, reviews, applied revisions),
+/// so a page is computed once per change and served from memory until the next.
+///
+/// Fresh: every request reads the generation first (one primary-key read); a page kept
+/// under another generation is not used. Triggers move the generation in the writing
+/// transaction, so a change committed by any Stoa process on the same database is on the
+/// next list served by every process. Who sees which private entries is part of the key
+/// (staff, and the viewer's communities with entries only members see), read per request.
+#[derive(Debug, Default)]
+pub struct ListCache {
+    inner: std::sync::Mutex<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    generation: i64,
+    pages: std::collections::HashMap<ListKey, std::sync::Arc<CatalogView>>,
+    /// Keys in the order they were stored, for eviction.
+    order: std::collections::VecDeque<ListKey>,
+}
+
+/// What a list page depends on besides the catalog's data.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ListKey {
+    staff: bool,
+    own_hidden: Vec<stoa_db::communities::CommunityId>,
+    search: String,
+    language: String,
+    tag: String,
+    sort: &'static str,
+    page: i64,
+}
+
+impl ListCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        // A panic while holding the lock leaves at worst a page too many or too few.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, generation: i64, key: &ListKey) -> Option<CatalogView> {
+        let inner = self.lock();
+        (inner.generation == generation)
+            .then(|| inner.pages.get(key).map(|view| CatalogView::clone(view)))
+            .flatten()
+    }
+
+    fn put(&self, generation: i64, key: ListKey, view: CatalogView) {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            // Another generation: the pages kept are of no use any more. (A request that
+            // read an older generation and finishes late clears newer pages: they are made
+            // again by the next request, never served stale.)
+            inner.generation = generation;
+            inner.pages.clear();
+            inner.order.clear();
+        }
+        if inner.pages.contains_key(&key) {
+            return;
+        }
+        while inner.pages.len() >= MAX_CACHED_PAGES {
+            let Some(oldest) = inner.order.pop_front() else {
+                break;
+            };
+            inner.pages.remove(&oldest);
+        }
+        inner.order.push_back(key.clone());
+        inner.pages.insert(key, std::sync::Arc::new(view));
+    }
+
+    /// How many pages are kept (for tests and figures).
+    pub fn len(&self) -> usize {
+        self.lock().pages.len()
+    }
+
+    /// Whether no page is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The catalog page's query parameters, as typed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Browse<'a> {
+    /// Search-box text.
+    pub search: &'a str,
+    /// A language filter (empty: any).
+    pub language: &'a str,
+    /// A tag filter (empty: any).
+    pub tag: &'a str,
+    /// `name` (the default when empty), `newest` or `popular`.
+    pub sort: &'a str,
+    /// The page number, from 1 (empty: the first).
+    pub page: &'a str,
+}
+
+/// The catalog page: entries the caller may see matching the query, from `cache` when the
+/// catalog has not changed since the same page was computed for the same kind of viewer.
 pub async fn browse(
     ctx: &Ctx,
     mut conn: stoa_db::Conn<'_>,
-    search: &str,
-    language: &str,
-    tag: &str,
-    sort: &str,
-    page: &str,
+    cache: &ListCache,
+    query: Browse<'_>,
 ) -> Result<CatalogView> {
     access::global(ctx, Action::ViewCatalog)?;
-    let sort_by = match sort.trim() {
-        "" | "name" => Sort::Name,
-        "newest" => Sort::Newest,
-        "popular" => Sort::Popular,
+    let Browse {
+        search,
+        language,
+        tag,
+        sort,
+        page,
+    } = query;
+    let (sort_by, sort_name) = match sort.trim() {
+        "" | "name" => (Sort::Name, "name"),
+        "newest" => (Sort::Newest, "newest"),
+        "popular" => (Sort::Popular, "popular"),
         _ => {
             return Err(DomainError::invalid(
                 "sort",
@@ -443,6 +554,25 @@ pub async fn browse(
         }
     }
     let viewer = viewer(ctx);
+    // The generation before any data: a page is never kept under a later generation than
+    // what it shows.
+    let generation = stoa_db::catalog::generation(conn.reborrow()).await?;
+    let key = ListKey {
+        staff: viewer.staff,
+        own_hidden: if viewer.staff {
+            Vec::new()
+        } else {
+            stoa_db::catalog::own_hidden(conn.reborrow(), &viewer).await?
+        },
+        search: search.to_owned(),
+        language: language.to_owned(),
+        tag: tag.to_owned(),
+        sort: sort_name,
+        page,
+    };
+    if let Some(view) = cache.get(generation, &key) {
+        return Ok(view);
+    }
     let listing = Listing {
         search,
         language: (!language.is_empty()).then_some(language),
@@ -466,16 +596,11 @@ pub async fn browse(
             .map(|(_, v, n)| (v.clone(), *n))
             .collect()
     };
-    Ok(CatalogView {
+    let view = CatalogView {
         search: search.to_owned(),
         language: language.to_owned(),
         tag: tag.to_owned(),
-        sort: match sort_by {
-            Sort::Name => "name",
-            Sort::Newest => "newest",
-            Sort::Popular => "popular",
-        }
-        .to_owned(),
+        sort: sort_name.to_owned(),
         entries,
         total: found.total,
         page,
@@ -483,7 +608,9 @@ pub async fn browse(
         languages: pick("language"),
         tags: pick("tag"),
         waiting,
-    })
+    };
+    cache.put(generation, key, view.clone());
+    Ok(view)
 }
 
 fn web_link(url: &str) -> String {
@@ -1269,6 +1396,78 @@ mod tests {
     use super::*;
 
     const STARTER: &str = include_str!("../../../catalog/starter.yaml");
+
+    fn page_of(page: i64) -> (ListKey, CatalogView) {
+        let key = ListKey {
+            staff: false,
+            own_hidden: Vec::new(),
+            search: String::new(),
+            language: String::new(),
+            tag: String::new(),
+            sort: "name",
+            page,
+        };
+        let view = CatalogView {
+            search: String::new(),
+            language: String::new(),
+            tag: String::new(),
+            sort: "name".into(),
+            entries: Vec::new(),
+            total: 0,
+            page,
+            pages: 1,
+            languages: Vec::new(),
+            tags: Vec::new(),
+            waiting: Vec::new(),
+        };
+        (key, view)
+    }
+
+    #[test]
+    fn the_list_cache_serves_a_page_only_under_its_generation() {
+        let cache = ListCache::default();
+        let (key, view) = page_of(1);
+        assert_eq!(cache.get(7, &key), None);
+        cache.put(7, key.clone(), view.clone());
+        assert_eq!(cache.get(7, &key), Some(view.clone()));
+        assert_eq!(cache.get(8, &key), None, "the catalog changed since");
+        let staff = ListKey {
+            staff: true,
+            ..key.clone()
+        };
+        assert_eq!(cache.get(7, &staff), None, "staff see another list");
+        let members = ListKey {
+            own_hidden: vec![stoa_db::communities::CommunityId(3)],
+            ..key.clone()
+        };
+        assert_eq!(
+            cache.get(7, &members),
+            None,
+            "so do members of a maintainer"
+        );
+
+        // A page of a new generation drops the old ones; a late one of the old generation
+        // drops the new ones (made again on the next request) and is never served as new.
+        let (other, other_view) = page_of(2);
+        cache.put(8, other.clone(), other_view);
+        assert_eq!((cache.len(), cache.get(7, &key)), (1, None));
+        cache.put(7, key, view);
+        assert_eq!(cache.get(8, &other), None);
+    }
+
+    #[test]
+    fn the_list_cache_is_bounded_oldest_first() {
+        let cache = ListCache::default();
+        let pages = i64::try_from(MAX_CACHED_PAGES).unwrap();
+        for page in 1..=pages + 10 {
+            let (key, view) = page_of(page);
+            cache.put(1, key, view);
+        }
+        assert_eq!(cache.len(), MAX_CACHED_PAGES);
+        assert_eq!(cache.get(1, &page_of(10).0), None, "the oldest went");
+        assert!(cache.get(1, &page_of(11).0).is_some());
+        assert!(cache.get(1, &page_of(pages + 10).0).is_some());
+    }
 
     #[test]
     fn the_starter_set_is_a_valid_catalog() {

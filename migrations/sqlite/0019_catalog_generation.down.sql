@@ -1,0 +1,15 @@
+DROP TRIGGER communities_catalog_generation_delete;
+DROP TRIGGER communities_catalog_generation_name;
+DROP TRIGGER hub_catalog_uses_generation_delete;
+DROP TRIGGER hub_catalog_uses_generation_update;
+DROP TRIGGER hub_catalog_uses_generation_insert;
+DROP TRIGGER catalog_versions_generation_delete;
+DROP TRIGGER catalog_versions_generation_update;
+DROP TRIGGER catalog_versions_generation_insert;
+DROP TRIGGER catalog_labels_generation_delete;
+DROP TRIGGER catalog_labels_generation_update;
+DROP TRIGGER catalog_labels_generation_insert;
+DROP TRIGGER catalog_entries_generation_delete;
+DROP TRIGGER catalog_entries_generation_update;
+DROP TRIGGER catalog_entries_generation_insert;
+DROP TABLE catalog_generation;
