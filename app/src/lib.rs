@@ -109,6 +109,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("communities/:slug/members") view=|| view! { <CommunityFrame><MembersPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/invitations") view=|| view! { <CommunityFrame><InvitationsPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/requests") view=|| view! { <CommunityFrame><JoinRequestsPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/support") view=|| view! { <CommunityFrame><SupportPage /></CommunityFrame> } ssr=SsrMode::Async />
+                        <Route path=path!("communities/:slug/support/:number") view=|| view! { <CommunityFrame><TicketPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/usage") view=|| view! { <CommunityFrame><UsagePage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/billing") view=|| view! { <CommunityFrame><BillingPage /></CommunityFrame> } ssr=SsrMode::Async />
                         <Route path=path!("communities/:slug/settings") view=|| view! { <CommunityFrame><CommunitySettingsPage /></CommunityFrame> } ssr=SsrMode::Async />
@@ -119,6 +121,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("staff") view=StaffPage ssr=SsrMode::Async />
                         <Route path=path!("staff/communities") view=StaffCommunitiesPage ssr=SsrMode::Async />
                         <Route path=path!("staff/audit") view=StaffAuditPage ssr=SsrMode::Async />
+                        <Route path=path!("staff/tickets") view=StaffTicketsPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

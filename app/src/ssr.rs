@@ -44,6 +44,12 @@ pub fn catalog_cache() -> Result<std::sync::Arc<stoa_domain::catalog::ListCache>
         .ok_or_else(|| internal("the catalog cache is missing from the context"))
 }
 
+/// The support desk: SLA targets and the team's business hours.
+pub fn support_desk() -> Result<std::sync::Arc<stoa_domain::support::Desk>, AppError> {
+    use_context::<std::sync::Arc<stoa_domain::support::Desk>>()
+        .ok_or_else(|| internal("the support desk is missing from the context"))
+}
+
 /// The plans on offer and the currency (`[billing]`).
 pub fn billing_config() -> Result<std::sync::Arc<stoa_domain::billing::BillingConfig>, AppError> {
     use_context::<std::sync::Arc<stoa_domain::billing::BillingConfig>>()

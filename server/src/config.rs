@@ -42,6 +42,7 @@ const KEYS: &[&str] = &[
     "job_lease_secs",
     "job_workers",
     "hubs",
+    "support",
     "secret_key",
     "stripe_secret_key",
     "stripe_webhook_secrets",
@@ -198,6 +199,13 @@ pub struct Settings {
     /// `usage.monthly_cap`, and `[billing.plans.bounds]` (what hub settings may use; the
     /// `[hubs.bounds]` names). Stoa refuses to start on a plan it cannot price.
     pub billing: stoa_domain::billing::BillingConfig,
+    /// The support desk (config file only, `[support]`): the team's `time_zone` (IANA name),
+    /// `business_days` (`["mon", …, "fri"]`), `opens` and `closes` (`"09:00"`, `"17:00"`),
+    /// `holidays` (`["2026-12-25"]`), `reopen_days` (how long a member's reply reopens a
+    /// resolved ticket), and `[support.targets.<plan>.<impact>]` with `first_response` and
+    /// `resolution` in business time (`"4h"`, `"30m"`), for every plan and impact. Stoa
+    /// refuses to start on a plan without targets.
+    pub support: stoa_domain::support::SupportConfig,
     /// 32 bytes, as 64 hex digits or base64, that encrypt what Stoa keeps for hub login and
     /// must read back (the hubs' client secrets, the keys ID tokens are signed with).
     /// `STOA_SECRET_KEY` or `STOA_SECRET_KEY_FILE`. Unset with the embedded SQLite database:
@@ -306,6 +314,7 @@ impl Default for Settings {
             job_workers: 2,
             hubs: stoa_domain::hubs::HubConfig::default(),
             billing: stoa_domain::billing::BillingConfig::default(),
+            support: stoa_domain::support::SupportConfig::default(),
             secret_key: None,
             stripe_secret_key: None,
             stripe_webhook_secrets: None,
@@ -502,6 +511,10 @@ impl Settings {
         if !billing.is_empty() {
             let all: Vec<String> = billing.into_iter().map(|p| p.0).collect();
             return Err(ConfigError::Invalid(all.join("; ")));
+        }
+        if let Err(problems) = stoa_domain::support::Desk::new(self.support.clone(), &self.billing)
+        {
+            return Err(ConfigError::Invalid(problems.join("; ")));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(

@@ -165,6 +165,24 @@ pub fn worker(
     )
     .with_billing(settings.billing.clone())
     .with_stripe(stripe_client(settings).ok().flatten())
+    .with_support(std::sync::Arc::new(support_desk(settings)))
+}
+
+/// The support desk of `settings` (checked when they were loaded; a mistake found here
+/// falls back to the defaults, with an error logged, rather than stopping a running Stoa).
+pub fn support_desk(settings: &Settings) -> stoa_domain::support::Desk {
+    use stoa_domain::support::{Desk, SupportConfig};
+    Desk::new(settings.support.clone(), &settings.billing).unwrap_or_else(|problems| {
+        tracing::error!(
+            ?problems,
+            "the [support] settings are not valid; using the defaults"
+        );
+        Desk::new(
+            SupportConfig::default(),
+            &stoa_domain::billing::BillingConfig::default(),
+        )
+        .expect("the default support settings suit the default plans")
+    })
 }
 
 /// The Stripe API client, when a key is configured.
@@ -496,6 +514,7 @@ pub fn router_with(
         let billing = std::sync::Arc::new(settings.billing.clone());
         let stripe = stripe_client(settings)?.map(std::sync::Arc::new);
         let catalog = std::sync::Arc::new(stoa_domain::catalog::ListCache::default());
+        let support = std::sync::Arc::new(support_desk(settings));
         move || {
             if let Some(stripe) = &stripe {
                 provide_context(std::sync::Arc::clone(stripe));
@@ -507,6 +526,7 @@ pub fn router_with(
             provide_context(std::sync::Arc::clone(&billing));
             provide_context(queueing.clone());
             provide_context(std::sync::Arc::clone(&catalog));
+            provide_context(std::sync::Arc::clone(&support));
             // The middleware chose this response's nonce and request id; hand them to the
             // render so the hydration scripts carry the nonce the CSP header names.
             if let Some(parts) = use_context::<axum::http::request::Parts>() {

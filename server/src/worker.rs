@@ -58,6 +58,8 @@ pub struct Pass {
     pub ended: usize,
     /// Communities that became past due (their billing contacts notified).
     pub past_due: usize,
+    /// Support tickets' SLA clocks found breached (their assignee or the team notified).
+    pub sla_breaches: usize,
 }
 
 /// What hub jobs need: the backend, the sizes to render with, and the hubs' logins.
@@ -98,6 +100,8 @@ pub struct Worker {
     billing: std::sync::Arc<stoa_domain::billing::BillingConfig>,
     /// Stripe, when configured: usage charges are added to its invoices.
     stripe: Option<stoa_stripe::Client>,
+    /// The support desk (`[support]`), for the SLA sweep; none: no sweep.
+    support: Option<std::sync::Arc<stoa_domain::support::Desk>>,
 }
 
 impl Worker {
@@ -131,7 +135,14 @@ impl Worker {
             leader: true,
             billing: std::sync::Arc::default(),
             stripe: None,
+            support: None,
         }
+    }
+
+    /// This worker with the support desk whose SLA clocks its sweep watches.
+    pub fn with_support(mut self, desk: std::sync::Arc<stoa_domain::support::Desk>) -> Worker {
+        self.support = Some(desk);
+        self
     }
 
     /// This worker with Stripe to add usage charges to invoices.
@@ -237,6 +248,7 @@ impl Worker {
         // keeps an idle pass of the others free of another write transaction.
         if self.leader {
             pass.past_due = self.sweep_billing().await?;
+            pass.sla_breaches = self.sweep_support().await?;
         }
         while let Some(job) = self.claim().await? {
             match self.execute_leased(&job).await {
@@ -582,6 +594,28 @@ impl Worker {
     /// date has come, with an audit entry each. Returns (notices, ended).
     /// Trials begin, lapsed and overdue standings become past due (with notices), in one
     /// transaction.
+    /// SLA breaches flagged and mailed (each once, whichever process finds it), and resolved
+    /// tickets closed after their reopen window. Returns the breaches.
+    async fn sweep_support(&self) -> anyhow::Result<usize> {
+        let Some(desk) = &self.support else {
+            return Ok(0);
+        };
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let swept = stoa_domain::support::sweep(&mut tx, desk, &self.public_url, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("support sweep: {e}"))?;
+        tx.commit().await?;
+        if swept.breaches > 0 || swept.closed > 0 {
+            tracing::info!(
+                breaches = swept.breaches,
+                closed = swept.closed,
+                "support tickets swept"
+            );
+        }
+        Ok(swept.breaches)
+    }
+
     async fn sweep_billing(&self) -> anyhow::Result<usize> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;

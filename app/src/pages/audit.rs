@@ -17,6 +17,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("invitation.", "Invitations"),
     ("join_request.", "Join requests"),
     ("institution.", "Institutions"),
+    ("ticket.", "Support tickets"),
 ];
 
 fn filters(with_community: bool) -> impl IntoView {

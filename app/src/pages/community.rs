@@ -36,6 +36,7 @@ const TABS: &[(&str, &str, Action)] = &[
     ("/members", "Members", Action::ViewMembers),
     ("/invitations", "Invitations", Action::ViewInvitations),
     ("/requests", "Join requests", Action::ViewJoinRequests),
+    ("/support", "Support", Action::ViewTickets),
     ("/usage", "Usage", Action::ViewUsage),
     ("/billing", "Billing", Action::ViewBilling),
     ("/settings", "Settings", Action::UpdateCommunity),

@@ -15,6 +15,7 @@ mod members;
 mod not_found;
 mod signin;
 mod staff;
+mod support;
 
 pub use account::AccountPage;
 pub use audit::{CommunityAuditPage, StaffAuditPage};
@@ -34,3 +35,4 @@ pub use members::MembersPage;
 pub use not_found::NotFoundPage;
 pub use signin::{EmailSentPage, SignInLinkPage, SignInPage};
 pub use staff::{StaffCommunitiesPage, StaffPage};
+pub use support::{StaffTicketsPage, SupportPage, TicketPage};

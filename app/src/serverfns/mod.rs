@@ -13,3 +13,4 @@ pub mod institutions;
 pub mod invitations;
 pub mod join_requests;
 pub mod members;
+pub mod support;

@@ -27,6 +27,7 @@ pub mod search;
 pub mod stripe;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tickets;
 mod time;
 pub mod usage;
 

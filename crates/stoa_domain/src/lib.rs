@@ -28,6 +28,7 @@ pub mod members;
 pub mod provisioning;
 pub mod quota;
 pub mod stripe;
+pub mod support;
 
 pub use error::DomainError;
 pub use stoa_model as model;

@@ -16,6 +16,7 @@ pub mod members;
 pub mod policy;
 #[cfg(feature = "sqlx")]
 mod sqlx_text;
+pub mod support;
 pub mod validate;
 
 use std::fmt;

@@ -248,6 +248,14 @@ actions! {
     /// Change the hub's staff-only settings (GPU and node pools, custom domain, the
     /// community's bounds): the first thing staff change rather than read.
     EditHubStaffSettings => Rule::CommunityStaff,
+    /// See the community's support tickets: owners and admins all of them, other members
+    /// those they opened (the service narrows the list); staff read every community's.
+    ViewTickets => Rule::Community { roles: ANY_ROLE, staff_reads: true, payers: false },
+    /// Open a support ticket for the community, reply to one, mark one resolved.
+    WriteTicket => Rule::Community { roles: ANY_ROLE, staff_reads: false, payers: false },
+    /// The support queue: answer tickets, write internal notes, assign, set status and
+    /// impact.
+    ManageTickets => Rule::Staff,
     /// Staff overview.
     ViewStaffOverview => Rule::Staff,
     /// Every community, for staff.
@@ -382,6 +390,9 @@ mod tests {
         (Action::PublishCatalogEntry, ["in", "403", "403", "ok", "ok", "403"],   ["in", "404", "404", "404", "404", "403"]),
         (Action::ViewUsage,          ["in", "403", "ok", "ok", "ok", "ok"],      ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewHub,            ["in", "ok", "ok", "ok", "ok", "ok"],       ["in", "404", "404", "404", "404", "ok"]),
+        (Action::ViewTickets,        ["in", "ok", "ok", "ok", "ok", "ok"],       ["in", "404", "404", "404", "404", "ok"]),
+        (Action::WriteTicket,        ["in", "ok", "ok", "ok", "ok", "403"],      ["in", "404", "404", "404", "404", "403"]),
+        (Action::ManageTickets,      ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
         (Action::ViewHubRevisions,   ["in", "403", "403", "ok", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),
         (Action::EditHub,            ["in", "403", "403", "ok", "ok", "403"],    ["in", "404", "404", "404", "404", "403"]),
         (Action::EditHubStaffSettings, ["in", "403", "403", "403", "403", "ok"], ["in", "404", "404", "404", "404", "ok"]),

@@ -104,6 +104,14 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("hub/run", Action::EditHub, Scope::Community, &[200, 422]),
     ("hub/intervene", Action::EditHubStaffSettings, Scope::Community, &[200]),
     ("hub/save_staff", Action::EditHubStaffSettings, Scope::Community, &[200]),
+    ("support/list", Action::ViewTickets, Scope::Community, &[200]),
+    ("support/get", Action::ViewTickets, Scope::Community, &[200]),
+    ("support/open", Action::WriteTicket, Scope::Community, &[200]),
+    ("support/reply", Action::WriteTicket, Scope::Community, &[200]),
+    ("support/resolve", Action::WriteTicket, Scope::Community, &[200]),
+    ("support/queue", Action::ManageTickets, Scope::Global, &[200]),
+    ("support/answer", Action::ManageTickets, Scope::Global, &[200]),
+    ("support/update", Action::ManageTickets, Scope::Global, &[200]),
     ("institutions/get", Action::ViewInstitution, Scope::Institution, &[200]),
     ("institutions/update", Action::UpdateInstitution, Scope::Institution, &[200]),
     ("institutions/invite_admin", Action::UpdateInstitution, Scope::Institution, &[200]),
@@ -159,6 +167,7 @@ const PAGES: &[(&str, Action, Scope)] = &[
     ("/staff", Action::ViewStaffOverview, Scope::Global),
     ("/staff/communities", Action::ListAllCommunities, Scope::Global),
     ("/staff/audit", Action::ViewAllAuditLog, Scope::Global),
+    ("/staff/tickets", Action::ManageTickets, Scope::Global),
     ("/communities/:slug", Action::ViewCommunityPage, Scope::Community),
     ("/communities/:slug/hub", Action::ViewHub, Scope::Community),
     ("/communities/:slug/hub/diff", Action::ViewHubRevisions, Scope::Community),
@@ -170,6 +179,8 @@ const PAGES: &[(&str, Action, Scope)] = &[
     ("/communities/:slug/billing", Action::ViewBilling, Scope::Community),
     ("/communities/:slug/settings", Action::UpdateCommunity, Scope::Community),
     ("/communities/:slug/audit", Action::ViewAuditLog, Scope::Community),
+    ("/communities/:slug/support", Action::ViewTickets, Scope::Community),
+    ("/communities/:slug/support/:number", Action::ViewTickets, Scope::Community),
     ("/institutions/:id", Action::ViewInstitution, Scope::Institution),
 ];
 
@@ -419,6 +430,46 @@ async fn arrange(app: &TestApp) -> Fixture {
 }
 
 /// Puts the table's people back in their roles (probes leave, transfer, demote).
+/// A new ticket in `community` that `who` may see if their role lets them: opened by them
+/// when they belong to it (a member sees only the tickets they opened), else by a stranger.
+async fn probe_ticket(app: &TestApp, fx: &Fixture, who: &str, community: CommunityId) -> i64 {
+    let now = app.clock.now();
+    let opener = match fx.person(who) {
+        Some(p) if community == fx.own.0 && who != "staff" => AccountId(p.id),
+        _ => fx.stranger,
+    };
+    let clock = stoa_db::tickets::Clock {
+        first_response_target_secs: 3600,
+        first_response_due_at: now + chrono::TimeDelta::hours(1),
+        first_responded_at: None,
+        resolution_target_secs: 7200,
+        resolution_spent_secs: 0,
+        resolution_running_since: Some(now),
+        resolution_due_at: Some(now + chrono::TimeDelta::hours(2)),
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    let n = stoa_db::tickets::insert(
+        tx.conn(),
+        &stoa_db::tickets::NewTicket {
+            community,
+            hub: None,
+            opened_by: opener,
+            kind: "incident",
+            impact: "medium",
+            title: "A probe's ticket",
+            body: "Something is off.",
+            hub_state: "",
+            plan: "lab",
+            clock: &clock,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
 async fn reset(app: &TestApp, fx: &Fixture) {
     let mut tx = app.db.begin().await.unwrap();
     for (i, role) in [Role::Member, Role::Billing, Role::Admin, Role::Owner]
@@ -661,6 +712,34 @@ async fn form(
         ],
         "catalog/review" => vec![("entry", "pangeo".into()), ("decision", "approve".into())],
         "catalog/curate" => vec![("entry", "pangeo".into()), ("action", "feature".into())],
+        "support/list" => vec![s()],
+        "support/resolve" | "support/get" | "support/reply" => {
+            let n = probe_ticket(app, fx, who, community).await;
+            let mut form = vec![s(), ("number", n.to_string())];
+            if endpoint == "support/reply" {
+                form.push(("body", "A probe's reply.".into()));
+            }
+            form
+        }
+        "support/open" => vec![
+            s(),
+            ("kind", "guidance".into()),
+            ("impact", "low".into()),
+            ("title", "A probe's question".into()),
+            ("body", "How do I use the hub?".into()),
+        ],
+        "support/queue" => vec![],
+        "support/answer" => {
+            let n = probe_ticket(app, fx, who, community).await;
+            vec![
+                ("number", n.to_string()),
+                ("body", "A probe's answer.".into()),
+            ]
+        }
+        "support/update" => {
+            let n = probe_ticket(app, fx, who, community).await;
+            vec![("number", n.to_string()), ("impact", "high".into())]
+        }
         "hub/use_replacement" => {
             // An applied environment on the deprecated Pangeo version (the same one each
             // time, set back to it: an allowed probe moved it on).
@@ -981,6 +1060,13 @@ on_both!(
                             })
                             .to_string(),
                         );
+                    let path = if path.ends_with("/:number") {
+                        let target = if own { fx.own.0 } else { fx.other.0 };
+                        let n = probe_ticket(&app, &fx, who, target).await;
+                        path.replace(":number", &n.to_string())
+                    } else {
+                        path
+                    };
                     let path = match path.as_str() {
                         "/invitations/accept" => format!("{path}?token={token}"),
                         p if p.ends_with("/hub/diff") => format!("{path}?from=1&to=2"),

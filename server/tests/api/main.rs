@@ -25,3 +25,4 @@ mod security;
 mod stripe_invoices;
 mod stripe_local;
 mod stripe_webhooks;
+mod support;

@@ -1,0 +1,140 @@
+//! Support tickets: a community's members open and follow them; staff answer from the queue.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+pub use stoa_model::support::{QueueView, TicketList, TicketOpened, TicketView};
+
+/// The community's tickets the caller may see, and the form's choices.
+#[server(prefix = "/api", endpoint = "support/list")]
+pub async fn list_tickets(
+    slug: String,
+    #[server(default)] show: String,
+    #[server(default)] page: String,
+) -> Result<TicketList, AppError> {
+    let (desk, billing) = (crate::ssr::support_desk()?, crate::ssr::billing_config()?);
+    crate::ssr::read(async |ctx, conn| {
+        stoa_domain::support::list(ctx, conn, &desk, &billing, &slug, &show, &page).await
+    })
+    .await
+}
+
+/// Opens a ticket; the answer leads to its page.
+#[server(prefix = "/api", endpoint = "support/open")]
+pub async fn open_ticket(
+    slug: String,
+    kind: String,
+    impact: String,
+    #[server(default)] hub: String,
+    title: String,
+    body: String,
+) -> Result<TicketOpened, AppError> {
+    let (desk, billing) = (crate::ssr::support_desk()?, crate::ssr::billing_config()?);
+    let form = stoa_domain::support::OpenTicket {
+        kind: &kind,
+        impact: &impact,
+        hub: &hub,
+        title: &title,
+        body: &body,
+    };
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::support::open(ctx, tx, &desk, &billing, &slug, form).await
+    })
+    .await
+    .inspect(|opened| crate::ssr::go_to(&opened.url))
+}
+
+/// One ticket and its conversation (internal notes for staff only).
+#[server(prefix = "/api", endpoint = "support/get")]
+pub async fn get_ticket(slug: String, number: String) -> Result<TicketView, AppError> {
+    let desk = crate::ssr::support_desk()?;
+    crate::ssr::read(async |ctx, conn| {
+        stoa_domain::support::view(ctx, conn, &desk, &slug, &number).await
+    })
+    .await
+}
+
+/// A member's reply.
+#[server(prefix = "/api", endpoint = "support/reply")]
+pub async fn reply_to_ticket(slug: String, number: String, body: String) -> Result<(), AppError> {
+    let desk = crate::ssr::support_desk()?;
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::support::reply(ctx, tx, &desk, &slug, &number, &body).await
+    })
+    .await
+}
+
+/// A member marks the ticket resolved.
+#[server(prefix = "/api", endpoint = "support/resolve")]
+pub async fn resolve_ticket(slug: String, number: String) -> Result<(), AppError> {
+    let desk = crate::ssr::support_desk()?;
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::support::resolve(ctx, tx, &desk, &slug, &number).await
+    })
+    .await
+}
+
+/// Staff: a public reply (with a status) or an internal note (`internal` = `on`).
+#[server(prefix = "/api", endpoint = "support/answer")]
+pub async fn answer_ticket(
+    number: String,
+    body: String,
+    #[server(default)] internal: String,
+    #[server(default)] status: String,
+) -> Result<(), AppError> {
+    let desk = crate::ssr::support_desk()?;
+    let answer = stoa_domain::support::Answer {
+        body: &body,
+        internal: matches!(internal.as_str(), "on" | "true"),
+        status: &status,
+    };
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::support::answer(ctx, tx, &desk, &number, answer).await
+    })
+    .await
+}
+
+/// Staff: status, impact or assignee.
+#[server(prefix = "/api", endpoint = "support/update")]
+pub async fn update_ticket(
+    number: String,
+    #[server(default)] status: String,
+    #[server(default)] impact: String,
+    #[server(default)] assignee: String,
+) -> Result<(), AppError> {
+    let desk = crate::ssr::support_desk()?;
+    let update = stoa_domain::support::Update {
+        status: &status,
+        impact: &impact,
+        assignee: &assignee,
+    };
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::support::update(ctx, tx, &desk, &number, update).await
+    })
+    .await
+}
+
+/// Staff: the support queue, filtered and searched.
+#[server(prefix = "/api", endpoint = "support/queue")]
+pub async fn support_queue(
+    #[server(default)] status: String,
+    #[server(default)] impact: String,
+    #[server(default)] community: String,
+    #[server(default)] assignee: String,
+    #[server(default)] breached: String,
+    #[server(default)] q: String,
+    #[server(default)] page: String,
+) -> Result<QueueView, AppError> {
+    let desk = crate::ssr::support_desk()?;
+    let query = stoa_domain::support::QueueQuery {
+        status: &status,
+        impact: &impact,
+        community: &community,
+        assignee: &assignee,
+        breached: matches!(breached.as_str(), "on" | "true"),
+        q: &q,
+        page: &page,
+    };
+    crate::ssr::read(async |ctx, conn| stoa_domain::support::queue(ctx, conn, &desk, query).await)
+        .await
+}

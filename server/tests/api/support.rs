@@ -1,0 +1,577 @@
+//! Support tickets (issue 14) through the server functions, pages and mail, on both
+//! engines: the lifecycle from new to closed with every mail it sends; internal notes never
+//! reach a member (no page, page source, answer or mail); who sees which ticket; the SLA
+//! clock paused while the ticket waits on the community and a breach flagged and mailed
+//! once, driven by the test clock; bad input refused with nothing changed.
+
+use chrono::TimeDelta;
+use serde_json::Value;
+
+use crate::communities::{Person, add_member, create_community, mail_to, person};
+use crate::forms::page;
+use crate::helpers::{TestApp, on_both, require_peers};
+
+const NOTE: &str = "INTERNAL-NOTE-7f3a: the node pool is short of memory";
+
+async fn staff(app: &TestApp, tag: &str) -> Person {
+    let p = person(app, tag).await;
+    let mut tx = app.db.begin().await.unwrap();
+    stoa_db::accounts::set_staff(tx.conn(), &p.email, true, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    p
+}
+
+/// Every mail's text to `email` so far (after a worker pass).
+async fn all_mail_to(app: &TestApp, email: &str) -> Vec<String> {
+    app.run_worker().await;
+    let maildev = std::env::var("STOA_TEST_MAILDEV_URL").unwrap();
+    let mails: Vec<Value> = reqwest::get(format!("{maildev}/api/email"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    mails
+        .iter()
+        .filter(|m| {
+            m["to"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|t| t["address"] == email))
+        })
+        .map(|m| format!("{}\n{}", m["subject"], m["text"]))
+        .collect()
+}
+
+async fn open(app: &TestApp, who: &Person, slug: &str, impact: &str, title: &str) -> i64 {
+    let (status, body) = app
+        .call(
+            &who.client,
+            "support/open",
+            &[
+                ("slug", slug),
+                ("kind", "incident"),
+                ("impact", impact),
+                ("title", title),
+                (
+                    "body",
+                    "The kernel **dies** at start. <script>alert(1)</script>",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["number"].as_i64().unwrap()
+}
+
+async fn status_of(app: &TestApp, who: &Person, slug: &str, n: i64) -> String {
+    let (status, body) = app
+        .call(
+            &who.client,
+            "support/get",
+            &[("slug", slug), ("number", &n.to_string())],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["ticket"]["status"].as_str().unwrap().to_owned()
+}
+
+on_both!(
+    a_ticket_goes_from_new_to_closed_and_notes_stay_internal,
+    |app| {
+        require_peers();
+        let owner = person(&app, "ticket-owner").await;
+        create_community(&app, &owner, "help-lab", "invite").await;
+        let member = person(&app, "ticket-member").await;
+        add_member(&app, "help-lab", member.id, "member").await;
+        let other = person(&app, "ticket-other").await;
+        add_member(&app, "help-lab", other.id, "member").await;
+        let grace = staff(&app, "ticket-staff").await;
+
+        let n = open(&app, &member, "help-lab", "high", "Kernel dies on start").await;
+        let number = n.to_string();
+        let to_team = mail_to(&app, &grace.email, &format!("#{n} Kernel dies"), 0).await;
+        assert!(
+            to_team.contains("Impact: High") && to_team.contains("/communities/help-lab/support/")
+        );
+        let receipt = mail_to(&app, &member.email, &format!("#{n}"), 0).await;
+        assert!(receipt.contains("We have your ticket") && receipt.contains("first response"));
+
+        // An internal note, then a public answer that waits on the community.
+        let (status, body) = app
+            .call(
+                &grace.client,
+                "support/answer",
+                &[("number", &number), ("body", NOTE), ("internal", "on")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = app
+            .call(
+                &grace.client,
+                "support/answer",
+                &[
+                    ("number", &number),
+                    ("body", "Can you send the log?"),
+                    ("status", "pending"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let answered = mail_to(&app, &member.email, &format!("#{n}"), 1).await;
+        assert!(answered.contains("Can you send the log?") && answered.contains("waiting on you"));
+
+        // The member's answer, page and page source carry the reply, never the note.
+        let (_, view) = app
+            .call(
+                &member.client,
+                "support/get",
+                &[("slug", "help-lab"), ("number", &number)],
+            )
+            .await;
+        assert_eq!(view["ticket"]["status"], "pending");
+        assert!(!view.to_string().contains("INTERNAL-NOTE"), "{view}");
+        assert_eq!(view["messages"].as_array().unwrap().len(), 1);
+        assert_eq!(view["messages"][0]["author"], "Stoa support");
+        assert_eq!(view["ticket"]["sla"]["paused"], true);
+        let (status, html) = page(
+            &app,
+            &member.client,
+            &format!("/communities/help-lab/support/{n}"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Can you send the log?") && !html.contains("INTERNAL-NOTE"));
+        assert!(
+            html.contains("&lt;script&gt;") && !html.contains("<script>alert"),
+            "the description is sanitised Markdown"
+        );
+        assert!(html.contains("<strong>dies</strong>"));
+        // Staff see the note, marked.
+        let (_, staff_view) = app
+            .call(
+                &grace.client,
+                "support/get",
+                &[("slug", "help-lab"), ("number", &number)],
+            )
+            .await;
+        let notes: Vec<&Value> = staff_view["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["internal"] == true)
+            .collect();
+        assert_eq!(notes.len(), 1);
+        let (_, html) = page(
+            &app,
+            &grace.client,
+            &format!("/communities/help-lab/support/{n}"),
+        )
+        .await;
+        assert!(html.contains("INTERNAL-NOTE") && html.contains("Internal note"));
+
+        // Owners see every ticket; another member only their own.
+        assert_eq!(status_of(&app, &owner, "help-lab", n).await, "pending");
+        let (status, _) = app
+            .call(
+                &other.client,
+                "support/get",
+                &[("slug", "help-lab"), ("number", &number)],
+            )
+            .await;
+        assert_eq!(status, 404);
+        let (_, list) = app
+            .call(&other.client, "support/list", &[("slug", "help-lab")])
+            .await;
+        assert_eq!(list["total"], 0);
+        assert_eq!(list["all_of_community"], false);
+        let (_, list) = app
+            .call(&owner.client, "support/list", &[("slug", "help-lab")])
+            .await;
+        assert_eq!(list["total"], 1);
+
+        // The member's reply opens it again and reaches the assignee (whoever answered first).
+        let (status, body) = app
+            .call(
+                &member.client,
+                "support/reply",
+                &[
+                    ("slug", "help-lab"),
+                    ("number", &number),
+                    ("body", "Here it is: OOMKilled."),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(status_of(&app, &member, "help-lab", n).await, "open");
+        let replied = mail_to(&app, &grace.email, &format!("#{n}"), 1).await;
+        assert!(replied.contains("OOMKilled") && replied.contains("open again"));
+
+        // Resolved by staff: the member is told; a reply within the window reopens it.
+        let (status, body) = app
+            .call(
+                &grace.client,
+                "support/update",
+                &[("number", &number), ("status", "resolved")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let resolved = mail_to(&app, &member.email, &format!("#{n}"), 2).await;
+        assert!(resolved.contains("is now: resolved"), "{resolved}");
+        let (_, view) = app
+            .call(
+                &member.client,
+                "support/get",
+                &[("slug", "help-lab"), ("number", &number)],
+            )
+            .await;
+        assert!(!view["reopen_until"].as_str().unwrap().is_empty());
+        app.clock.advance(TimeDelta::days(3));
+        let (status, _) = app
+            .call(
+                &member.client,
+                "support/reply",
+                &[
+                    ("slug", "help-lab"),
+                    ("number", &number),
+                    ("body", "It is back."),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(status_of(&app, &member, "help-lab", n).await, "open");
+
+        // Resolved by the member; after the reopen window the sweep closes it, and a reply is
+        // refused with the reason.
+        let (status, body) = app
+            .call(
+                &member.client,
+                "support/resolve",
+                &[("slug", "help-lab"), ("number", &number)],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        app.clock.advance(TimeDelta::days(15));
+        app.run_worker().await;
+        assert_eq!(status_of(&app, &member, "help-lab", n).await, "closed");
+        let (status, body) = app
+            .call(
+                &member.client,
+                "support/reply",
+                &[
+                    ("slug", "help-lab"),
+                    ("number", &number),
+                    ("body", "Again?"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert!(body.to_string().contains("closed"), "{body}");
+
+        // No mail to the member ever carried the note.
+        let mails = all_mail_to(&app, &member.email).await;
+        assert!(mails.len() >= 3, "{mails:?}");
+        assert!(mails.iter().all(|m| !m.contains("INTERNAL-NOTE")));
+        // The community's audit log has the ticket.
+        let (_, audit) = app
+            .call(
+                &owner.client,
+                "audit/community",
+                &[("slug", "help-lab"), ("action", ""), ("actor", "")],
+            )
+            .await;
+        assert!(audit.to_string().contains("ticket.opened"), "{audit}");
+    }
+);
+
+/// Business time is wall time here (every day, all day), so the test does not depend on
+/// when it runs; the calendar's working hours, holidays and time zones are unit-tested in
+/// `stoa_support`.
+fn around_the_clock(settings: &mut stoa_server::config::Settings) {
+    settings.support.business_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .map(str::to_owned)
+        .to_vec();
+    settings.support.opens = "00:00".into();
+    settings.support.closes = "24:00".into();
+}
+
+on_both!(
+    the_sla_clock_pauses_while_pending_and_a_breach_is_flagged_once,
+    settings = around_the_clock,
+    |app| {
+        require_peers();
+        let owner = person(&app, "sla-owner").await;
+        create_community(&app, &owner, "sla-lab", "invite").await;
+        let grace = staff(&app, "sla-staff").await;
+        let other_staff = staff(&app, "sla-staff-2").await;
+        // The lab plan's critical targets by default: first response 4 h, resolution 16 h.
+        let n = open(&app, &owner, "sla-lab", "critical", "Hub down").await;
+        let number = n.to_string();
+        let (_, view) = app
+            .call(
+                &owner.client,
+                "support/get",
+                &[("slug", "sla-lab"), ("number", &number)],
+            )
+            .await;
+        assert_eq!(view["ticket"]["sla"]["first_response"], "4 h left");
+        assert_eq!(view["ticket"]["sla"]["resolution"], "16 h left");
+
+        // Staff take it and answer after 1 h, waiting on the community.
+        let (status, _) = app
+            .call(
+                &grace.client,
+                "support/update",
+                &[("number", &number), ("assignee", &grace.id.to_string())],
+            )
+            .await;
+        assert_eq!(status, 200);
+        app.clock.advance(TimeDelta::hours(1));
+        let (status, _) = app
+            .call(
+                &grace.client,
+                "support/answer",
+                &[
+                    ("number", &number),
+                    ("body", "Which hub?"),
+                    ("status", "pending"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200);
+        // A week waiting on the community counts nothing.
+        app.clock.advance(TimeDelta::days(7));
+        assert_eq!(app.run_worker().await.sla_breaches, 0);
+        let (_, view) = app
+            .call(
+                &owner.client,
+                "support/get",
+                &[("slug", "sla-lab"), ("number", &number)],
+            )
+            .await;
+        let sla = &view["ticket"]["sla"];
+        assert_eq!(sla["first_response"], "Answered");
+        assert_eq!(
+            sla["resolution"],
+            "Paused while waiting on the community: 15 h left"
+        );
+        assert_eq!(sla["breached"], false);
+
+        // The community answers: 15 h left. At 14 h nothing; past 15 h the breach is flagged
+        // and mailed to the assignee only, once.
+        let (status, _) = app
+            .call(
+                &owner.client,
+                "support/reply",
+                &[
+                    ("slug", "sla-lab"),
+                    ("number", &number),
+                    ("body", "The big one."),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200);
+        app.clock.advance(TimeDelta::hours(14));
+        assert_eq!(app.run_worker().await.sla_breaches, 0);
+        app.clock
+            .advance(TimeDelta::hours(1) + TimeDelta::minutes(1));
+        assert_eq!(app.run_worker().await.sla_breaches, 1);
+        assert_eq!(app.run_worker().await.sla_breaches, 0, "flagged once");
+        let breach = mail_to(&app, &grace.email, "SLA breached", 0).await;
+        assert!(breach.contains("resolution target") && breach.contains(&format!("#{n}")));
+        assert!(
+            all_mail_to(&app, &other_staff.email)
+                .await
+                .iter()
+                .all(|m| !m.contains("SLA breached")),
+            "only the assignee hears of it"
+        );
+
+        // Members and staff both see it; the queue lists it under "breached".
+        let (_, view) = app
+            .call(
+                &owner.client,
+                "support/get",
+                &[("slug", "sla-lab"), ("number", &number)],
+            )
+            .await;
+        assert_eq!(view["ticket"]["sla"]["resolution"], "Overdue by 1 min");
+        assert_eq!(view["ticket"]["sla"]["breached"], true);
+        let (_, queue) = app
+            .call(&grace.client, "support/queue", &[("breached", "on")])
+            .await;
+        assert_eq!(queue["total"], 1, "{queue}");
+        let (_, queue) = app
+            .call(
+                &grace.client,
+                "support/queue",
+                &[("assignee", "me"), ("q", "hub down")],
+            )
+            .await;
+        assert_eq!(queue["total"], 1, "{queue}");
+        let (_, queue) = app
+            .call(&grace.client, "support/queue", &[("q", "nothing like it")])
+            .await;
+        assert_eq!(queue["total"], 0);
+
+        // A higher impact later sets new targets, counting what was spent.
+        let (status, _) = app
+            .call(
+                &grace.client,
+                "support/update",
+                &[("number", &number), ("impact", "low")],
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (_, view) = app
+            .call(
+                &owner.client,
+                "support/get",
+                &[("slug", "sla-lab"), ("number", &number)],
+            )
+            .await;
+        assert_eq!(view["ticket"]["sla"]["resolution"], "63 h 59 min left");
+    }
+);
+
+on_both!(
+    bad_input_is_refused_and_tickets_stay_in_their_community,
+    |app| {
+        require_peers();
+        let owner = person(&app, "bad-owner").await;
+        create_community(&app, &owner, "bad-lab", "invite").await;
+        let stranger = person(&app, "bad-stranger").await;
+        create_community(&app, &stranger, "other-bad-lab", "invite").await;
+        let grace = staff(&app, "bad-staff").await;
+        let n = open(&app, &owner, "bad-lab", "low", "A question").await;
+        let number = n.to_string();
+
+        for (field, form) in [
+            (
+                "kind",
+                [
+                    ("kind", "rant"),
+                    ("impact", "low"),
+                    ("hub", ""),
+                    ("title", "Fine title"),
+                    ("body", "x"),
+                ],
+            ),
+            (
+                "impact",
+                [
+                    ("kind", "guidance"),
+                    ("impact", "apocalyptic"),
+                    ("hub", ""),
+                    ("title", "Fine title"),
+                    ("body", "x"),
+                ],
+            ),
+            (
+                "hub",
+                [
+                    ("kind", "guidance"),
+                    ("impact", "low"),
+                    ("hub", "not-ours"),
+                    ("title", "Fine title"),
+                    ("body", "x"),
+                ],
+            ),
+            (
+                "title",
+                [
+                    ("kind", "guidance"),
+                    ("impact", "low"),
+                    ("hub", ""),
+                    ("title", "x"),
+                    ("body", "x"),
+                ],
+            ),
+            (
+                "body",
+                [
+                    ("kind", "guidance"),
+                    ("impact", "low"),
+                    ("hub", ""),
+                    ("title", "Fine title"),
+                    ("body", "  "),
+                ],
+            ),
+        ] {
+            let mut all = vec![("slug", "bad-lab")];
+            all.extend(form);
+            let (status, body) = app.call(&owner.client, "support/open", &all).await;
+            assert_eq!(status, 422, "{field}: {body}");
+            assert!(body.to_string().contains(field), "{field}: {body}");
+        }
+        let (status, body) = app
+            .call(
+                &grace.client,
+                "support/answer",
+                &[
+                    ("number", &number),
+                    ("body", "x"),
+                    ("internal", "on"),
+                    ("status", "pending"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        let (status, _) = app
+            .call(
+                &grace.client,
+                "support/update",
+                &[("number", &number), ("assignee", &owner.id.to_string())],
+            )
+            .await;
+        assert_eq!(status, 422, "only staff may be assigned");
+        let (status, _) = app
+            .call(
+                &grace.client,
+                "support/update",
+                &[("number", &number), ("status", "open")],
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, body) = app
+            .call(
+                &grace.client,
+                "support/update",
+                &[("number", &number), ("status", "new")],
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("back to new"), "{body}");
+        let (_, list) = app
+            .call(&owner.client, "support/list", &[("slug", "bad-lab")])
+            .await;
+        assert_eq!(list["total"], 1, "nothing was opened by the refused forms");
+        assert_eq!(status_of(&app, &owner, "bad-lab", n).await, "open");
+
+        // Another community's slug with this ticket's number: not found, for its own owner too.
+        for (who, slug) in [
+            (&stranger, "other-bad-lab"),
+            (&stranger, "bad-lab"),
+            (&owner, "other-bad-lab"),
+        ] {
+            let (status, _) = app
+                .call(
+                    &who.client,
+                    "support/get",
+                    &[("slug", slug), ("number", &number)],
+                )
+                .await;
+            assert_eq!(status, 404, "{slug}");
+            let (status, _) = app
+                .call(
+                    &who.client,
+                    "support/reply",
+                    &[("slug", slug), ("number", &number), ("body", "hi")],
+                )
+                .await;
+            assert_eq!(status, 404, "{slug}");
+        }
+        assert_eq!(status_of(&app, &owner, "bad-lab", n).await, "open");
+    }
+);
