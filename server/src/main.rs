@@ -349,9 +349,15 @@ async fn run(
             let db = startup::connect(&settings).await?;
             db.migrate().await.context("cannot apply migrations")?;
             if demo {
-                let added = seed::demo(&db, &settings.hubs, &settings.billing, apply)
-                    .await
-                    .context("cannot insert demo data")?;
+                let added = seed::demo(
+                    &db,
+                    &settings.hubs,
+                    &settings.billing,
+                    &stoa_server::startup::support_desk(&settings),
+                    apply,
+                )
+                .await
+                .context("cannot insert demo data")?;
                 tracing::info!(
                     added,
                     total = seed::demo_community_count(),

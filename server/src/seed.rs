@@ -163,6 +163,7 @@ pub async fn demo(
     db: &Db,
     hubs: &HubConfig,
     billing: &BillingConfig,
+    desk: &stoa_domain::support::Desk,
     apply: usize,
 ) -> Result<usize, DbError> {
     let now = Timestamp::now();
@@ -191,6 +192,23 @@ pub async fn demo(
         people.push((id, name, role));
     }
     let owner = people[0].0;
+    // The support team: one staff member, who sees the staff console and the queue.
+    let (staff_name, staff_email) = STAFF;
+    let staff = match accounts::find_by_email(tx.conn(), staff_email).await? {
+        Some(account) => account.id,
+        None => {
+            let id = accounts::create(tx.conn(), staff_name, Some(staff_email), now).await?;
+            let identity = accounts::NewIdentity {
+                issuer: accounts::EMAIL_ISSUER,
+                subject: staff_email,
+                provider: "email",
+                email: Some(staff_email),
+            };
+            accounts::add_identity(tx.conn(), id, &identity, now).await?;
+            id
+        }
+    };
+    accounts::set_staff(tx.conn(), staff_email, true, now).await?;
     let institution = match institutions::of_admin(tx.conn(), owner).await?.first() {
         Some(existing) => existing.id,
         None => {
@@ -260,6 +278,13 @@ pub async fn demo(
             i < apply,
         )
         .await?;
+        if let Some(tickets) = DEMO_TICKETS.get(i) {
+            let plan = billing.plans.get(i % billing.plans.len().max(1));
+            let plan = plan.map_or("lab", |p| p.id.as_str());
+            for ticket in *tickets {
+                demo_ticket(&mut tx, desk, id, &people, staff, plan, ticket, now).await?;
+            }
+        }
         // Half of them let the catalog name them among the users of their environments.
         if i % 2 == 0 {
             communities::set_listed_in_catalog(tx.conn(), id, true).await?;
@@ -267,6 +292,196 @@ pub async fn demo(
     }
     tx.commit().await?;
     Ok(added)
+}
+
+/// The demo's staff member (`stoa staff add` makes others).
+pub const STAFF: (&str, &str) = ("Margaret Hamilton", "margaret@demo.stoa.example");
+
+/// A demo ticket: who opened it (index in [`PEOPLE`]), kind, impact, title, description,
+/// hours ago, and what followed: (hours after opening, by staff, internal, text, status).
+type DemoTicket = (
+    usize,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    &'static [(i64, bool, bool, &'static str, Option<&'static str>)],
+);
+
+/// Tickets of the first demo communities, in several states.
+const DEMO_TICKETS: &[&[DemoTicket]] = &[
+    &[
+        (
+            3,
+            "incident",
+            "high",
+            "Kernel dies when loading the ERA5 sample",
+            "Opening `era5.ipynb` and running the first cell kills the kernel, every time.",
+            2,
+            &[],
+        ),
+        (
+            4,
+            "guidance",
+            "low",
+            "How do I share a notebook with my students?",
+            "I would like them to get a copy of my notebooks when they log in.",
+            30,
+            &[(
+                3,
+                true,
+                false,
+                "You can add an **nbgitpuller** link to the homepage announcement. Which repository holds the notebooks?",
+                Some("pending"),
+            )],
+        ),
+    ],
+    &[(
+        1,
+        "change_request",
+        "medium",
+        "A GPU profile for the deep learning course",
+        "Our course in January needs a GPU for about 40 students.",
+        20,
+        &[
+            (
+                1,
+                true,
+                true,
+                "Needs a quota ticket: GPU profiles are outside their plan's bounds.",
+                None,
+            ),
+            (
+                2,
+                true,
+                false,
+                "We can do that from January 5. How many hours a week per student?",
+                Some("open"),
+            ),
+        ],
+    )],
+    &[(
+        0,
+        "incident",
+        "critical",
+        "Hub unreachable after the last change",
+        "Since applying revision 3 the hub answers 502.",
+        50,
+        &[(
+            1,
+            true,
+            false,
+            "The image tag did not exist; we rolled the hub back to revision 2.",
+            Some("resolved"),
+        )],
+    )],
+    &[(
+        4,
+        "feature_request",
+        "low",
+        "Show the environment's version in the spawn menu",
+        "It would help to know which Pangeo release we are on.",
+        400,
+        &[(
+            20,
+            true,
+            false,
+            "Shipped: the spawn menu now names the catalog version.",
+            Some("resolved"),
+        )],
+    )],
+];
+
+/// Records one demo ticket and its conversation with the SLA clocks run as the service runs
+/// them, without mail (the people are made up).
+async fn demo_ticket(
+    tx: &mut stoa_db::WriteTx,
+    desk: &stoa_domain::support::Desk,
+    community: communities::CommunityId,
+    people: &[(accounts::AccountId, &str, Role)],
+    staff: accounts::AccountId,
+    plan: &str,
+    &(who, kind, impact, title, body, hours_ago, after): &DemoTicket,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    use stoa_db::tickets;
+    use stoa_support::{Impact, SlaClock, Status};
+    let opened = now - Duration::hours(hours_ago);
+    let impact_word = Impact::parse(impact).unwrap_or(Impact::Medium);
+    let target = desk
+        .config
+        .target(plan, impact_word)
+        .or_else(|| desk.config.target("lab", impact_word))
+        .ok_or_else(|| DbError::Config(format!("no support targets for plan {plan}")))?;
+    let mut clock = SlaClock::start(&desk.calendar, target, opened.as_datetime());
+    let store = |c: &SlaClock| tickets::Clock {
+        first_response_target_secs: c.first_response_target_secs,
+        first_response_due_at: Timestamp::from(c.first_response_due),
+        first_responded_at: c.first_responded_at.map(Timestamp::from),
+        resolution_target_secs: c.resolution_target_secs,
+        resolution_spent_secs: c.resolution_spent_secs,
+        resolution_running_since: c.running_since.map(Timestamp::from),
+        resolution_due_at: c.resolution_due.map(Timestamp::from),
+    };
+    let number = tickets::insert(
+        tx.conn(),
+        &tickets::NewTicket {
+            community,
+            hub: None,
+            opened_by: people[who].0,
+            kind,
+            impact,
+            title,
+            body,
+            hub_state: "",
+            plan,
+            clock: &store(&clock),
+        },
+        opened,
+    )
+    .await?;
+    let mut status = Status::New;
+    let mut resolved_at = None;
+    for &(hours, by_staff, internal, text, to) in after {
+        let at = opened + Duration::hours(hours);
+        if by_staff && !internal {
+            clock.responded(at.as_datetime());
+        }
+        let next = to.and_then(Status::parse);
+        if let Some(next) = next {
+            status = next;
+            clock.set_running(&desk.calendar, next.clock_runs(), at.as_datetime());
+            resolved_at = (next == Status::Resolved).then_some(at);
+        }
+        tickets::add_message(
+            tx.conn(),
+            &tickets::NewMessage {
+                ticket: number,
+                author: if by_staff { staff } else { people[who].0 },
+                by_staff,
+                internal,
+                body: text,
+                status_to: next.map(Status::as_str),
+            },
+            at,
+        )
+        .await?;
+    }
+    tickets::save(
+        tx.conn(),
+        number,
+        &tickets::State {
+            status: status.as_str(),
+            impact,
+            assignee: after.iter().any(|a| a.1).then_some(staff),
+            clock: &store(&clock),
+            resolved_at,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Environments the demo hubs add from the starter catalog, by community: the entry, the

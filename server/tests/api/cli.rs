@@ -323,6 +323,29 @@ async fn seed_demo_and_scale_on_both_engines() {
                 .len(),
             1
         );
+        // A staff member, and tickets in several states, once.
+        let margaret = stoa_db::accounts::find_by_email(conn.conn(), "margaret@demo.stoa.example")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(margaret.is_staff);
+        let tickets = stoa_db::tickets::list(
+            conn.conn(),
+            &stoa_db::tickets::Filter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(tickets.total, 5, "{backend:?}");
+        let states: std::collections::BTreeSet<&str> =
+            tickets.items.iter().map(|t| t.status.as_str()).collect();
+        assert_eq!(
+            states,
+            ["new", "open", "pending", "resolved"].into(),
+            "{backend:?}"
+        );
         // The starter catalog, loaded by each run, is there once.
         let anyone = stoa_db::catalog::Viewer {
             account: None,

@@ -551,9 +551,15 @@ impl TestApp {
     }
 
     pub async fn seed_demo(&self) {
-        stoa_server::seed::demo(&self.db, &self.settings.hubs, &self.settings.billing, 0)
-            .await
-            .expect("seed");
+        stoa_server::seed::demo(
+            &self.db,
+            &self.settings.hubs,
+            &self.settings.billing,
+            &stoa_server::startup::support_desk(&self.settings),
+            0,
+        )
+        .await
+        .expect("seed");
     }
 
     /// Stops the server gracefully and reports how it ended.
