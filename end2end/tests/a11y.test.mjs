@@ -19,7 +19,8 @@ const ROLES = {
   anonymous: { email: null, pages: ['/', '/communities', `/communities/${SLUG}`, '/signin', '/pricing', '/pricing?users=40', '/no-such-page'] },
   member: {
     email: 'alan@demo.stoa.example',
-    pages: ['/dashboard', '/account', `/communities/${SLUG}`, `/communities/${SLUG}/members`, `/communities/${SLUG}/hub`],
+    // Ticket 1 of the demo is Alan's (in the first demo community).
+    pages: ['/dashboard', '/account', `/communities/${SLUG}`, `/communities/${SLUG}/members`, `/communities/${SLUG}/hub`, `/communities/${SLUG}/support`, `/communities/${SLUG}/support/1`],
   },
   owner: {
     email: 'ada@demo.stoa.example',
@@ -34,6 +35,7 @@ const ROLES = {
       `/communities/${SLUG}/usage`,
       `/communities/${SLUG}/settings`,
       `/communities/${SLUG}/audit`,
+      `/communities/${SLUG}/support`,
       `/communities/${SLUG}/hub`,
       `/communities/${SLUG}/hub/diff?from=2&to=3`,
       `/communities/${SLUG}/hub/preview?revision=3`,
@@ -43,7 +45,7 @@ const ROLES = {
   staff: {
     email: 'grace@demo.stoa.example',
     staff: true,
-    pages: ['/staff', '/staff/communities', '/staff/audit', `/communities/${SLUG}/hub`],
+    pages: ['/staff', '/staff/communities', '/staff/audit', '/staff/tickets', `/communities/${SLUG}/support/2`, `/communities/${SLUG}/hub`],
   },
 };
 
