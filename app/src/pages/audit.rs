@@ -18,6 +18,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("join_request.", "Join requests"),
     ("institution.", "Institutions"),
     ("ticket.", "Support tickets"),
+    ("announcement.", "Announcements"),
 ];
 
 fn filters(with_community: bool) -> impl IntoView {

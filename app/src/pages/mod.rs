@@ -1,6 +1,7 @@
 //! One module per route (or group of routes).
 
 mod account;
+mod announcements;
 mod audit;
 mod billing;
 mod catalog;
@@ -18,6 +19,7 @@ mod staff;
 mod support;
 
 pub use account::AccountPage;
+pub use announcements::{Announcements, StaffAnnouncementPage, StaffAnnouncementsPage};
 pub use audit::{CommunityAuditPage, StaffAuditPage};
 pub use billing::{PricingPage, UsagePage};
 pub use catalog::{CatalogEntryPage, CatalogPage, CatalogPublishPage};

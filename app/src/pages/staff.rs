@@ -20,7 +20,7 @@ pub fn StaffPage() -> impl IntoView {
                         Err(other) => Err::<(), _>(other).into_any(),
                         Ok(o) => view! {
                             <h1 class="text-2xl font-bold tracking-tight">"Staff"</h1>
-                            <p class="mt-2 flex gap-4"><a class="underline" href="/staff/communities">"All communities"</a><a class="underline" href="/staff/audit">"Audit log"</a><a class="underline" href="/staff/tickets">"Support queue"</a></p>
+                            <p class="mt-2 flex gap-4"><a class="underline" href="/staff/communities">"All communities"</a><a class="underline" href="/staff/audit">"Audit log"</a><a class="underline" href="/staff/tickets">"Support queue"</a><a class="underline" href="/staff/announcements">"Announcements"</a></p>
                             <p class="mt-4" data-testid="account-count">{format!("{} accounts", o.accounts)}</p>
                             <h2 class="mt-6 text-lg font-semibold">"Staff members"</h2>
                             <ul class="mt-2 list-disc pl-6">

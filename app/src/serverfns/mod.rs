@@ -3,6 +3,7 @@
 //! the audit entry) through `crate::ssr::read` or `crate::ssr::write`, and maps the error.
 
 pub mod account;
+pub mod announcements;
 pub mod audit;
 pub mod billing;
 pub mod catalog;

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod announcements;
 pub mod audit;
 pub mod audit_log;
 pub mod billing;

@@ -3,6 +3,7 @@
 //! [`JoinPolicy`]), the authorization [`policy`], and the form checks in [`validate`]. No IO.
 
 pub mod account;
+pub mod announcements;
 pub mod audit;
 pub mod billing;
 pub mod catalog;

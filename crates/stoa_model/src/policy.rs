@@ -256,6 +256,9 @@ actions! {
     /// The support queue: answer tickets, write internal notes, assign, set status and
     /// impact.
     ManageTickets => Rule::Staff,
+    /// Make announcements (to everyone or chosen communities, optionally mailed) and see
+    /// who acknowledged them.
+    ManageAnnouncements => Rule::Staff,
     /// Staff overview.
     ViewStaffOverview => Rule::Staff,
     /// Every community, for staff.
@@ -393,6 +396,7 @@ mod tests {
         (Action::ViewTickets,        ["in", "ok", "ok", "ok", "ok", "ok"],       ["in", "404", "404", "404", "404", "ok"]),
         (Action::WriteTicket,        ["in", "ok", "ok", "ok", "ok", "403"],      ["in", "404", "404", "404", "404", "403"]),
         (Action::ManageTickets,      ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
+        (Action::ManageAnnouncements, ["in", "403", "403", "403", "403", "ok"],  ["in", "403", "403", "403", "403", "ok"]),
         (Action::ViewHubRevisions,   ["in", "403", "403", "ok", "ok", "ok"],     ["in", "404", "404", "404", "404", "ok"]),
         (Action::EditHub,            ["in", "403", "403", "ok", "ok", "403"],    ["in", "404", "404", "404", "404", "403"]),
         (Action::EditHubStaffSettings, ["in", "403", "403", "403", "403", "ok"], ["in", "404", "404", "404", "404", "ok"]),

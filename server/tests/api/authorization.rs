@@ -104,6 +104,11 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("hub/run", Action::EditHub, Scope::Community, &[200, 422]),
     ("hub/intervene", Action::EditHubStaffSettings, Scope::Community, &[200]),
     ("hub/save_staff", Action::EditHubStaffSettings, Scope::Community, &[200]),
+    ("announcements/current", Action::SignIn, Scope::Global, &[200]),
+    ("announcements/read", Action::ManageOwnAccount, Scope::Global, &[200]),
+    ("announcements/list", Action::ManageAnnouncements, Scope::Global, &[200]),
+    ("announcements/create", Action::ManageAnnouncements, Scope::Global, &[200]),
+    ("announcements/get", Action::ManageAnnouncements, Scope::Global, &[200]),
     ("support/list", Action::ViewTickets, Scope::Community, &[200]),
     ("support/get", Action::ViewTickets, Scope::Community, &[200]),
     ("support/open", Action::WriteTicket, Scope::Community, &[200]),
@@ -168,6 +173,8 @@ const PAGES: &[(&str, Action, Scope)] = &[
     ("/staff/communities", Action::ListAllCommunities, Scope::Global),
     ("/staff/audit", Action::ViewAllAuditLog, Scope::Global),
     ("/staff/tickets", Action::ManageTickets, Scope::Global),
+    ("/staff/announcements", Action::ManageAnnouncements, Scope::Global),
+    ("/staff/announcements/:id", Action::ManageAnnouncements, Scope::Global),
     ("/communities/:slug", Action::ViewCommunityPage, Scope::Community),
     ("/communities/:slug/hub", Action::ViewHub, Scope::Community),
     ("/communities/:slug/hub/diff", Action::ViewHubRevisions, Scope::Community),
@@ -430,6 +437,35 @@ async fn arrange(app: &TestApp) -> Fixture {
 }
 
 /// Puts the table's people back in their roles (probes leave, transfer, demote).
+/// An announcement to everyone, shown now.
+async fn probe_announcement(app: &TestApp) -> i64 {
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await.unwrap();
+    let by = stoa_db::accounts::create(tx.conn(), "Announcer", None, now)
+        .await
+        .unwrap();
+    let id = stoa_db::announcements::insert(
+        tx.conn(),
+        &stoa_db::announcements::NewAnnouncement {
+            title: "A probe's announcement",
+            body: "",
+            severity: "info",
+            required: false,
+            everyone: true,
+            mailed: false,
+            starts_at: now - chrono::TimeDelta::hours(1),
+            ends_at: now + chrono::TimeDelta::days(1),
+            created_by: by,
+        },
+        &[],
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
 /// A new ticket in `community` that `who` may see if their role lets them: opened by them
 /// when they belong to it (a member sees only the tickets they opened), else by a stranger.
 async fn probe_ticket(app: &TestApp, fx: &Fixture, who: &str, community: CommunityId) -> i64 {
@@ -712,6 +748,22 @@ async fn form(
         ],
         "catalog/review" => vec![("entry", "pangeo".into()), ("decision", "approve".into())],
         "catalog/curate" => vec![("entry", "pangeo".into()), ("action", "feature".into())],
+        "announcements/current" | "announcements/list" => vec![],
+        "announcements/read" | "announcements/get" => {
+            vec![("announcement", probe_announcement(app).await.to_string())]
+        }
+        "announcements/create" => vec![
+            ("title", fx.fresh("Maintenance ")),
+            ("severity", "info".into()),
+            ("audience", "everyone".into()),
+            (
+                "ends",
+                (app.clock.now() + chrono::TimeDelta::days(30))
+                    .as_datetime()
+                    .format("%Y-%m-%dT%H:%M")
+                    .to_string(),
+            ),
+        ],
         "support/list" => vec![s()],
         "support/resolve" | "support/get" | "support/reply" => {
             let n = probe_ticket(app, fx, who, community).await;
@@ -1049,6 +1101,11 @@ on_both!(
                     if scope == Scope::Global && !own {
                         continue;
                     }
+                    let route = if route.ends_with("/announcements/:id") {
+                        route.replace(":id", &probe_announcement(&app).await.to_string())
+                    } else {
+                        route.to_owned()
+                    };
                     let path = route
                         .replace(":slug", if own { fx.own.1 } else { fx.other.1 })
                         .replace(

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod announcements;
 mod assets;
 mod auth;
 mod authorization;

@@ -1,0 +1,3 @@
+DROP TABLE announcement_reads;
+DROP TABLE announcement_targets;
+DROP TABLE announcements;
