@@ -104,6 +104,9 @@ run_engine() {
   esac
   echo "==> $engine: seeding demo data, $scale communities,members and ${BENCH_CATALOG:-10000} catalog entries"
   export DATABASE_URL=$url STOA_SITE_ROOT=target/site STOA_LOG_FORMAT=json STOA_LOG_FILTER=info
+  # PostgreSQL needs the key that encrypts hubs' secrets (one per database, every process).
+  STOA_SECRET_KEY=${STOA_SECRET_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+  export STOA_SECRET_KEY
   local start; start=$(date +%s.%N)
   "$bin/stoa" seed --demo >/dev/null 2>&1
   "$bin/stoa" seed --scale "$scale" >/dev/null 2>&1
