@@ -13,6 +13,24 @@ pub struct CurrentUser {
     pub email: Option<String>,
     /// Staff of the service.
     pub is_staff: bool,
+    /// Set while a staff member sees Stoa as this person: read-only, for a limited time
+    /// (every other field is then the member's).
+    pub viewing_as: Option<ViewingAs>,
+}
+
+/// A staff member seeing Stoa as a member, with the member's consent on a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewingAs {
+    /// The staff member's account.
+    pub staff_id: i64,
+    /// Their name.
+    pub staff_name: String,
+    /// The ticket the consent is on.
+    pub ticket: i64,
+    /// Its community.
+    pub community_slug: String,
+    /// When it ends by itself, `HH:MM UTC`.
+    pub until: String,
 }
 
 /// Sign-in page message for an `error` code in its URL (set by the server's auth routes).

@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                 </a>
                 <Header />
                 <main id="main" tabindex="-1" class="mx-auto w-full max-w-6xl flex-1 px-4 py-8 sm:px-6 lg:px-8">
+                    <ViewAsBanner />
                     <Announcements />
                     // Async: data routes render completely before the first byte, so they carry
                     // the right status code (404/500) and work with JavaScript disabled.

@@ -601,6 +601,14 @@ impl Worker {
             return Ok(0);
         };
         let now = self.clock.now();
+        let due = {
+            let mut conn = self.db.read().await?;
+            let cutoff = now - desk.config.reopen_window();
+            stoa_db::tickets::sweep_due(conn.conn(), now, cutoff).await?
+        };
+        if !due {
+            return Ok(0);
+        }
         let mut tx = self.db.begin().await?;
         let swept = stoa_domain::support::sweep(&mut tx, desk, &self.public_url, now)
             .await

@@ -37,4 +37,4 @@ pub use members::MembersPage;
 pub use not_found::NotFoundPage;
 pub use signin::{EmailSentPage, SignInLinkPage, SignInPage};
 pub use staff::{StaffCommunitiesPage, StaffPage};
-pub use support::{StaffTicketsPage, SupportPage, TicketPage};
+pub use support::{StaffTicketsPage, SupportPage, TicketPage, ViewAsBanner};

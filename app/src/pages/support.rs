@@ -13,8 +13,8 @@ use crate::components::forms::{
 };
 use crate::pages::community::use_slug;
 use crate::serverfns::support::{
-    AnswerTicket, OpenTicket, QueueView, ReplyToTicket, ResolveTicket, TicketList, TicketView,
-    UpdateTicket, get_ticket, list_tickets, support_queue,
+    AnswerTicket, ConsentToViewAs, OpenTicket, QueueView, ReplyToTicket, ResolveTicket, StopViewAs,
+    TicketList, TicketView, UpdateTicket, ViewAs, get_ticket, list_tickets, support_queue,
 };
 use stoa_model::support::{SlaView, TicketSummary};
 
@@ -245,6 +245,7 @@ fn TicketBody(slug: String, v: TicketView) -> impl IntoView {
         {(!v.reopen_until.is_empty()).then(|| view! {
             <p class="mt-3 text-sm" data-testid="reopen-until">{format!("Resolved. A reply before {} opens it again.", v.reopen_until)}</p>
         })}
+        <ViewAsControls slug=slug.clone() number=number.clone() staff=v.staff consent=v.consent can_consent=v.can_consent opened_by=t.opened_by />
         {if v.staff {
             view! { <StaffControls number=number assignees=v.assignees statuses=v.statuses impacts=v.impacts /> }.into_any()
         } else {
@@ -437,5 +438,67 @@ pub fn StaffTicketsPage() -> impl IntoView {
                 </p>
             }
         })}
+    }
+}
+
+#[component]
+fn ViewAsControls(
+    slug: String,
+    number: String,
+    staff: bool,
+    consent: bool,
+    can_consent: bool,
+    opened_by: String,
+) -> impl IntoView {
+    let allow = form_action::<ConsentToViewAs>();
+    let start = form_action::<ViewAs>();
+    let number2 = number.clone();
+    view! {
+        {can_consent.then(|| view! {
+            <ActionForm action=allow attr:class="mt-4 max-w-2xl text-sm" attr:data-testid="consent-form">
+                <input type="hidden" name="slug" value=slug />
+                <input type="hidden" name="number" value=number />
+                <input type="hidden" name="allow" value=(!consent).to_string() />
+                <p class=HINT>{if consent {
+                    "You let the support team see Stoa's pages as you see them (read-only, an hour at a time; never your hub, server or files)."
+                } else {
+                    "To reproduce what you see, the support team may ask to see Stoa's pages as you see them: read-only, an hour at a time, recorded in your community's audit log; never your hub, server or files."
+                }}</p>
+                <button type="submit" class=BUTTON>{if consent { "Withdraw permission" } else { "Allow the support team to see Stoa as I do" }}</button>
+                <FormError value=allow.value() />
+            </ActionForm>
+        })}
+        {(staff && consent).then(|| view! {
+            <ActionForm action=start attr:class="mt-4 max-w-2xl text-sm" attr:data-testid="view-as-form">
+                <input type="hidden" name="number" value=number2 />
+                <button type="submit" class=BUTTON>{format!("View Stoa as {opened_by} (read-only)")}</button>
+                <FormError value=start.value() />
+            </ActionForm>
+        })}
+    }
+}
+
+/// While a staff member sees Stoa as a member: who, until when, and the way out.
+#[component]
+pub fn ViewAsBanner() -> impl IntoView {
+    use crate::serverfns::account::get_current_user;
+    let user = Resource::new(|| (), |_| get_current_user());
+    let stop = form_action::<StopViewAs>();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let user = user.await.ok().flatten()?;
+                let v = user.viewing_as?;
+                Some(view! {
+                    <section aria-label="Viewing as" role="status" data-testid="view-as-banner"
+                        class="mb-6 rounded-md border-l-4 border-violet-600 bg-violet-50 p-3 text-sm dark:bg-violet-950">
+                        <p>{format!("{}, you are viewing Stoa as {} (ticket #{}), read-only, until {}.", v.staff_name, user.name, v.ticket, v.until)}</p>
+                        <ActionForm action=stop attr:class="mt-2">
+                            <button type="submit" class=PRIMARY>"Stop viewing as them"</button>
+                        </ActionForm>
+                    </section>
+                })
+            })}
+        </Suspense>
     }
 }

@@ -138,3 +138,46 @@ pub async fn support_queue(
     crate::ssr::read(async |ctx, conn| stoa_domain::support::queue(ctx, conn, &desk, query).await)
         .await
 }
+
+/// The member who opened the ticket lets the support team see Stoa as they do (`allow` =
+/// `true`), or withdraws that.
+#[server(prefix = "/api", endpoint = "support/consent")]
+pub async fn consent_to_view_as(
+    slug: String,
+    number: String,
+    #[server(default)] allow: String,
+) -> Result<(), AppError> {
+    let allow = allow == "true";
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::support::consent(ctx, tx, &slug, &number, allow).await
+    })
+    .await
+}
+
+/// Staff: see Stoa as the member who opened the ticket (with their consent), read-only.
+#[server(prefix = "/api", endpoint = "support/view_as")]
+pub async fn view_as(number: String) -> Result<String, AppError> {
+    let desk = crate::ssr::support_desk()?;
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::support::start_view_as(ctx, tx, &desk, &number).await
+    })
+    .await
+    .inspect(|to| crate::ssr::go_to(to))
+}
+
+/// Staff: stop seeing Stoa as a member (the one write a view-as session lets through).
+#[server(prefix = "/api", endpoint = "support/stop_view_as")]
+pub async fn stop_view_as() -> Result<String, AppError> {
+    // While viewing as a member the request's person is the member; the staff member is
+    // the one the session layer recorded.
+    let viewing = crate::ssr::current_user().and_then(|u| u.viewing_as);
+    crate::ssr::write(async |ctx, tx| {
+        let staff = match viewing {
+            Some(v) => stoa_db::accounts::AccountId(v.staff_id),
+            None => stoa_domain::access::signed_in(ctx, stoa_model::Action::ManageTickets)?.id,
+        };
+        stoa_domain::support::stop_view_as(ctx, tx, staff).await
+    })
+    .await
+    .inspect(|to| crate::ssr::go_to(to))
+}

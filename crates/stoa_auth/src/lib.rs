@@ -459,6 +459,16 @@ impl Auth {
         }
     }
 
+    /// The "view as" session `staff` runs now, if any (one indexed read; only asked for
+    /// staff accounts).
+    pub async fn viewing_as(
+        &self,
+        staff: AccountId,
+    ) -> Result<Option<stoa_db::tickets::ViewAs>, AuthError> {
+        let mut conn = self.inner.db.read().await?;
+        Ok(stoa_db::tickets::active_view_as(conn.conn(), staff, self.inner.clock.now()).await?)
+    }
+
     /// Ends every session of the account.
     pub async fn sign_out_everywhere(&self, account: AccountId) -> Result<(), AuthError> {
         let mut tx = self.inner.db.begin().await?;

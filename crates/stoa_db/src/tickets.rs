@@ -427,3 +427,123 @@ pub async fn close_resolved_before(
         .map(|r| r.rows_affected()))?,
     )
 }
+
+/// Records (or renews) `account`'s consent to be viewed as on `ticket`.
+pub async fn grant_consent(
+    conn: Conn<'_>,
+    ticket: i64,
+    account: AccountId,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO ticket_consents (ticket_id, account_id, granted_at) \
+         VALUES ($1, $2, $3) ON CONFLICT (ticket_id, account_id) \
+         DO UPDATE SET granted_at = $3, revoked_at = NULL";
+    on!(conn, c => sqlx::query(SQL).bind(ticket).bind(account).bind(now)
+        .execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Withdraws it.
+pub async fn revoke_consent(
+    conn: Conn<'_>,
+    ticket: i64,
+    account: AccountId,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE ticket_consents SET revoked_at = $3 \
+         WHERE ticket_id = $1 AND account_id = $2 AND revoked_at IS NULL";
+    on!(conn, c => sqlx::query(SQL).bind(ticket).bind(account).bind(now)
+        .execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Whether `account` consents now to be viewed as on `ticket`.
+pub async fn consents(conn: Conn<'_>, ticket: i64, account: AccountId) -> Result<bool, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM ticket_consents \
+         WHERE ticket_id = $1 AND account_id = $2 AND revoked_at IS NULL";
+    let n: i64 = on!(conn, c => sqlx::query_scalar(SQL).bind(ticket).bind(account)
+        .fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+/// A staff member's running "view as" session.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ViewAs {
+    /// Primary key.
+    pub id: i64,
+    /// The ticket it was started from.
+    pub ticket_id: i64,
+    /// That ticket's community.
+    pub community_slug: String,
+    /// The member seen as.
+    pub member_id: AccountId,
+    /// Their name.
+    pub member_name: String,
+    /// Their address.
+    pub member_email: Option<String>,
+    /// When it ends by itself.
+    pub ends_at: Timestamp,
+}
+
+const VIEW_AS: &str = "SELECT v.id, v.ticket_id, c.slug AS community_slug, v.member_id, \
+     a.name AS member_name, a.email AS member_email, v.ends_at FROM view_as_sessions v \
+     JOIN accounts a ON a.id = v.member_id JOIN tickets t ON t.id = v.ticket_id \
+     JOIN communities c ON c.id = t.community_id";
+
+/// Starts a session (ending any other of the same staff member); returns it.
+pub async fn start_view_as(
+    mut conn: Conn<'_>,
+    ticket: i64,
+    staff: AccountId,
+    member: AccountId,
+    now: Timestamp,
+    ends_at: Timestamp,
+) -> Result<i64, DbError> {
+    end_view_as(conn.reborrow(), staff, now).await?;
+    const SQL: &str = "INSERT INTO view_as_sessions (ticket_id, staff_id, member_id, \
+         started_at, ends_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    Ok(
+        on!(conn, c => sqlx::query_scalar(SQL).bind(ticket).bind(staff).bind(member)
+        .bind(now).bind(ends_at).fetch_one(c).await)?,
+    )
+}
+
+/// The staff member's session running at `now`, if any.
+pub async fn active_view_as(
+    conn: Conn<'_>,
+    staff: AccountId,
+    now: Timestamp,
+) -> Result<Option<ViewAs>, DbError> {
+    let sql = format!(
+        "{VIEW_AS} WHERE v.staff_id = $1 AND v.ended_at IS NULL AND v.ends_at > $2 \
+         ORDER BY v.id DESC LIMIT 1"
+    );
+    Ok(on!(conn, c => sqlx::query_as(&sql).bind(staff).bind(now).fetch_optional(c).await)?)
+}
+
+/// Ends the staff member's running session; returns it if there was one.
+pub async fn end_view_as(
+    mut conn: Conn<'_>,
+    staff: AccountId,
+    now: Timestamp,
+) -> Result<Option<ViewAs>, DbError> {
+    let running = active_view_as(conn.reborrow(), staff, now).await?;
+    if let Some(v) = &running {
+        const SQL: &str = "UPDATE view_as_sessions SET ended_at = $2 WHERE id = $1";
+        on!(conn, c => sqlx::query(SQL).bind(v.id).bind(now).execute(c).await.map(|_| ()))?;
+    }
+    Ok(running)
+}
+
+/// Whether a sweep at `now` has anything to do (a clock overdue and not flagged, or a ticket
+/// resolved before `cutoff`): read first, so an idle sweep takes no write lock.
+pub async fn sweep_due(conn: Conn<'_>, now: Timestamp, cutoff: Timestamp) -> Result<bool, DbError> {
+    const SQL: &str = "SELECT \
+         EXISTS (SELECT 1 FROM tickets WHERE first_responded_at IS NULL \
+             AND first_response_breached_at IS NULL AND first_response_due_at < $1 \
+             AND status NOT IN ('resolved', 'closed')) \
+         OR EXISTS (SELECT 1 FROM tickets WHERE resolution_due_at IS NOT NULL \
+             AND resolution_breached_at IS NULL AND resolution_due_at < $1) \
+         OR EXISTS (SELECT 1 FROM tickets WHERE status = 'resolved' AND resolved_at < $2)";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(now).bind(cutoff).fetch_one(c).await)?)
+}

@@ -541,7 +541,17 @@ pub async fn view(
         _ => String::new(),
     };
     let member = access.may(Action::WriteTicket);
+    let consent = match ticket.opened_by {
+        Some(opener) => tickets::consents(conn.reborrow(), ticket.id, opener).await?,
+        None => false,
+    };
+    let mine = ctx
+        .caller
+        .as_ref()
+        .is_some_and(|c| ticket.opened_by == Some(c.id));
     Ok(TicketView {
+        consent,
+        can_consent: mine && member && status != Status::Closed,
         ticket: summary(desk, &ticket, ctx.now),
         body_html: stoa_hubs::announcement_html(&ticket.body),
         hub_state: serde_json::from_str(&ticket.hub_state).ok(),
@@ -1088,4 +1098,129 @@ pub async fn sweep(
     swept.closed =
         tickets::close_resolved_before(tx.conn(), now - desk.config.reopen_window(), now).await?;
     Ok(swept)
+}
+
+/// The member who opened a ticket allows the support team to see Stoa as they see it
+/// (`allow`), or withdraws that; recorded on the ticket, for everyone on it to see, and in
+/// the community's audit log.
+pub async fn consent(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    slug: &str,
+    number: &str,
+    allow: bool,
+) -> Result<()> {
+    let access = access::change(ctx, tx, slug, Action::WriteTicket).await?;
+    let me = ctx.caller()?;
+    let t = visible(ctx, tx.conn(), &access, number).await?;
+    if t.opened_by != Some(me.id) {
+        return Err(DomainError::invalid(
+            "form",
+            "Only the person who opened the ticket can allow the support team to see Stoa as they do.",
+        ));
+    }
+    if allow {
+        tickets::grant_consent(tx.conn(), t.id, me.id, ctx.now).await?;
+    } else {
+        tickets::revoke_consent(tx.conn(), t.id, me.id, ctx.now).await?;
+    }
+    let text = if allow {
+        "Allowed the support team to see Stoa's pages as I see them, read-only, for an hour at a time."
+    } else {
+        "Withdrew the support team's permission to see Stoa as I see it."
+    };
+    tickets::add_message(
+        tx.conn(),
+        &tickets::NewMessage {
+            ticket: t.id,
+            author: me.id,
+            by_staff: false,
+            internal: false,
+            body: text,
+            status_to: None,
+        },
+        ctx.now,
+    )
+    .await?;
+    let action = if allow {
+        "ticket.view_as_allowed"
+    } else {
+        "ticket.view_as_withdrawn"
+    };
+    crate::audit::Audit::by(me, action, &format!("#{} {}", t.id, t.title))
+        .community(&access.community)
+        .record(tx.conn(), ctx.now)
+        .await?;
+    Ok(())
+}
+
+/// A staff member starts seeing Stoa as the member who opened ticket `number`, who
+/// consented on it: read-only, until the configured time passes or they stop. Recorded in
+/// the community's audit log with the ticket. Returns where to go: the member's dashboard.
+pub async fn start_view_as(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    desk: &Desk,
+    number: &str,
+) -> Result<String> {
+    let me = access::signed_in(ctx, Action::ManageTickets)?;
+    let t = for_staff(tx.conn(), number).await?;
+    let refused = || {
+        DomainError::invalid(
+            "form",
+            "The member who opened this ticket has not allowed it (or withdrew it).",
+        )
+    };
+    let member = t.opened_by.ok_or_else(refused)?;
+    if member == me.id || !tickets::consents(tx.conn(), t.id, member).await? {
+        return Err(refused());
+    }
+    let until = ctx.now + desk.config.view_as_time();
+    tickets::start_view_as(tx.conn(), t.id, me.id, member, ctx.now, until).await?;
+    let community = stoa_db::communities::by_id(tx.conn(), t.community_id).await?;
+    crate::audit::Audit::by(
+        me,
+        "ticket.view_as_started",
+        &format!("#{} {}", t.id, t.title),
+    )
+    .community(&community)
+    .after(serde_json::json!({
+        "member": t.opened_by_name, "until": when(until),
+    }))
+    .record(tx.conn(), ctx.now)
+    .await?;
+    Ok("/dashboard".to_owned())
+}
+
+/// The staff member `staff` (seen now as a member) stops viewing as them; recorded in the
+/// community's audit log. Returns the ticket's page to go back to.
+pub async fn stop_view_as(ctx: &Ctx, tx: &mut WriteTx, staff: AccountId) -> Result<String> {
+    let account = stoa_db::accounts::get(tx.conn(), staff).await?;
+    if !account.is_staff {
+        return Err(DomainError::Forbidden);
+    }
+    let Some(v) = tickets::end_view_as(tx.conn(), staff, ctx.now).await? else {
+        return Ok("/staff/tickets".to_owned());
+    };
+    let t = for_staff(tx.conn(), &v.ticket_id.to_string()).await?;
+    let community = stoa_db::communities::by_id(tx.conn(), t.community_id).await?;
+    let me = crate::Caller {
+        id: account.id,
+        name: account.name,
+        email: None,
+        staff: true,
+    };
+    crate::audit::Audit::by(
+        &me,
+        "ticket.view_as_ended",
+        &format!("#{} {}", t.id, t.title),
+    )
+    .community(&community)
+    .after(serde_json::json!({ "member": v.member_name }))
+    .record(tx.conn(), ctx.now)
+    .await?;
+    Ok(format!(
+        "/communities/{}/support/{}",
+        t.community_slug, t.id
+    ))
 }

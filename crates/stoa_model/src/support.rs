@@ -133,6 +133,10 @@ pub struct TicketView {
     pub can_resolve: bool,
     /// A resolved ticket a reply would reopen; after the window: empty.
     pub reopen_until: String,
+    /// The member who opened it lets the support team see Stoa as they do.
+    pub consent: bool,
+    /// The caller opened it and may give or withdraw that consent.
+    pub can_consent: bool,
     /// For staff: who may be assigned (account id, name).
     pub assignees: Vec<(i64, String)>,
     /// For staff: the statuses they may set (value, label).

@@ -25,6 +25,9 @@ pub struct SupportConfig {
     /// Days after resolution during which a member's reply reopens the ticket; after them,
     /// it is closed. Default 14.
     pub reopen_days: i64,
+    /// How long a staff member's "view as" session lasts (the member consented on a
+    /// ticket), in minutes. Default 60.
+    pub view_as_minutes: i64,
     /// Targets per plan id, then per impact: `[support.targets.lab.critical]` with
     /// `first_response = "4h"` and `resolution = "16h"`, in business time (`h`, `m`).
     pub targets: BTreeMap<String, BTreeMap<Impact, TargetWords>>,
@@ -79,6 +82,7 @@ impl Default for SupportConfig {
             closes: "17:00".into(),
             holidays: Vec::new(),
             reopen_days: 14,
+            view_as_minutes: 60,
             targets: BTreeMap::from([
                 (
                     "lab".to_owned(),
@@ -185,12 +189,20 @@ impl SupportConfig {
         TimeDelta::days(self.reopen_days)
     }
 
+    /// How long a "view as" session lasts.
+    pub fn view_as_time(&self) -> TimeDelta {
+        TimeDelta::minutes(self.view_as_minutes)
+    }
+
     /// Every mistake, given the ids of the plans on offer (each needs targets for every
     /// impact). Stoa refuses to start on any.
     pub fn problems(&self, plans: &[&str]) -> Vec<ConfigError> {
         let mut problems = Vec::new();
         if let Err(e) = self.calendar() {
             problems.push(e);
+        }
+        if !(5..=480).contains(&self.view_as_minutes) {
+            problems.push(ConfigError("support.view_as_minutes: from 5 to 480".into()));
         }
         if !(1..=365).contains(&self.reopen_days) {
             problems.push(ConfigError("support.reopen_days: from 1 to 365".into()));

@@ -117,6 +117,11 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("support/queue", Action::ManageTickets, Scope::Global, &[200]),
     ("support/answer", Action::ManageTickets, Scope::Global, &[200]),
     ("support/update", Action::ManageTickets, Scope::Global, &[200]),
+    ("support/consent", Action::WriteTicket, Scope::Community, &[200]),
+    // 422: the probe's ticket has no consent to view as its author (the support tests
+    // start sessions for real).
+    ("support/view_as", Action::ManageTickets, Scope::Global, &[422]),
+    ("support/stop_view_as", Action::ManageTickets, Scope::Global, &[200]),
     ("institutions/get", Action::ViewInstitution, Scope::Institution, &[200]),
     ("institutions/update", Action::UpdateInstitution, Scope::Institution, &[200]),
     ("institutions/invite_admin", Action::UpdateInstitution, Scope::Institution, &[200]),
@@ -780,7 +785,15 @@ async fn form(
             ("title", "A probe's question".into()),
             ("body", "How do I use the hub?".into()),
         ],
-        "support/queue" => vec![],
+        "support/queue" | "support/stop_view_as" => vec![],
+        "support/consent" => {
+            let n = probe_ticket(app, fx, who, community).await;
+            vec![s(), ("number", n.to_string()), ("allow", "true".into())]
+        }
+        "support/view_as" => {
+            let n = probe_ticket(app, fx, who, community).await;
+            vec![("number", n.to_string())]
+        }
         "support/answer" => {
             let n = probe_ticket(app, fx, who, community).await;
             vec![

@@ -575,3 +575,168 @@ on_both!(
         assert_eq!(status_of(&app, &owner, "bad-lab", n).await, "open");
     }
 );
+
+on_both!(
+    view_as_needs_consent_is_read_only_ends_and_is_audited,
+    |app| {
+        require_peers();
+        let owner = person(&app, "va-owner").await;
+        create_community(&app, &owner, "va-lab", "invite").await;
+        let member = person(&app, "va-member").await;
+        add_member(&app, "va-lab", member.id, "member").await;
+        let grace = staff(&app, "va-staff").await;
+        let n = open(
+            &app,
+            &member,
+            "va-lab",
+            "medium",
+            "The hub page looks wrong",
+        )
+        .await;
+        let number = n.to_string();
+        let view_as = || async {
+            app.call(&grace.client, "support/view_as", &[("number", &number)])
+                .await
+        };
+
+        // No consent yet: refused. Only the person who opened the ticket may give it.
+        let (status, body) = view_as().await;
+        assert_eq!(status, 422, "{body}");
+        let (status, body) = app
+            .call(
+                &owner.client,
+                "support/consent",
+                &[("slug", "va-lab"), ("number", &number), ("allow", "true")],
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        let (status, body) = app
+            .call(
+                &member.client,
+                "support/consent",
+                &[("slug", "va-lab"), ("number", &number), ("allow", "true")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (_, ticket) = app
+            .call(
+                &grace.client,
+                "support/get",
+                &[("slug", "va-lab"), ("number", &number)],
+            )
+            .await;
+        assert_eq!(ticket["consent"], true);
+
+        // Started: every page is the member's, with the banner; staff pages are not theirs.
+        let (status, body) = view_as().await;
+        assert_eq!(status, 200, "{body}");
+        let (status, html) = page(&app, &grace.client, "/dashboard").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("data-testid=\"view-as-banner\"")
+                && html.contains("you are viewing Stoa as")
+        );
+        assert!(
+            html.contains("href=\"/communities/va-lab\""),
+            "the member's communities"
+        );
+        let (status, _) = page(&app, &grace.client, "/staff/tickets").await;
+        assert_eq!(status, 403, "the member is not staff");
+        let (status, html) = page(&app, &grace.client, "/communities/va-lab/support").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("The hub page looks wrong"));
+
+        // Read-only: every write refused, whatever the route; never the member's hubs.
+        for (endpoint, form) in [
+            ("account/rename", vec![("name", "Not Them")]),
+            (
+                "support/reply",
+                vec![
+                    ("slug", "va-lab"),
+                    ("number", number.as_str()),
+                    ("body", "hi"),
+                ],
+            ),
+            ("community/leave", vec![("slug", "va-lab")]),
+            (
+                "support/answer",
+                vec![("number", number.as_str()), ("body", "hi")],
+            ),
+        ] {
+            let (status, _) = app.call(&grace.client, endpoint, &form).await;
+            assert_eq!(status, 403, "{endpoint}");
+        }
+        let res = grace
+            .client
+            .post(app.url("/communities/va-lab/logo/remove"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403);
+        let res = grace
+            .client
+            .get(app.url("/oauth/authorize?client_id=x&response_type=code"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "no hub login as the member");
+        let (_, view) = app
+            .call(
+                &member.client,
+                "support/get",
+                &[("slug", "va-lab"), ("number", &number)],
+            )
+            .await;
+        assert_eq!(
+            view["messages"].as_array().unwrap().len(),
+            1,
+            "nothing was written"
+        );
+
+        // Stopped by the staff member: themselves again.
+        let (status, body) = app.call(&grace.client, "support/stop_view_as", &[]).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = page(&app, &grace.client, "/staff/tickets").await;
+        assert_eq!(status, 200);
+
+        // Ends by itself after an hour.
+        let (status, _) = view_as().await;
+        assert_eq!(status, 200);
+        let (status, _) = page(&app, &grace.client, "/staff/tickets").await;
+        assert_eq!(status, 403);
+        app.clock.advance(TimeDelta::minutes(61));
+        let (status, _) = page(&app, &grace.client, "/staff/tickets").await;
+        assert_eq!(status, 200, "the hour is over");
+
+        // Withdrawn: no new session.
+        let (status, _) = app
+            .call(
+                &member.client,
+                "support/consent",
+                &[("slug", "va-lab"), ("number", &number), ("allow", "false")],
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, _) = view_as().await;
+        assert_eq!(status, 422);
+
+        // All of it in the community's audit log, with the ticket.
+        let (_, audit) = app
+            .call(
+                &owner.client,
+                "audit/community",
+                &[("slug", "va-lab"), ("action", ""), ("actor", "")],
+            )
+            .await;
+        let audit = audit.to_string();
+        for action in [
+            "ticket.view_as_allowed",
+            "ticket.view_as_started",
+            "ticket.view_as_ended",
+            "ticket.view_as_withdrawn",
+        ] {
+            assert!(audit.contains(action), "{action}: {audit}");
+        }
+        assert!(audit.contains(&format!("#{n} The hub page looks wrong")));
+    }
+);

@@ -1,0 +1,2 @@
+DROP TABLE view_as_sessions;
+DROP TABLE ticket_consents;
