@@ -29,7 +29,9 @@ pub struct SupportConfig {
     /// ticket), in minutes. Default 60.
     pub view_as_minutes: i64,
     /// Targets per plan id, then per impact: `[support.targets.lab.critical]` with
-    /// `first_response = "4h"` and `resolution = "16h"`, in business time (`h`, `m`).
+    /// `first_response = "4h"` and `resolution = "16h"`, in business time (`h`, `m`). A
+    /// plan without targets of its own has those of `default` (so adding a plan to
+    /// `[billing]` does not stop Stoa for want of targets).
     pub targets: BTreeMap<String, BTreeMap<Impact, TargetWords>>,
 }
 
@@ -56,6 +58,9 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(pub String);
+
+/// The targets of plans without their own.
+pub const DEFAULT_TARGETS: &str = "default";
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -84,6 +89,10 @@ impl Default for SupportConfig {
             reopen_days: 14,
             view_as_minutes: 60,
             targets: BTreeMap::from([
+                (
+                    DEFAULT_TARGETS.to_owned(),
+                    plan([("8h", "80h"), ("8h", "40h"), ("8h", "24h"), ("4h", "16h")]),
+                ),
                 (
                     "lab".to_owned(),
                     plan([("8h", "80h"), ("8h", "40h"), ("8h", "24h"), ("4h", "16h")]),
@@ -175,9 +184,13 @@ impl SupportConfig {
         })
     }
 
-    /// The targets of `plan` for `impact`, if configured and valid.
+    /// The targets of `plan` for `impact` (else the `default` ones), if configured and valid.
     pub fn target(&self, plan: &str, impact: Impact) -> Option<Target> {
-        let words = self.targets.get(plan)?.get(&impact)?;
+        let words = self
+            .targets
+            .get(plan)
+            .or_else(|| self.targets.get(DEFAULT_TARGETS))?
+            .get(&impact)?;
         Some(Target {
             first_response: parse_duration(&words.first_response)?,
             resolution: parse_duration(&words.resolution)?,
@@ -207,10 +220,23 @@ impl SupportConfig {
         if !(1..=365).contains(&self.reopen_days) {
             problems.push(ConfigError("support.reopen_days: from 1 to 365".into()));
         }
-        for plan in plans {
+        let own = |plan: &str| self.targets.contains_key(plan);
+        let checked = plans
+            .iter()
+            .copied()
+            .filter(|p| own(p))
+            .chain(own(DEFAULT_TARGETS).then_some(DEFAULT_TARGETS));
+        if !own(DEFAULT_TARGETS) {
+            for plan in plans.iter().filter(|p| !own(p)) {
+                problems.push(ConfigError(format!(
+                    "support.targets.{plan}: missing (give the plan targets, or give support.targets.default)"
+                )));
+            }
+        }
+        for plan in checked {
             for impact in Impact::ALL {
                 let at = format!("support.targets.{plan}.{}", impact.as_str());
-                let Some(words) = self.targets.get(*plan).and_then(|t| t.get(impact)) else {
+                let Some(words) = self.targets.get(plan).and_then(|t| t.get(impact)) else {
                     problems.push(ConfigError(format!(
                         "{at}: missing (every plan needs first_response and resolution for every impact)"
                     )));
@@ -231,13 +257,8 @@ impl SupportConfig {
                 }
             }
         }
-        for plan in self.targets.keys() {
-            if !plans.contains(&plan.as_str()) {
-                problems.push(ConfigError(format!(
-                    "support.targets.{plan}: no such plan in [billing]"
-                )));
-            }
-        }
+        // Targets of plans that are not on offer are ignored, not refused: the defaults name
+        // the default plans, which an operator's own `[billing]` may replace.
         problems
     }
 }
@@ -274,12 +295,13 @@ mod tests {
 
     #[test]
     fn mistakes_are_named() {
-        let config = SupportConfig {
+        let mut config = SupportConfig {
             time_zone: "Mars/Olympus".into(),
             business_days: vec!["monday".into()],
             reopen_days: 0,
             ..SupportConfig::default()
         };
+        config.targets.remove(DEFAULT_TARGETS);
         let problems: Vec<String> = config
             .problems(&["lab", "gold"])
             .into_iter()
@@ -290,12 +312,7 @@ mod tests {
         assert!(
             problems
                 .iter()
-                .any(|p| p.starts_with("support.targets.gold.low: missing"))
-        );
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("support.targets.department: no such plan"))
+                .any(|p| p.starts_with("support.targets.gold: missing"))
         );
 
         let config = SupportConfig {
@@ -321,6 +338,29 @@ mod tests {
             config.problems(&["lab", "department", "consortium"])[0]
                 .0
                 .contains("longer than resolution")
+        );
+    }
+
+    #[test]
+    fn a_plan_without_targets_has_the_default_ones() {
+        let config = SupportConfig::default();
+        assert_eq!(
+            config.problems(&["lab", "course"]).len(),
+            0,
+            "other plans' targets are ignored"
+        );
+        let config = SupportConfig {
+            targets: [(
+                DEFAULT_TARGETS.to_owned(),
+                SupportConfig::default().targets[DEFAULT_TARGETS].clone(),
+            )]
+            .into(),
+            ..SupportConfig::default()
+        };
+        assert_eq!(config.problems(&["course"]), Vec::new());
+        assert_eq!(
+            config.target("course", Impact::Critical),
+            config.target(DEFAULT_TARGETS, Impact::Critical)
         );
     }
 
