@@ -242,14 +242,7 @@ pub async fn create(ctx: &Ctx, tx: &mut WriteTx, form: NewForm<'_>) -> Result<i6
 /// Every announcement, for staff.
 pub async fn list(ctx: &Ctx, mut conn: stoa_db::Conn<'_>, page: &str) -> Result<AnnouncementsView> {
     access::signed_in(ctx, Action::ManageAnnouncements)?;
-    let page: i64 = match page.trim() {
-        "" => 1,
-        typed => typed
-            .parse()
-            .ok()
-            .filter(|p| (1..=10_000).contains(p))
-            .ok_or_else(|| DomainError::invalid("page", "A page number, from 1."))?,
-    };
+    let page = crate::page_number(page)?;
     let found = announcements::list(conn.reborrow(), PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let mut items = Vec::new();
     for a in &found.items {

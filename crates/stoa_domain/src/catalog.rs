@@ -530,14 +530,7 @@ pub async fn browse(
             ));
         }
     };
-    let page: i64 = match page.trim() {
-        "" => 1,
-        typed => typed
-            .parse()
-            .ok()
-            .filter(|p| (1..=10_000).contains(p))
-            .ok_or_else(|| DomainError::invalid("page", "A page number, from 1."))?,
-    };
+    let page = crate::page_number(page)?;
     if search.chars().count() > 200 {
         return Err(DomainError::invalid(
             "q",

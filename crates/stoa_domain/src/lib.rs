@@ -75,6 +75,18 @@ impl Ctx {
     }
 }
 
+/// A list's page number as typed in its URL: empty is the first; otherwise 1 to 100,000.
+pub fn page_number(typed: &str) -> Result<i64> {
+    match typed.trim() {
+        "" => Ok(1),
+        typed => typed
+            .parse()
+            .ok()
+            .filter(|p| (1..=100_000).contains(p))
+            .ok_or_else(|| DomainError::invalid("page", "A page number, from 1.")),
+    }
+}
+
 /// `YYYY-MM-DD` of an instant (UTC), as shown and as recorded in the audit log.
 pub fn date_of(at: Timestamp) -> String {
     at.as_datetime().format("%Y-%m-%d").to_string()

@@ -261,7 +261,7 @@ pub async fn list(
             ));
         }
     };
-    let page = page_number(page)?;
+    let page = crate::page_number(page)?;
     let all_of_community = sees_all(ctx, &access);
     let found = tickets::list(
         conn.reborrow(),
@@ -311,17 +311,6 @@ pub async fn list(
         all_of_community,
         choices,
     })
-}
-
-fn page_number(page: &str) -> Result<i64> {
-    match page.trim() {
-        "" => Ok(1),
-        typed => typed
-            .parse()
-            .ok()
-            .filter(|p| (1..=100_000).contains(p))
-            .ok_or_else(|| DomainError::invalid("page", "A page number, from 1.")),
-    }
 }
 
 /// What a member types to open a ticket.
@@ -1010,7 +999,7 @@ pub async fn queue(
             "Search with at most 200 characters.",
         ));
     }
-    let page = page_number(q.page)?;
+    let page = crate::page_number(q.page)?;
     let found = tickets::list(
         conn.reborrow(),
         &Filter {

@@ -6,19 +6,9 @@
 use chrono::TimeDelta;
 use serde_json::Value;
 
-use crate::communities::{Person, add_member, create_community, mail_to, person};
+use crate::communities::{Person, add_member, create_community, mail_to, person, staff};
 use crate::forms::page;
 use crate::helpers::{TestApp, on_both, require_peers};
-
-async fn staff(app: &TestApp, tag: &str) -> Person {
-    let p = person(app, tag).await;
-    let mut tx = app.db.begin().await.unwrap();
-    stoa_db::accounts::set_staff(tx.conn(), &p.email, true, app.clock.now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    p
-}
 
 fn at(app: &TestApp, from_now: TimeDelta) -> String {
     (app.clock.now() + from_now)

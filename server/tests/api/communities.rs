@@ -95,6 +95,38 @@ pub async fn mail_to(app: &TestApp, email: &str, subject: &str, skip: usize) -> 
     panic!("no mail “{subject}” #{} to the test address", skip + 1);
 }
 
+/// Signs a new person in and makes them staff (as `stoa staff add` does).
+pub async fn staff(app: &TestApp, tag: &str) -> Person {
+    let p = person(app, tag).await;
+    let mut tx = app.db.begin().await.unwrap();
+    stoa_db::accounts::set_staff(tx.conn(), &p.email, true, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    p
+}
+
+/// The subject and text of every mail maildev holds for `email` (after a worker pass).
+pub async fn all_mail_to(app: &TestApp, email: &str) -> Vec<String> {
+    app.run_worker().await;
+    let maildev = std::env::var("STOA_TEST_MAILDEV_URL").unwrap();
+    let mails: Vec<Value> = reqwest::get(format!("{maildev}/api/email"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    mails
+        .iter()
+        .filter(|m| {
+            m["to"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|t| t["address"] == email))
+        })
+        .map(|m| format!("{}\n{}", m["subject"], m["text"]))
+        .collect()
+}
+
 /// Invites `emails` to `slug` as `role`, links working 7 days.
 pub async fn invite(
     app: &TestApp,

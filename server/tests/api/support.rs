@@ -7,42 +7,13 @@
 use chrono::TimeDelta;
 use serde_json::Value;
 
-use crate::communities::{Person, add_member, create_community, mail_to, person};
+use crate::communities::{
+    Person, add_member, all_mail_to, create_community, mail_to, person, staff,
+};
 use crate::forms::page;
 use crate::helpers::{TestApp, on_both, require_peers};
 
 const NOTE: &str = "INTERNAL-NOTE-7f3a: the node pool is short of memory";
-
-async fn staff(app: &TestApp, tag: &str) -> Person {
-    let p = person(app, tag).await;
-    let mut tx = app.db.begin().await.unwrap();
-    stoa_db::accounts::set_staff(tx.conn(), &p.email, true, app.clock.now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    p
-}
-
-/// Every mail's text to `email` so far (after a worker pass).
-async fn all_mail_to(app: &TestApp, email: &str) -> Vec<String> {
-    app.run_worker().await;
-    let maildev = std::env::var("STOA_TEST_MAILDEV_URL").unwrap();
-    let mails: Vec<Value> = reqwest::get(format!("{maildev}/api/email"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    mails
-        .iter()
-        .filter(|m| {
-            m["to"]
-                .as_array()
-                .is_some_and(|to| to.iter().any(|t| t["address"] == email))
-        })
-        .map(|m| format!("{}\n{}", m["subject"], m["text"]))
-        .collect()
-}
 
 async fn open(app: &TestApp, who: &Person, slug: &str, impact: &str, title: &str) -> i64 {
     let (status, body) = app
