@@ -156,10 +156,10 @@ async function scenario(stoa, javaScript) {
   await member.getByRole('button', { name: 'Accept and join' }).click();
   await member.waitForURL(`${stoa.url}/communities/${slug}`);
   assert.equal(await member.getByTestId('my-role').innerText(), 'member');
-  // A member sees the overview and the hub (its environments and how to log in); the members
-  // list is refused.
+  // A member sees the overview, the hub (its environments and how to log in) and support (the
+  // tickets they open); the members list is refused.
   const tabs = await member.getByRole('navigation', { name: 'Community' }).getByRole('link').allInnerTexts();
-  assert.deepEqual(tabs, ['Overview', 'Hub']);
+  assert.deepEqual(tabs, ['Overview', 'Hub', 'Support']);
   const refused = await member.goto(`${stoa.url}/communities/${slug}/members`);
   assert.equal(refused.status(), 403);
   await member.getByText('You do not have access to this page.').waitFor();
