@@ -547,3 +547,13 @@ pub async fn sweep_due(conn: Conn<'_>, now: Timestamp, cutoff: Timestamp) -> Res
          OR EXISTS (SELECT 1 FROM tickets WHERE status = 'resolved' AND resolved_at < $2)";
     Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(now).bind(cutoff).fetch_one(c).await)?)
 }
+
+/// Tickets opened for `community` since `since` (the daily cap on opening them).
+pub async fn opened_since(
+    conn: Conn<'_>,
+    community: CommunityId,
+    since: Timestamp,
+) -> Result<i64, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM tickets WHERE community_id = $1 AND created_at >= $2";
+    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(since).fetch_one(c).await)?)
+}

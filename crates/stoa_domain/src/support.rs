@@ -36,6 +36,9 @@ pub const PAGE_SIZE: i64 = 25;
 pub const MAX_TITLE_CHARS: usize = 150;
 /// Longest description or reply, in characters.
 pub const MAX_BODY_CHARS: usize = 20_000;
+/// Tickets one community may open per 24 hours: each mails the whole team, so opening is
+/// capped like invitations are.
+pub const MAX_TICKETS_PER_DAY: i64 = 20;
 
 /// The support desk's settings with the calendar read from them, checked once at start.
 #[derive(Debug, Clone)]
@@ -347,6 +350,16 @@ pub async fn open(
 ) -> Result<TicketOpened> {
     let access = access::change(ctx, tx, slug, Action::WriteTicket).await?;
     let me = ctx.caller()?;
+    let recent =
+        tickets::opened_since(tx.conn(), access.community.id, ctx.now - TimeDelta::days(1)).await?;
+    if recent >= MAX_TICKETS_PER_DAY {
+        return Err(DomainError::invalid(
+            "form",
+            format!(
+                "Your community opened {MAX_TICKETS_PER_DAY} tickets in the last 24 hours; add to one of them, or try again tomorrow."
+            ),
+        ));
+    }
     let kind = Kind::parse(form.kind)
         .ok_or_else(|| DomainError::invalid("kind", "Choose what the ticket is about."))?;
     let impact = Impact::parse(form.impact)

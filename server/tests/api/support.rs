@@ -520,6 +520,28 @@ on_both!(
         assert_eq!(list["total"], 1, "nothing was opened by the refused forms");
         assert_eq!(status_of(&app, &owner, "bad-lab", n).await, "open");
 
+        // Opening is capped per community and day (each ticket mails the whole team).
+        for i in 1..stoa_domain::support::MAX_TICKETS_PER_DAY {
+            open(&app, &owner, "bad-lab", "low", &format!("Question {i}")).await;
+        }
+        let (status, body) = app
+            .call(
+                &owner.client,
+                "support/open",
+                &[
+                    ("slug", "bad-lab"),
+                    ("kind", "guidance"),
+                    ("impact", "low"),
+                    ("title", "One too many"),
+                    ("body", "x"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("last 24 hours"), "{body}");
+        app.clock.advance(chrono::TimeDelta::days(1));
+        open(&app, &owner, "bad-lab", "low", "The next day").await;
+
         // Another community's slug with this ticket's number: not found, for its own owner too.
         for (who, slug) in [
             (&stranger, "other-bad-lab"),
