@@ -86,6 +86,12 @@ pages=(
   "catalog_search /catalog?q=geoscience -"
   "catalog_popular /catalog?sort=popular -"
   "catalog_entry /catalog/pangeo ada"
+  "staff_communities /staff/communities margaret"
+  "staff_hubs /staff/hubs margaret"
+  "staff_hubs_failed /staff/hubs?show=failed margaret"
+  "staff_hubs_search /staff/hubs?q=bench-99 margaret"
+  "staff_changes_failed /staff/changes?show=failed margaret"
+  "staff_queue /staff/tickets margaret"
 )
 results=$tmp/results.txt
 : > "$results"
@@ -118,10 +124,11 @@ run_engine() {
   local log=$tmp/stoa-$engine.log
   STOA_LISTEN=$stoa_addr "$bin/stoa" serve 2>"$log" & local stoa_pid=$!; pids+=("$stoa_pid")
   wait_up $stoa_addr /healthz "$log"
-  local ada bench1
+  local ada bench1 margaret
   ada=$(sign_in ada@demo.stoa.example "$log")
   bench1=$(sign_in bench1@bench.stoa.example "$log")
-  [ -n "$ada" ] && [ -n "$bench1" ] || { echo "sign-in failed; see $log" >&2; exit 1; }
+  margaret=$(sign_in margaret@demo.stoa.example "$log")
+  [ -n "$ada" ] && [ -n "$bench1" ] && [ -n "$margaret" ] || { echo "sign-in failed; see $log" >&2; exit 1; }
   [ "$engine" = sqlite ] && { sqlite_ada=$ada; }
 
   local dir=$tmp/pages-$engine
@@ -131,6 +138,7 @@ run_engine() {
     local cookie=""
     [ "$who" = ada ] && cookie=$ada
     [ "$who" = bench1 ] && cookie=$bench1
+    [ "$who" = margaret ] && cookie=$margaret
     local status
     status=$(curl -s -o "$dir/$name" -w '%{http_code}' -H "Cookie: $cookie" "http://$stoa_addr$path")
     [ "$status" = 200 ] || echo "    warning: $path answered $status" >&2
@@ -148,6 +156,7 @@ run_engine() {
     local cookie=""
     [ "$who" = ada ] && cookie=$ada
     [ "$who" = bench1 ] && cookie=$bench1
+    [ "$who" = margaret ] && cookie=$margaret
     echo "    $name"
     local page st stack
     page=$(measure "http://$stoa_addr$path" "$cookie")

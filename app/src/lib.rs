@@ -122,6 +122,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("institutions/:id") view=InstitutionPage ssr=SsrMode::Async />
                         <Route path=path!("staff") view=StaffPage ssr=SsrMode::Async />
                         <Route path=path!("staff/communities") view=StaffCommunitiesPage ssr=SsrMode::Async />
+                        <Route path=path!("staff/hubs") view=StaffHubsPage ssr=SsrMode::Async />
+                        <Route path=path!("staff/changes") view=StaffChangesPage ssr=SsrMode::Async />
                         <Route path=path!("staff/audit") view=StaffAuditPage ssr=SsrMode::Async />
                         <Route path=path!("staff/tickets") view=StaffTicketsPage ssr=SsrMode::Async />
                         <Route path=path!("staff/announcements") view=StaffAnnouncementsPage ssr=SsrMode::Async />

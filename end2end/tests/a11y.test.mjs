@@ -45,7 +45,7 @@ const ROLES = {
   staff: {
     email: 'grace@demo.stoa.example',
     staff: true,
-    pages: ['/staff', '/staff/communities', '/staff/audit', '/staff/tickets', `/communities/${SLUG}/support/2`, `/communities/${SLUG}/hub`],
+    pages: ['/staff', '/staff/communities', '/staff/hubs', '/staff/changes?show=all', '/staff/announcements', '/staff/audit', '/staff/tickets', `/communities/${SLUG}/support/2`, `/communities/${SLUG}/hub`],
   },
 };
 

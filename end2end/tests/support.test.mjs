@@ -80,5 +80,125 @@ for (const javaScript of [true, false]) {
       await submit(lead.getByTestId('reply-form').getByRole('button', { name: 'Send reply' }));
       assert.equal(await lead.getByTestId('ticket-status').innerText(), 'Open');
     });
+
+    test('with the member\'s consent staff see Stoa as them, read-only, until they stop', async () => {
+      const url = env.stoa.url;
+      await lead.goto(`${url}/communities/${slug}/support`);
+      const form = lead.getByTestId('open-ticket');
+      await form.locator('[name="title"]').fill(`Members page empty ${run}`);
+      await form.locator('[name="body"]').fill('The members page shows nobody.');
+      await submit(form.getByRole('button', { name: 'Open the ticket' }));
+      const ticketPath = new URL(lead.url()).pathname;
+
+      // No consent yet: staff are not offered the view.
+      await agent.goto(`${url}${ticketPath}`);
+      assert.equal(await agent.getByTestId('view-as-form').count(), 0);
+      await submit(lead.getByRole('button', { name: 'Allow the support team to see Stoa as I do' }));
+      await lead.getByRole('button', { name: 'Withdraw permission' }).waitFor();
+
+      await agent.goto(`${url}${ticketPath}`);
+      await submit(agent.getByTestId('view-as-form').getByRole('button'));
+      await agent.waitForURL(`${url}/dashboard`);
+      const banner = agent.getByTestId('view-as-banner');
+      assert.match(await banner.innerText(), new RegExp(`viewing Stoa as .*\\(ticket #\\d+\\), read-only`));
+      assert.match(await agent.locator('main').innerText(), /Help Lab/, 'the member\'s dashboard');
+
+      // Every write is refused while it lasts: the member's ticket form answers 403.
+      await agent.goto(`${url}/communities/${slug}/support`);
+      const theirs = agent.getByTestId('open-ticket');
+      await theirs.locator('[name="title"]').fill(`Written as staff ${run}`);
+      await theirs.locator('[name="body"]').fill('Should never be saved.');
+      await submit(theirs.getByRole('button', { name: 'Open the ticket' }));
+
+      await agent.goto(`${url}/communities/${slug}/support`);
+      await submit(agent.getByTestId('view-as-banner').getByRole('button', { name: 'Stop viewing as them' }));
+      await agent.goto(`${url}/staff/tickets?status=all&q=${encodeURIComponent(`Written as staff ${run}`)}`);
+      assert.equal(await agent.getByTestId('view-as-banner').count(), 0);
+      assert.match(await agent.getByTestId('queue-total').innerText(), /^0 tickets/, 'nothing was written');
+    });
+
+    test('a quota request is priced, approved by staff, and its revision named on the ticket', async () => {
+      const url = env.stoa.url;
+      await lead.goto(`${url}/communities/${slug}/support`);
+      const form = lead.getByTestId('quota-form');
+      assert.match(await form.innerText(), /now up to 10 GiB/);
+      // Refused first: a value the community may set itself.
+      await form.locator('[name="home_quota_gib"]').fill('5');
+      await form.locator('[name="body"]').fill('Larger datasets this term.');
+      await submit(form.getByRole('button', { name: 'Send the request' }));
+      await lead.locator('[data-error-for="home_quota_gib"]').waitFor();
+      await lead.getByTestId('quota-form').locator('[name="home_quota_gib"]').fill('100');
+      await submit(lead.getByTestId('quota-form').getByRole('button', { name: 'Send the request' }));
+      const ticketPath = new URL(lead.url()).pathname;
+      assert.match(ticketPath, new RegExp(`^/communities/${slug}/support/\\d+$`));
+      assert.match(await lead.getByTestId('quota-values').innerText(), /Home quota: 100 GiB/);
+      assert.match(await lead.getByTestId('quota-prices').innerText(), /Consortium: €9,600\.00 a year, €9,000\.00 more/);
+      assert.equal(await lead.getByTestId('quota-approve').count(), 0, 'only staff decide');
+
+      await agent.goto(`${url}${ticketPath}`);
+      assert.match(await agent.getByTestId('quota-changes').innerText(), /100/);
+      assert.match(await agent.getByTestId('quota-apply-note').innerText(), /Revision 1 will be made, not applied/);
+      await submit(agent.getByTestId('quota-approve').getByRole('button', { name: 'Approve and make the revision' }));
+      await agent.getByTestId('quota-decision').waitFor();
+
+      await lead.goto(`${url}${ticketPath}`);
+      assert.match(await lead.getByTestId('quota-decision').innerText(), /^Approved by Stoa support on .*: revision 1/);
+      assert.equal(await lead.getByTestId('ticket-status').innerText(), 'Resolved');
+    });
   });
 }
+
+describe('announcements and the staff console', () => {
+  const run = `${Date.now() % 1_000_000}a`;
+  let member;
+  let agent;
+  before(async () => {
+    member = await signInAtProvider(env.browser, env.stoa.url, `reader${run}`, { javaScript: true });
+    agent = await signInAtProvider(env.browser, env.stoa.url, `ops${run}`, { javaScript: true });
+    env.stoa.cli(['staff', 'add', `ops${run}@example.test`]);
+  });
+  after(async () => {
+    await member?.context().close();
+    await agent?.context().close();
+  });
+
+  test('a required announcement is acknowledged, and staff see who did', async () => {
+    const url = env.stoa.url;
+    await agent.goto(`${url}/staff/announcements`);
+    const form = agent.getByTestId('announcement-form');
+    await form.locator('[name="title"]').fill(`Maintenance ${run}`);
+    await form.locator('[name="body"]').fill('Hubs restart on **Saturday**.');
+    const ends = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 16);
+    await form.locator('[name="ends"]').fill(ends);
+    await form.locator('[name="required"]').check();
+    await submit(form.getByRole('button', { name: 'Announce' }));
+    await agent.waitForURL(/\/staff\/announcements\/\d+$/);
+    const detail = agent.url();
+
+    await member.goto(`${url}/dashboard`);
+    const banner = member.getByTestId('announcement').filter({ hasText: `Maintenance ${run}` });
+    assert.equal(await banner.locator('strong').innerText(), 'Saturday');
+    await submit(banner.getByRole('button', { name: 'I have read this' }));
+    await member.goto(`${url}/dashboard`);
+    assert.equal(await member.getByTestId('announcement').filter({ hasText: `Maintenance ${run}` }).count(), 0);
+
+    await agent.goto(detail);
+    assert.match(await agent.getByTestId('reads').innerText(), new RegExp(`reader${run}`, 'i'));
+  });
+
+  test('the console links every section and lists hubs and changes', async () => {
+    const url = env.stoa.url;
+    await agent.goto(`${url}/staff`);
+    const nav = agent.getByTestId('staff-nav');
+    for (const section of ['Communities', 'Hubs', 'Changes', 'Support queue', 'Announcements', 'Audit log']) {
+      assert.equal(await nav.getByRole('link', { name: section }).count(), 1, section);
+    }
+    await submit(nav.getByRole('link', { name: 'Hubs' }));
+    await agent.getByTestId('hubs-total').waitFor();
+    await agent.getByTestId('hub-filters').locator('[name="show"]').selectOption('failed');
+    await submit(agent.getByTestId('hub-filters').getByRole('button', { name: 'Filter' }));
+    await agent.waitForURL(/show=failed/);
+    await submit(agent.getByTestId('staff-nav').getByRole('link', { name: 'Changes' }));
+    await agent.getByTestId('changes-total').waitFor();
+  });
+});

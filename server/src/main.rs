@@ -373,6 +373,7 @@ async fn run(
                     communities = made.communities,
                     accounts = made.accounts,
                     memberships = made.memberships,
+                    hubs = made.hubs,
                     elapsed_ms = startup::elapsed_ms(start),
                     "bulk data seeded"
                 );

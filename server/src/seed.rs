@@ -361,21 +361,32 @@ const DEMO_TICKETS: &[&[DemoTicket]] = &[
             ),
         ],
     )],
-    &[(
-        0,
-        "incident",
-        "critical",
-        "Hub unreachable after the last change",
-        "Since applying revision 3 the hub answers 502.",
-        50,
-        &[(
-            1,
-            true,
-            false,
-            "The image tag did not exist; we rolled the hub back to revision 2.",
-            Some("resolved"),
-        )],
-    )],
+    &[
+        (
+            0,
+            "quota",
+            "medium",
+            "More than the plan allows: Home quota: 100 GiB; Idle timeout: 48 hours",
+            "Our simulations write large outputs and run overnight.",
+            5,
+            &[],
+        ),
+        (
+            0,
+            "incident",
+            "critical",
+            "Hub unreachable after the last change",
+            "Since applying revision 3 the hub answers 502.",
+            50,
+            &[(
+                1,
+                true,
+                false,
+                "The image tag did not exist; we rolled the hub back to revision 2.",
+                Some("resolved"),
+            )],
+        ),
+    ],
     &[(
         4,
         "feature_request",
@@ -441,6 +452,16 @@ async fn demo_ticket(
         opened,
     )
     .await?;
+    if kind == "quota" {
+        // Waiting for staff to decide: the values the title names.
+        let asked = stoa_hubs::quota::QuotaRequest {
+            home_quota_gib: Some(100),
+            idle_timeout_hours: Some(48),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&asked).map_err(|e| DbError::Config(e.to_string()))?;
+        tickets::insert_quota_request(tx.conn(), number, &json).await?;
+    }
     let mut status = Status::New;
     let mut resolved_at = None;
     for &(hours, by_staff, internal, text, to) in after {
@@ -577,12 +598,16 @@ pub struct Scale {
     pub accounts: i64,
     /// Memberships.
     pub memberships: i64,
+    /// Hubs (one per community).
+    pub hubs: i64,
 }
 
 /// Bulk data for benchmarks: `communities` communities (`bench-1` …) and `members`
 /// memberships spread over them, one account per membership, plus one large community
-/// (`bench-1`) holding a tenth of all members. Set-based SQL (a recursive CTE works on both
-/// engines), so 100,000 rows take seconds, not minutes. Refuses to run twice.
+/// (`bench-1`) holding a tenth of all members; each community has a hub with one revision,
+/// applied, and one provisioning change (every tenth failed, so the staff console's filters
+/// have something to find). Set-based SQL (a recursive CTE works on both engines), so
+/// 100,000 rows take seconds, not minutes. Refuses to run twice.
 pub async fn scale(db: &Db, communities: i64, members: i64) -> Result<Scale, DbError> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
@@ -612,6 +637,32 @@ pub async fn scale(db: &Db, communities: i64, members: i64) -> Result<Scale, DbE
         .execute(c).await.map(|_| ()))?;
     let memberships = stoa_db::on!(conn.conn(), c => sqlx::query(MEMBERSHIPS_SQL)
         .bind(communities).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    // The hubs belong to a runner no Stoa process is named after: a bench server must not
+    // try to start ten thousand local hubs (as if another process, or Kubernetes, ran them).
+    const HUBS_SQL: &str = "INSERT INTO hubs (community_id, slug, latest_revision, applied_revision, \
+         applied_at, created_at, backend, runner, desired_state, deployed_revision) \
+         SELECT id, slug, 1, 1, $1, $1, 'local', 'bench-elsewhere', 'running', \
+                CASE WHEN id % 10 = 0 THEN NULL ELSE 1 END \
+         FROM communities WHERE slug LIKE 'bench-%'";
+    const REVISIONS_SQL: &str = "INSERT INTO hub_revisions (hub_id, number, message, spec, created_at) \
+         SELECT id, 1, 'First settings', $2, $1 FROM hubs WHERE runner = 'bench-elsewhere'";
+    const CHANGES_SQL: &str = "INSERT INTO hub_deployments (hub_id, action, revision, state, message, \
+         attempts, requested_at, updated_at, finished_at) \
+         SELECT id, 'apply', 1, CASE WHEN id % 10 = 0 THEN 'failed' ELSE 'healthy' END, \
+                CASE WHEN id % 10 = 0 THEN 'The hub did not answer within 120 s.' END, 1, $1, $1, $1 \
+         FROM hubs WHERE runner = 'bench-elsewhere'";
+    let spec = stoa_hubs::HubSpec::starter(
+        "Bench community",
+        "quay.io/jupyter/scipy-notebook:2025-01-06",
+        "small",
+    )
+    .to_json();
+    let hubs = stoa_db::on!(conn.conn(), c => sqlx::query(HUBS_SQL).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    stoa_db::on!(conn.conn(), c => sqlx::query(REVISIONS_SQL).bind(now).bind(&spec)
+        .execute(c).await.map(|_| ()))?;
+    stoa_db::on!(conn.conn(), c => sqlx::query(CHANGES_SQL).bind(now)
+        .execute(c).await.map(|_| ()))?;
     // The bulk INSERT above wrote no search words: made here, as for any other community.
     communities::index_pending(tx.conn()).await?;
     tx.commit().await?;
@@ -619,6 +670,7 @@ pub async fn scale(db: &Db, communities: i64, members: i64) -> Result<Scale, DbE
         communities,
         accounts: members,
         memberships: i64::try_from(memberships).unwrap_or(i64::MAX),
+        hubs: i64::try_from(hubs).unwrap_or(i64::MAX),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Announcements: the banners above every page, and the staff's pages.
 
+use crate::pages::StaffNav;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -69,7 +70,7 @@ pub fn StaffAnnouncementsPage() -> impl IntoView {
     );
     view! {
         <Title text="Announcements" />
-        <p class="text-sm"><A href="/staff" attr:class="underline">"Staff"</A></p>
+        <StaffNav current="/staff/announcements" />
         <h1 class="mt-2 text-2xl font-bold tracking-tight">"Announcements"</h1>
         {guarded(list, |v: AnnouncementsView| view! {
             <p class="mt-3 text-sm">{format!("{} announcements", v.total)}</p>

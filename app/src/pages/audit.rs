@@ -1,5 +1,6 @@
 //! The audit log: a community's (its admins) and everything (staff), filterable.
 
+use crate::pages::StaffNav;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -122,6 +123,7 @@ pub fn StaffAuditPage() -> impl IntoView {
     });
     view! {
         <Title text="Audit log" />
+        <StaffNav current="/staff/audit" />
         <h1 class="text-2xl font-bold tracking-tight">"Audit log"</h1>
         {filters(true)}
         {guarded(log, move |page| {

@@ -36,5 +36,5 @@ pub use invitations::{AcceptInvitationPage, InvitationsPage};
 pub use members::MembersPage;
 pub use not_found::NotFoundPage;
 pub use signin::{EmailSentPage, SignInLinkPage, SignInPage};
-pub use staff::{StaffCommunitiesPage, StaffPage};
+pub use staff::{StaffChangesPage, StaffCommunitiesPage, StaffHubsPage, StaffNav, StaffPage};
 pub use support::{StaffTicketsPage, SupportPage, TicketPage, ViewAsBanner};

@@ -2,6 +2,7 @@
 //! queue. Internal notes and the team's controls reach the page only in a staff member's
 //! view (the service leaves them out of everyone else's).
 
+use crate::pages::StaffNav;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
@@ -13,10 +14,11 @@ use crate::components::forms::{
 };
 use crate::pages::community::use_slug;
 use crate::serverfns::support::{
-    AnswerTicket, ConsentToViewAs, OpenTicket, QueueView, ReplyToTicket, ResolveTicket, StopViewAs,
-    TicketList, TicketView, UpdateTicket, ViewAs, get_ticket, list_tickets, support_queue,
+    AnswerTicket, ConsentToViewAs, DecideQuota, OpenTicket, QueueView, ReplyToTicket, RequestQuota,
+    ResolveTicket, StopViewAs, TicketList, TicketView, UpdateTicket, ViewAs, get_ticket,
+    list_tickets, support_queue,
 };
-use stoa_model::support::{SlaView, TicketSummary};
+use stoa_model::support::{QuotaChoices, QuotaView, SlaView, TicketSummary};
 
 fn query_value(key: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
     let query = use_query_map();
@@ -107,7 +109,14 @@ pub fn SupportPage() -> impl IntoView {
                         })}
                     </p>
                 })}
-                {l.choices.map(|c| view! { <OpenForm slug=slug.clone() choices=c /> })}
+                {l.choices.map(|mut c| {
+                    let quota = c.quota.take();
+                    let impacts = c.impacts.clone();
+                    view! {
+                        <OpenForm slug=slug.clone() choices=c />
+                        {quota.map(|q| view! { <QuotaForm slug=slug.clone() choices=q impacts /> })}
+                    }
+                })}
             }
         })}
     }
@@ -183,6 +192,150 @@ fn OpenForm(slug: String, choices: stoa_model::support::Choices) -> impl IntoVie
     }
 }
 
+/// Owners and admins ask for more than their plan allows: each field empty (not asked for)
+/// or the value wanted, with the limit now beside it.
+#[component]
+fn QuotaForm(slug: String, choices: QuotaChoices, impacts: Vec<(String, String)>) -> impl IntoView {
+    let request = form_action::<RequestQuota>();
+    let typed = Typed::of::<RequestQuota>();
+    let impact = typed.get("impact", "low");
+    let gpu_env = typed.get("gpu_environment", "");
+    let QuotaChoices {
+        now: limits,
+        environments,
+        custom_domain,
+    } = choices;
+    let number = {
+        let typed = typed.clone();
+        move |field: &'static str, label: &'static str| {
+            let hint = limits
+                .iter()
+                .find(|(f, _)| f == field)
+                .map(|(_, words)| words.clone())
+                .unwrap_or_default();
+            view! {
+                <label class=LABEL>{label}
+                    <input name=field inputmode="numeric" pattern="[0-9]*" maxlength="6" value=typed.get(field, "") class=INPUT />
+                    <span class=HINT>{hint}</span>
+                </label>
+                <FieldError value=request.value() field=field />
+            }
+        }
+    };
+    let domain_now = if custom_domain.is_empty() {
+        "None now.".to_owned()
+    } else {
+        format!("Now {custom_domain}.")
+    };
+    view! {
+        <section class="mt-8 max-w-2xl" aria-labelledby="request-quota">
+            <h3 id="request-quota" class="text-base font-semibold">"Ask for more than your plan allows"</h3>
+            <p class=HINT>"Fill in only what you need. The support team sees the price difference from the plans, and once they approve, your hub gets a new revision with these values."</p>
+            <ActionForm action=request attr:class="mt-2 grid gap-3 sm:grid-cols-2" attr:data-testid="quota-form">
+                <input type="hidden" name="slug" value=slug />
+                {number("memory_gib", "Largest size's memory (GiB)")}
+                {number("cpu_cores", "Largest size's CPU (cores)")}
+                {number("home_quota_gib", "Home quota (GiB)")}
+                {number("idle_timeout_hours", "Idle timeout (hours)")}
+                {number("max_age_days", "Longest server lifetime (days)")}
+                {number("event_users", "People at an event at once")}
+                {number("environments", "Environments in the spawn menu")}
+                <label class=LABEL>"GPUs for the environment"
+                    <select name="gpu_environment" class=INPUT>
+                        <option value="" selected=gpu_env.is_empty()>"No GPU"</option>
+                        {environments.into_iter().map(|(slug, name)| {
+                            let selected = slug == gpu_env;
+                            view! { <option value=slug selected=selected>{name}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <FieldError value=request.value() field="gpu_environment" />
+                <label class=LABEL>"GPUs per server"
+                    <input name="gpus" inputmode="numeric" pattern="[0-9]*" maxlength="2" value=typed.get("gpus", "") class=INPUT />
+                </label>
+                <FieldError value=request.value() field="gpus" />
+                <label class=LABEL>"Custom domain"
+                    <input name="custom_domain" maxlength="253" placeholder="hub.example.org" value=typed.get("custom_domain", "") class=INPUT />
+                    <span class=HINT>{domain_now}</span>
+                </label>
+                <FieldError value=request.value() field="custom_domain" />
+                <label class=LABEL>"Impact"
+                    <select name="impact" class=INPUT>
+                        {impacts.into_iter().map(|(v, l)| {
+                            let selected = v == impact;
+                            view! { <option value=v selected=selected>{l}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <FieldError value=request.value() field="impact" />
+                <label class="block text-sm font-medium sm:col-span-2">"Why do you need it? (Markdown)"
+                    <textarea name="body" rows="4" required maxlength="20000" class=INPUT>{typed.get("body", "")}</textarea>
+                </label>
+                <FieldError value=request.value() field="body" />
+                <div class="sm:col-span-2">
+                    <button type="submit" class=PRIMARY>"Send the request"</button>
+                    <FormError value=request.value() fields=&["memory_gib", "cpu_cores", "home_quota_gib", "idle_timeout_hours", "max_age_days", "event_users", "environments", "gpu_environment", "gpus", "custom_domain", "impact", "body"] />
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// A quota request on its ticket: the values, the price difference, the decision; for staff
+/// while undecided, what approval changes and the forms to decide.
+#[component]
+fn QuotaPanel(number: String, q: QuotaView) -> impl IntoView {
+    let decide = form_action::<DecideQuota>();
+    let number2 = number.clone();
+    view! {
+        <section class="mt-4 max-w-2xl rounded-md border border-slate-200 p-3 text-sm dark:border-slate-800" data-testid="quota-request">
+            <h3 class="font-medium">"Requested"</h3>
+            <ul class="mt-1 list-disc pl-5" data-testid="quota-values">
+                {q.requested.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+            </ul>
+            <h3 class="mt-3 font-medium">"Price difference"</h3>
+            <ul class="mt-1 list-disc pl-5" data-testid="quota-prices">
+                {q.prices.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+            </ul>
+            {(!q.decision_words.is_empty()).then(|| view! {
+                <p class="mt-3 font-medium" data-testid="quota-decision">{q.decision_words}</p>
+            })}
+            {q.can_decide.then(|| view! {
+                <h3 class="mt-3 font-medium">"Approving makes"</h3>
+                <p data-testid="quota-apply-note">{q.apply_note}</p>
+                {if q.problem.is_empty() {
+                    view! {
+                        <ul class="mt-1 list-disc pl-5" data-testid="quota-changes">
+                            {q.changes.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+                        </ul>
+                    }.into_any()
+                } else {
+                    view! { <p class="mt-1 text-red-700 dark:text-red-400" data-testid="quota-problem">{format!("It cannot be approved as it stands: {}", q.problem)}</p> }.into_any()
+                }}
+                <ActionForm action=decide attr:class="mt-3 space-y-2" attr:data-testid="quota-approve">
+                    <input type="hidden" name="number" value=number />
+                    <input type="hidden" name="decision" value="approve" />
+                    <label class=LABEL>"Note to the community (optional, Markdown)"
+                        <textarea name="reason" rows="2" maxlength="20000" class=INPUT></textarea>
+                    </label>
+                    <button type="submit" class=PRIMARY>"Approve and make the revision"</button>
+                </ActionForm>
+                <ActionForm action=decide attr:class="mt-3 space-y-2" attr:data-testid="quota-decline">
+                    <input type="hidden" name="number" value=number2 />
+                    <input type="hidden" name="decision" value="decline" />
+                    <label class=LABEL>"Why it is declined (Markdown)"
+                        <textarea name="reason" rows="2" maxlength="20000" class=INPUT></textarea>
+                    </label>
+                    <button type="submit" class=BUTTON>"Decline"</button>
+                </ActionForm>
+                <FieldError value=decide.value() field="reason" />
+                <FormError value=decide.value() fields=&["reason", "decision"] />
+                <Saved value=decide.value() text="Decided; the community is told." />
+            })}
+        </section>
+    }
+}
+
 /// `/communities/:slug/support/:number`: a ticket and its conversation.
 #[component]
 pub fn TicketPage() -> impl IntoView {
@@ -220,6 +373,7 @@ fn TicketBody(slug: String, v: TicketView) -> impl IntoView {
                 {(!h.last_change.is_empty()).then(|| view! { <p>{format!("Last change: {}", h.last_change)}</p> })}
             </section>
         })}
+        {v.quota.map(|q| view! { <QuotaPanel number=number.clone() q /> })}
         <div class="prose mt-4 max-w-2xl dark:prose-invert" data-testid="ticket-body" inner_html=v.body_html></div>
         <ol class="mt-6 max-w-2xl space-y-3" data-testid="messages">
             {v.messages.into_iter().map(|m| {
@@ -383,7 +537,7 @@ pub fn StaffTicketsPage() -> impl IntoView {
     );
     view! {
         <Title text="Support queue" />
-        <p class="text-sm"><A href="/staff" attr:class="underline">"Staff"</A></p>
+        <StaffNav current="/staff/tickets" />
         <h1 class="mt-2 text-2xl font-bold tracking-tight">"Support queue"</h1>
         {guarded(queue, |v: QueueView| {
             let link = {

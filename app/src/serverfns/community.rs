@@ -132,8 +132,9 @@ pub async fn staff_communities(
     page: u32,
     per_page: u32,
 ) -> Result<StaffCommunityPage, AppError> {
+    let billing = crate::ssr::billing_config()?;
     crate::ssr::read(async |ctx, conn| {
-        stoa_domain::communities::staff_list(ctx, conn, &query, page, per_page).await
+        stoa_domain::communities::staff_list(ctx, conn, &billing, &query, page, per_page).await
     })
     .await
 }

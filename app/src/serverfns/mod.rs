@@ -9,6 +9,7 @@ pub mod billing;
 pub mod catalog;
 pub mod communities;
 pub mod community;
+pub mod console;
 pub mod hub;
 pub mod institutions;
 pub mod invitations;

@@ -13,8 +13,9 @@ pub async fn list_tickets(
     #[server(default)] page: String,
 ) -> Result<TicketList, AppError> {
     let (desk, billing) = (crate::ssr::support_desk()?, crate::ssr::billing_config()?);
+    let hubs = crate::ssr::hub_config()?;
     crate::ssr::read(async |ctx, conn| {
-        stoa_domain::support::list(ctx, conn, &desk, &billing, &slug, &show, &page).await
+        stoa_domain::support::list(ctx, conn, &desk, &hubs, &billing, &slug, &show, &page).await
     })
     .await
 }
@@ -47,11 +48,85 @@ pub async fn open_ticket(
 /// One ticket and its conversation (internal notes for staff only).
 #[server(prefix = "/api", endpoint = "support/get")]
 pub async fn get_ticket(slug: String, number: String) -> Result<TicketView, AppError> {
-    let desk = crate::ssr::support_desk()?;
+    let (desk, billing) = (crate::ssr::support_desk()?, crate::ssr::billing_config()?);
+    let hubs = crate::ssr::hub_config()?;
     crate::ssr::read(async |ctx, conn| {
-        stoa_domain::support::view(ctx, conn, &desk, &slug, &number).await
+        stoa_domain::support::view(ctx, conn, &desk, &hubs, &billing, &slug, &number).await
     })
     .await
+}
+
+/// Asks for values beyond the community's bounds; the answer leads to the ticket.
+#[server(prefix = "/api", endpoint = "support/request_quota")]
+pub async fn request_quota(
+    slug: String,
+    #[server(default)] memory_gib: String,
+    #[server(default)] cpu_cores: String,
+    #[server(default)] home_quota_gib: String,
+    #[server(default)] idle_timeout_hours: String,
+    #[server(default)] max_age_days: String,
+    #[server(default)] event_users: String,
+    #[server(default)] environments: String,
+    #[server(default)] gpu_environment: String,
+    #[server(default)] gpus: String,
+    #[server(default)] custom_domain: String,
+    impact: String,
+    body: String,
+) -> Result<TicketOpened, AppError> {
+    let (desk, billing) = (crate::ssr::support_desk()?, crate::ssr::billing_config()?);
+    let hubs = crate::ssr::hub_config()?;
+    let form = stoa_domain::quota_requests::QuotaForm {
+        memory_gib: &memory_gib,
+        cpu_cores: &cpu_cores,
+        home_quota_gib: &home_quota_gib,
+        idle_timeout_hours: &idle_timeout_hours,
+        max_age_days: &max_age_days,
+        event_users: &event_users,
+        environments: &environments,
+        gpu_environment: &gpu_environment,
+        gpus: &gpus,
+        custom_domain: &custom_domain,
+        impact: &impact,
+        body: &body,
+    };
+    crate::ssr::write(async |ctx, tx| {
+        stoa_domain::quota_requests::request(ctx, tx, &desk, &hubs, &billing, &slug, form).await
+    })
+    .await
+    .inspect(|opened| crate::ssr::go_to(&opened.url))
+}
+
+/// Staff approve (`decision` = `approve`) or decline a quota request.
+#[server(prefix = "/api", endpoint = "support/decide_quota")]
+pub async fn decide_quota(
+    number: String,
+    decision: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    let (desk, billing) = (crate::ssr::support_desk()?, crate::ssr::billing_config()?);
+    let hubs = crate::ssr::hub_config()?;
+    let queue = crate::ssr::queueing()?;
+    let runner = queue.runner.as_deref();
+    crate::ssr::write(async |ctx, tx| {
+        let approve = match decision.as_str() {
+            "approve" => true,
+            "decline" => false,
+            _ => {
+                return Err(stoa_domain::DomainError::invalid(
+                    "decision",
+                    "Approve or decline.",
+                ));
+            }
+        };
+        stoa_domain::quota_requests::decide(
+            ctx, tx, &desk, &hubs, &billing, &number, approve, &reason, runner,
+        )
+        .await
+    })
+    .await?;
+    // An approval may have queued the hub's change: this process's workers take it now.
+    queue.wake.notify();
+    Ok(())
 }
 
 /// A member's reply.

@@ -257,21 +257,45 @@ pub async fn search(
     })
 }
 
-/// Like [`search`], with each community's member count (the staff list).
+/// A community in the staff list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRow {
+    /// The community.
+    pub community: Community,
+    /// Its members.
+    pub members: i64,
+    /// Its chosen plan (`None`: the default plan).
+    pub plan_id: Option<String>,
+    /// Its subscription's status (`None`: no billing record yet).
+    pub billing_status: Option<String>,
+    /// Its hubs.
+    pub hubs: i64,
+}
+
+/// Like [`search`], with what staff see of each community: members, plan, billing status,
+/// hubs (each a primary-key or indexed lookup for the page's rows only).
 pub async fn search_with_counts(
     conn: Conn<'_>,
     search: &str,
     limit: i64,
     offset: i64,
-) -> Result<Page<(Community, i64)>, DbError> {
-    const MEMBERS: &str =
-        ", (SELECT COUNT(*) FROM memberships m WHERE m.community_id = communities.id) AS members";
-    let page = search_page(conn, search, limit, offset, MEMBERS).await?;
+) -> Result<Page<StaffRow>, DbError> {
+    const STAFF: &str = ", (SELECT COUNT(*) FROM memberships m WHERE m.community_id = communities.id) AS members, \
+         (SELECT p.plan_id FROM community_plans p WHERE p.community_id = communities.id) AS plan_id, \
+         (SELECT s.status FROM subscriptions s WHERE s.community_id = communities.id) AS billing_status, \
+         (SELECT COUNT(*) FROM hubs h WHERE h.community_id = communities.id) AS hubs";
+    let page = search_page(conn, search, limit, offset, STAFF).await?;
     Ok(Page {
         items: page
             .items
             .into_iter()
-            .map(|r| (r.community, r.members.unwrap_or(0)))
+            .map(|r| StaffRow {
+                community: r.community,
+                members: r.members.unwrap_or(0),
+                plan_id: r.plan_id,
+                billing_status: r.billing_status,
+                hubs: r.hubs.unwrap_or(0),
+            })
             .collect(),
         total: page.total,
     })
@@ -338,6 +362,12 @@ struct CommunityRow {
     community: Community,
     #[sqlx(default)]
     members: Option<i64>,
+    #[sqlx(default)]
+    plan_id: Option<String>,
+    #[sqlx(default)]
+    billing_status: Option<String>,
+    #[sqlx(default)]
+    hubs: Option<i64>,
 }
 
 /// Writes the search words of the communities that have none: rows from before migration

@@ -30,7 +30,8 @@ impl Action {
         }
     }
 
-    fn parse(text: &str) -> Action {
+    /// From [`Self::as_str`] (anything else reads as an apply).
+    pub fn parse(text: &str) -> Action {
         match text {
             "start" => Action::Start,
             "stop" => Action::Stop,

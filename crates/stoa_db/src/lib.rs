@@ -8,6 +8,7 @@ pub mod billing;
 pub mod catalog;
 mod clock;
 pub mod communities;
+pub mod console;
 pub mod deployments;
 mod error;
 pub mod hub_login;

@@ -557,3 +557,74 @@ pub async fn opened_since(
     const SQL: &str = "SELECT COUNT(*) FROM tickets WHERE community_id = $1 AND created_at >= $2";
     Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(community).bind(since).fetch_one(c).await)?)
 }
+
+/// The values a quota request asks for, and staff's decision (migration 0023).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QuotaRequest {
+    /// Its ticket.
+    pub ticket_id: i64,
+    /// `stoa_hubs::quota::QuotaRequest` as JSON.
+    pub requested: String,
+    /// `approved`, `declined`, or `None` while undecided.
+    pub decision: Option<String>,
+    /// The staff member who decided.
+    pub decided_by: Option<AccountId>,
+    /// Their name.
+    pub decided_by_name: Option<String>,
+    /// When.
+    pub decided_at: Option<Timestamp>,
+    /// Why it was declined, or a note on approval.
+    pub reason: String,
+    /// The revision the approval made.
+    pub revision: Option<i32>,
+}
+
+/// Keeps the values `ticket` (a quota request) asks for.
+pub async fn insert_quota_request(
+    conn: Conn<'_>,
+    ticket: i64,
+    requested: &str,
+) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO quota_requests (ticket_id, requested) VALUES ($1, $2)";
+    on!(conn, c => sqlx::query(SQL).bind(ticket).bind(requested)
+        .execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// The quota request of `ticket`, if it is one.
+pub async fn quota_request(conn: Conn<'_>, ticket: i64) -> Result<Option<QuotaRequest>, DbError> {
+    const SQL: &str = "SELECT q.ticket_id, q.requested, q.decision, q.decided_by, \
+         a.name AS decided_by_name, q.decided_at, q.reason, q.revision \
+         FROM quota_requests q LEFT JOIN accounts a ON a.id = q.decided_by \
+         WHERE q.ticket_id = $1";
+    Ok(on!(conn, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await)?)
+}
+
+/// Staff's decision on a quota request.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision<'a> {
+    /// `approved` or `declined`.
+    pub decision: &'a str,
+    /// Who decided.
+    pub by: AccountId,
+    /// Why (declined), or a note.
+    pub reason: &'a str,
+    /// The revision an approval made.
+    pub revision: Option<i32>,
+}
+
+/// Records the decision on `ticket`'s request; `false` if it was decided already (by another
+/// staff member in between: the first decision stands).
+pub async fn decide_quota_request(
+    conn: Conn<'_>,
+    ticket: i64,
+    d: Decision<'_>,
+    now: Timestamp,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE quota_requests \
+         SET decision = $2, decided_by = $3, reason = $4, revision = $5, decided_at = $6 \
+         WHERE ticket_id = $1 AND decision IS NULL";
+    let done = on!(conn, c => sqlx::query(SQL).bind(ticket).bind(d.decision).bind(d.by)
+        .bind(d.reason).bind(d.revision).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}

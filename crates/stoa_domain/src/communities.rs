@@ -451,10 +451,12 @@ pub async fn dashboard(ctx: &Ctx, mut conn: Conn<'_>) -> Result<Dashboard> {
     })
 }
 
-/// Every community with its member count, for staff; searchable and paged.
+/// Every community with its members, plan, billing status and hubs, for staff; searchable
+/// and paged.
 pub async fn staff_list(
     ctx: &Ctx,
     conn: Conn<'_>,
+    billing: &crate::billing::BillingConfig,
     query: &str,
     page: u32,
     per_page: u32,
@@ -468,11 +470,19 @@ pub async fn staff_list(
         items: found
             .items
             .into_iter()
-            .map(|(c, members)| StaffCommunityRow {
-                created: date_of(c.created_at),
-                slug: c.slug,
-                name: c.name,
-                members,
+            .map(|r| StaffCommunityRow {
+                created: date_of(r.community.created_at),
+                plan: match r.plan_id.as_deref() {
+                    Some(id) => billing
+                        .plan(id)
+                        .map_or_else(|| id.to_owned(), |p| p.name.clone()),
+                    None => billing.default_plan().name.clone(),
+                },
+                billing: r.billing_status.unwrap_or_default(),
+                hubs: r.hubs,
+                members: r.members,
+                slug: r.community.slug,
+                name: r.community.name,
             })
             .collect(),
         total: u64::try_from(found.total).unwrap_or(0),

@@ -136,6 +136,21 @@ pub enum Edit {
     Staff(StaffForm),
     /// Adds an environment from the shared catalog, or moves one to another catalog version.
     Catalog(CatalogChoice),
+    /// Grants a quota request staff approved ([`grant_quota`]).
+    Quota(QuotaGrant),
+}
+
+/// A quota request as staff grant it. Its fields are private to this crate: only
+/// [`grant_quota`] makes one, from a request kept on a ticket, so no form of the hub's
+/// settings raises a bound.
+#[derive(Debug, Clone)]
+pub struct QuotaGrant {
+    /// The values asked for.
+    pub(crate) request: stoa_hubs::quota::QuotaRequest,
+    /// The community's bounds before its own overrides, which the grant raises.
+    pub(crate) base: Bounds,
+    /// The ticket it came from (for the revision's message).
+    pub(crate) ticket: i64,
 }
 
 /// An environment from the shared catalog, resolved by [`crate::catalog::add_to_hub`] or
@@ -158,7 +173,7 @@ pub struct CatalogChoice {
 impl Edit {
     fn action(&self) -> Action {
         match self {
-            Edit::Staff(_) => Action::EditHubStaffSettings,
+            Edit::Staff(_) | Edit::Quota(_) => Action::EditHubStaffSettings,
             _ => Action::EditHub,
         }
     }
@@ -178,6 +193,11 @@ impl Edit {
             Edit::Server(_) => "Server settings updated".into(),
             Edit::Event(_) => "Event updated".into(),
             Edit::Staff(_) => "Staff settings updated".into(),
+            Edit::Quota(g) => format!(
+                "Quota request #{} approved: {}",
+                g.ticket,
+                g.request.lines().join("; ")
+            ),
             Edit::Catalog(c) if c.original.is_empty() => format!(
                 "Environment '{}' added from the catalog ({} {})",
                 c.display_name.trim(),
@@ -804,6 +824,7 @@ fn apply(spec: &mut HubSpec, edit: &Edit, checks: &mut Checks) -> Result<()> {
             };
         }
         Edit::Staff(f) => apply_staff(spec, f, checks),
+        Edit::Quota(g) => g.request.grant(spec, &g.base),
     }
     Ok(())
 }
@@ -1235,6 +1256,18 @@ pub async fn request_apply(
     runner: Option<&str>,
 ) -> Result<()> {
     let access = access::change(ctx, tx, slug, Action::EditHub).await?;
+    apply_on(ctx, tx, &access, number, runner).await
+}
+
+/// Requests the apply of revision `number` for the community of `access` (whose right to
+/// ask for it the caller checked).
+async fn apply_on(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    access: &CommunityAccess,
+    number: i32,
+    runner: Option<&str>,
+) -> Result<()> {
     let me = ctx.caller()?;
     // Unpaid past the grace period: new revisions may be saved, not applied (the hub keeps
     // running what it runs).
@@ -1243,7 +1276,7 @@ pub async fn request_apply(
     {
         return Err(DomainError::invalid("form", why));
     }
-    let hub = first_hub(tx.conn(), &access).await?;
+    let hub = first_hub(tx.conn(), access).await?;
     let running = hub.desired_state.as_deref() == Some("running");
     if hub.deployed_revision == Some(number) && running {
         return Err(DomainError::invalid(
@@ -1280,6 +1313,144 @@ pub async fn request_apply(
         .record(tx.conn(), ctx.now)
         .await?;
     Ok(())
+}
+
+/// What approving a quota request would do to the community's hub, for staff to read first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaPreview {
+    /// The revision's changes in words; empty when `problem` is set.
+    pub changes: Vec<String>,
+    /// Why the request cannot be granted as it stands (an environment removed since, a
+    /// value the hub's rules refuse), or `None`.
+    pub problem: Option<String>,
+    /// What happens to the revision: applied, or saved for the community to apply.
+    pub apply_note: String,
+}
+
+/// Whether the revision made on top of `cur` is applied at once: only when the hub runs
+/// the latest revision, so that an approval never deploys settings the community saved but
+/// has not applied; and not while changes are paused for an unpaid bill. `Err` holds why not.
+async fn applies_at_once(
+    conn: Conn<'_>,
+    access: &CommunityAccess,
+    cur: &Current,
+    now: stoa_db::Timestamp,
+) -> Result<std::result::Result<(), String>> {
+    let Some(hub) = cur.hub.as_ref().filter(|h| h.deployed_revision.is_some()) else {
+        return Ok(Err(
+            "the hub is not deployed yet: the community applies it".into()
+        ));
+    };
+    let running = hub.desired_state.as_deref() == Some("running");
+    if hub.deployed_revision != Some(cur.latest) || !running {
+        return Ok(Err(format!(
+            "the hub runs revision {} and the community has not applied revision {} yet: the community applies it",
+            hub.deployed_revision.unwrap_or(0),
+            cur.latest
+        )));
+    }
+    if let Some(why) = crate::billing::changes_paused(conn, access.community.id, now).await? {
+        return Ok(Err(why));
+    }
+    Ok(Ok(()))
+}
+
+/// The grant of `request` on the community's newest settings, validated: the spec and its
+/// changes, or why it cannot be granted.
+async fn granted(
+    conn: &mut Conn<'_>,
+    cfg: &HubConfig,
+    billing: &BillingConfig,
+    access: &CommunityAccess,
+    cur: &Current,
+    request: &stoa_hubs::quota::QuotaRequest,
+) -> Result<std::result::Result<HubSpec, String>> {
+    let base =
+        crate::billing::base_bounds(conn.reborrow(), cfg, billing, access.community.id).await?;
+    let mut spec = cur.spec.clone();
+    request.grant(&mut spec, &base);
+    spec.normalize();
+    if let Err(invalid) = stoa_hubs::validate(&spec, &cfg.validation(&base)) {
+        let words: Vec<String> = invalid.0.iter().map(|m| m.message.clone()).collect();
+        return Ok(Err(words.join(" ")));
+    }
+    Ok(Ok(spec))
+}
+
+/// What approving `request` would change in the hub of `access`'s community.
+pub(crate) async fn quota_preview(
+    mut conn: Conn<'_>,
+    cfg: &HubConfig,
+    billing: &BillingConfig,
+    access: &CommunityAccess,
+    request: &stoa_hubs::quota::QuotaRequest,
+    now: stoa_db::Timestamp,
+) -> Result<QuotaPreview> {
+    let cur = current(conn.reborrow(), cfg, access).await?;
+    let next = cur.latest + 1;
+    let apply_note = match applies_at_once(conn.reborrow(), access, &cur, now).await? {
+        Ok(()) => format!("Revision {next} will be made and applied to the hub at once."),
+        Err(why) => format!("Revision {next} will be made, not applied: {why}."),
+    };
+    Ok(
+        match granted(&mut conn, cfg, billing, access, &cur, request).await? {
+            Ok(spec) => QuotaPreview {
+                changes: stoa_hubs::diff(&cur.spec, &spec)
+                    .into_iter()
+                    .map(|c| c.text)
+                    .collect(),
+                problem: None,
+                apply_note,
+            },
+            Err(problem) => QuotaPreview {
+                changes: Vec::new(),
+                problem: Some(problem),
+                apply_note,
+            },
+        },
+    )
+}
+
+/// A granted quota request: the revision made, and whether it is being applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaGranted {
+    /// The new revision.
+    pub number: i32,
+    /// `Ok`: being applied; `Err`: why not (the community applies it).
+    pub applying: std::result::Result<(), String>,
+}
+
+/// Grants the quota request of ticket `ticket` for the community `slug` (staff): a revision
+/// on top of the latest, through the normal save path (policy, validation, render check,
+/// audit), applied at once when the hub runs the latest revision.
+///
+/// Staff apply it although applying is the community's to do: the community asked for
+/// exactly these values on the ticket, and applying then is what it asked for.
+pub(crate) async fn grant_quota(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    cfg: &HubConfig,
+    billing: &BillingConfig,
+    slug: &str,
+    ticket: i64,
+    request: &stoa_hubs::quota::QuotaRequest,
+    runner: Option<&str>,
+) -> Result<QuotaGranted> {
+    let access = access::change(ctx, tx, slug, Action::EditHubStaffSettings).await?;
+    let cur = current(tx.conn(), cfg, &access).await?;
+    let applying = applies_at_once(tx.conn(), &access, &cur, ctx.now).await?;
+    let base = crate::billing::base_bounds(tx.conn(), cfg, billing, access.community.id).await?;
+    let edit = Edit::Quota(QuotaGrant {
+        request: request.clone(),
+        base,
+        ticket,
+    });
+    let saved = save_on_latest(ctx, tx, cfg, billing, slug, &edit).await?;
+    let number = saved.number.ok_or(DomainError::NotFound)?;
+    if applying.is_ok() {
+        apply_on(ctx, tx, &access, number, runner).await?;
+    }
+    Ok(QuotaGranted { number, applying })
 }
 
 async fn first_hub(conn: Conn<'_>, access: &CommunityAccess) -> Result<Hub> {

@@ -16,6 +16,7 @@ pub mod audit_log;
 pub mod billing;
 pub mod catalog;
 pub mod communities;
+pub mod console;
 mod error;
 pub mod hub_login;
 pub mod hubs;
@@ -28,6 +29,7 @@ pub mod mail;
 pub mod members;
 pub mod provisioning;
 pub mod quota;
+pub mod quota_requests;
 pub mod stripe;
 pub mod support;
 

@@ -117,7 +117,7 @@ fn left_words(left: TimeDelta) -> String {
     }
 }
 
-fn when(at: Timestamp) -> String {
+pub(crate) fn when(at: Timestamp) -> String {
     at.as_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -205,7 +205,7 @@ fn options<T: Copy>(
 }
 
 /// A hub's state now, as a ticket records it.
-async fn hub_state(conn: stoa_db::Conn<'_>, hub: &Hub) -> Result<HubState> {
+pub(crate) async fn hub_state(conn: stoa_db::Conn<'_>, hub: &Hub) -> Result<HubState> {
     let last = stoa_db::deployments::recent(conn, hub.id, 1).await?;
     let revision = match hub.applied_revision {
         Some(r) => format!("revision {r} of {} applied", hub.latest_revision),
@@ -246,6 +246,7 @@ pub async fn list(
     ctx: &Ctx,
     mut conn: stoa_db::Conn<'_>,
     desk: &Desk,
+    hub_config: &crate::hubs::HubConfig,
     billing: &BillingConfig,
     slug: &str,
     show: &str,
@@ -284,8 +285,26 @@ pub async fn list(
         for hub in stoa_db::hubs::of_community(conn.reborrow(), access.community.id).await? {
             hubs.push(hub_state(conn.reborrow(), &hub).await?);
         }
+        let quota = if access.may(Action::EditHub) {
+            Some(
+                crate::quota_requests::choices(conn.reborrow(), hub_config, billing, &access)
+                    .await?,
+            )
+        } else {
+            None
+        };
         Some(Choices {
-            kinds: options(Kind::ALL, Kind::as_str, Kind::label),
+            quota,
+            // Quota requests carry values: they have a form of their own.
+            kinds: options(
+                &Kind::ALL
+                    .iter()
+                    .copied()
+                    .filter(|k| *k != Kind::Quota)
+                    .collect::<Vec<_>>(),
+                Kind::as_str,
+                Kind::label,
+            ),
             impacts: options(Impact::ALL, Impact::as_str, Impact::label),
             hubs,
             targets: Impact::ALL
@@ -331,7 +350,7 @@ pub struct OpenTicket<'a> {
     pub body: &'a str,
 }
 
-fn body(field: &str, value: &str) -> Result<String> {
+pub(crate) fn body(field: &str, value: &str) -> Result<String> {
     let body = validate::text(field, value, MAX_BODY_CHARS)?;
     if body.is_empty() {
         return Err(DomainError::invalid(field, "Write something."));
@@ -349,21 +368,11 @@ pub async fn open(
     form: OpenTicket<'_>,
 ) -> Result<TicketOpened> {
     let access = access::change(ctx, tx, slug, Action::WriteTicket).await?;
-    let me = ctx.caller()?;
-    let recent =
-        tickets::opened_since(tx.conn(), access.community.id, ctx.now - TimeDelta::days(1)).await?;
-    if recent >= MAX_TICKETS_PER_DAY {
-        return Err(DomainError::invalid(
-            "form",
-            format!(
-                "Your community opened {MAX_TICKETS_PER_DAY} tickets in the last 24 hours; add to one of them, or try again tomorrow."
-            ),
-        ));
-    }
+    under_daily_cap(tx, &access, ctx.now).await?;
     let kind = Kind::parse(form.kind)
+        .filter(|k| *k != Kind::Quota)
         .ok_or_else(|| DomainError::invalid("kind", "Choose what the ticket is about."))?;
-    let impact = Impact::parse(form.impact)
-        .ok_or_else(|| DomainError::invalid("impact", "Choose how much it affects your work."))?;
+    let impact = parse_impact(form.impact)?;
     let title = validate::line("title", "a title", form.title, 3, MAX_TITLE_CHARS)?;
     let text = body("body", form.body)?;
     let hubs = stoa_db::hubs::of_community(tx.conn(), access.community.id).await?;
@@ -374,6 +383,67 @@ pub async fn open(
                 DomainError::invalid("hub", "Choose one of your community's hubs.")
             })?),
         };
+    let new = New {
+        kind,
+        impact,
+        hub,
+        title: &title,
+        text: &text,
+    };
+    open_checked(ctx, tx, desk, billing, &access, new).await
+}
+
+pub(crate) fn parse_impact(word: &str) -> Result<Impact> {
+    Impact::parse(word)
+        .ok_or_else(|| DomainError::invalid("impact", "Choose how much it affects your work."))
+}
+
+/// Refuses a new ticket past the community's daily cap.
+pub(crate) async fn under_daily_cap(
+    tx: &mut WriteTx,
+    access: &access::CommunityAccess,
+    now: Timestamp,
+) -> Result<()> {
+    let recent =
+        tickets::opened_since(tx.conn(), access.community.id, now - TimeDelta::days(1)).await?;
+    if recent >= MAX_TICKETS_PER_DAY {
+        return Err(DomainError::invalid(
+            "form",
+            format!(
+                "Your community opened {MAX_TICKETS_PER_DAY} tickets in the last 24 hours; add to one of them, or try again tomorrow."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A ticket about to be opened, its fields checked.
+pub(crate) struct New<'a> {
+    pub kind: Kind,
+    pub impact: Impact,
+    pub hub: Option<&'a Hub>,
+    pub title: &'a str,
+    pub text: &'a str,
+}
+
+/// Opens a checked ticket for the community of `access` (whose caller may open one and is
+/// under the daily cap): the SLA clock starts, the team and the opener are mailed.
+pub(crate) async fn open_checked(
+    ctx: &Ctx,
+    tx: &mut WriteTx,
+    desk: &Desk,
+    billing: &BillingConfig,
+    access: &access::CommunityAccess,
+    new: New<'_>,
+) -> Result<TicketOpened> {
+    let me = ctx.caller()?;
+    let New {
+        kind,
+        impact,
+        hub,
+        title,
+        text,
+    } = new;
     let state = match hub {
         Some(h) => serde_json::to_string(&hub_state(tx.conn(), h).await?)
             .map_err(|e| DomainError::Store(stoa_db::DbError::Config(e.to_string())))?,
@@ -394,8 +464,8 @@ pub async fn open(
             opened_by: me.id,
             kind: kind.as_str(),
             impact: impact.as_str(),
-            title: &title,
-            body: &text,
+            title,
+            body: text,
             hub_state: &state,
             plan: &plan.id,
             clock: &clock,
@@ -510,7 +580,7 @@ async fn visible(
 }
 
 /// The ticket `number` (any community) for staff.
-async fn for_staff(conn: stoa_db::Conn<'_>, number: &str) -> Result<Ticket> {
+pub(crate) async fn for_staff(conn: stoa_db::Conn<'_>, number: &str) -> Result<Ticket> {
     let number: i64 = number.trim().parse().map_err(|_| DomainError::NotFound)?;
     tickets::get(conn, number)
         .await?
@@ -530,6 +600,8 @@ pub async fn view(
     ctx: &Ctx,
     mut conn: stoa_db::Conn<'_>,
     desk: &Desk,
+    hub_config: &crate::hubs::HubConfig,
+    billing: &BillingConfig,
     slug: &str,
     number: &str,
 ) -> Result<TicketView> {
@@ -551,7 +623,11 @@ pub async fn view(
         .caller
         .as_ref()
         .is_some_and(|c| ticket.opened_by == Some(c.id));
+    let quota =
+        crate::quota_requests::view(ctx, conn.reborrow(), hub_config, billing, &access, &ticket)
+            .await?;
     Ok(TicketView {
+        quota,
         consent,
         can_consent: mine && member && status != Status::Closed,
         ticket: summary(desk, &ticket, ctx.now),

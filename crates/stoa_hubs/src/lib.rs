@@ -6,6 +6,7 @@ mod enforcement;
 pub mod image;
 pub mod local;
 mod markdown;
+pub mod quota;
 mod render;
 mod spec;
 mod validate;

@@ -191,7 +191,7 @@ fn list(
 }
 
 /// A DNS name of letters, digits and inner hyphens, with at least one dot; lower case.
-fn dns_name(value: &str) -> bool {
+pub(crate) fn dns_name(value: &str) -> bool {
     value.len() <= 253
         && value.contains('.')
         && value.split('.').all(|label| {

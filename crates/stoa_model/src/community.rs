@@ -132,6 +132,13 @@ pub struct StaffCommunityRow {
     pub members: i64,
     /// Date it joined.
     pub created: String,
+    /// Its plan's name.
+    pub plan: String,
+    /// Where it stands with paying (`trialing`, `active`, `past_due`, `canceled`; empty:
+    /// no billing record yet).
+    pub billing: String,
+    /// Its hubs.
+    pub hubs: i64,
 }
 
 /// A page of the staff list.

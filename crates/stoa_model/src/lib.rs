@@ -8,6 +8,7 @@ pub mod audit;
 pub mod billing;
 pub mod catalog;
 pub mod community;
+pub mod console;
 pub mod hub;
 pub mod institution;
 pub mod invitation;

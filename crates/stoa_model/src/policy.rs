@@ -263,6 +263,9 @@ actions! {
     ViewStaffOverview => Rule::Staff,
     /// Every community, for staff.
     ListAllCommunities => Rule::Staff,
+    /// The operations console: every hub (revision, health, drift, usage) and every
+    /// provisioning change. Re-running or cancelling a change is `EditHubStaffSettings`.
+    ViewOperations => Rule::Staff,
     /// The whole audit log, for staff.
     ViewAllAuditLog => Rule::Staff,
     /// See and raise (or reset) a community's daily invitation mail limit: staff only, as
@@ -402,6 +405,7 @@ mod tests {
         (Action::EditHubStaffSettings, ["in", "403", "403", "403", "403", "ok"], ["in", "404", "404", "404", "404", "ok"]),
         (Action::ViewStaffOverview,  ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
         (Action::ListAllCommunities, ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
+        (Action::ViewOperations,     ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
         (Action::ViewAllAuditLog,    ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
         (Action::ManageMailLimits,   ["in", "403", "403", "403", "403", "ok"],   ["in", "403", "403", "403", "403", "ok"]),
     ];

@@ -75,6 +75,40 @@ pub struct Choices {
     pub hubs: Vec<HubState>,
     /// The community's plan's targets, per impact: (impact label, words).
     pub targets: Vec<(String, String)>,
+    /// The quota request form, for those who may change the hub's settings.
+    pub quota: Option<QuotaChoices>,
+}
+
+/// What the quota request form shows: the limits now, and the hub's environments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaChoices {
+    /// Per form field, the limit now in words: (`home_quota_gib`, `now up to 10 GiB`).
+    pub now: Vec<(String, String)>,
+    /// The hub's environments (slug, name), for a GPU.
+    pub environments: Vec<(String, String)>,
+    /// The hub's custom domain now (empty: none).
+    pub custom_domain: String,
+}
+
+/// A quota request on its ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaView {
+    /// The values asked for, one line each.
+    pub requested: Vec<String>,
+    /// The price difference from the plan configuration, one line each.
+    pub prices: Vec<String>,
+    /// `approved`, `declined`, or empty while undecided.
+    pub decision: String,
+    /// The decision in words (`Approved by Margaret Hamilton on …: revision 4.`), or empty.
+    pub decision_words: String,
+    /// For staff while undecided: what approval changes in the hub's settings.
+    pub changes: Vec<String>,
+    /// For staff while undecided: why it cannot be approved as it stands (empty: it can).
+    pub problem: String,
+    /// For staff while undecided: whether the revision is applied at once.
+    pub apply_note: String,
+    /// The caller may approve or decline it.
+    pub can_decide: bool,
 }
 
 /// A community's tickets (those the caller may see) and the form to open one.
@@ -143,6 +177,8 @@ pub struct TicketView {
     pub statuses: Vec<(String, String)>,
     /// For staff: the impacts (value, label).
     pub impacts: Vec<(String, String)>,
+    /// The values asked for, if it is a quota request.
+    pub quota: Option<QuotaView>,
 }
 
 /// The staff queue.

@@ -46,6 +46,8 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     ("institutions/create", Action::CreateInstitution, Scope::Global, &[200]),
     ("staff/overview", Action::ViewStaffOverview, Scope::Global, &[200]),
     ("staff/communities", Action::ListAllCommunities, Scope::Global, &[200]),
+    ("console/hubs", Action::ViewOperations, Scope::Global, &[200]),
+    ("console/changes", Action::ViewOperations, Scope::Global, &[200]),
     ("audit/all", Action::ViewAllAuditLog, Scope::Global, &[200]),
     ("staff/mail_limit", Action::ManageMailLimits, Scope::Global, &[200]),
     ("staff/set_mail_limit", Action::ManageMailLimits, Scope::Global, &[200]),
@@ -122,6 +124,10 @@ const SERVER_FNS: &[(&str, Action, Scope, &[u16])] = &[
     // start sessions for real).
     ("support/view_as", Action::ManageTickets, Scope::Global, &[422]),
     ("support/stop_view_as", Action::ManageTickets, Scope::Global, &[200]),
+    ("support/request_quota", Action::EditHub, Scope::Community, &[200]),
+    // 422: the probe's ticket is not a quota request (the support and real hub tests decide
+    // real ones).
+    ("support/decide_quota", Action::ManageTickets, Scope::Global, &[422]),
     ("institutions/get", Action::ViewInstitution, Scope::Institution, &[200]),
     ("institutions/update", Action::UpdateInstitution, Scope::Institution, &[200]),
     ("institutions/invite_admin", Action::UpdateInstitution, Scope::Institution, &[200]),
@@ -176,6 +182,8 @@ const PAGES: &[(&str, Action, Scope)] = &[
     ("/institutions/new", Action::CreateInstitution, Scope::Global),
     ("/staff", Action::ViewStaffOverview, Scope::Global),
     ("/staff/communities", Action::ListAllCommunities, Scope::Global),
+    ("/staff/hubs", Action::ViewOperations, Scope::Global),
+    ("/staff/changes", Action::ViewOperations, Scope::Global),
     ("/staff/audit", Action::ViewAllAuditLog, Scope::Global),
     ("/staff/tickets", Action::ManageTickets, Scope::Global),
     ("/staff/announcements", Action::ManageAnnouncements, Scope::Global),
@@ -503,7 +511,9 @@ async fn probe_ticket(app: &TestApp, fx: &Fixture, who: &str, community: Communi
             plan: "lab",
             clock: &clock,
         },
-        now,
+        // Opened two days ago: the probes' many tickets must not count against the daily
+        // cap on new tickets that the probes of support/open and request_quota meet.
+        now - chrono::TimeDelta::days(2),
     )
     .await
     .unwrap();
@@ -785,7 +795,21 @@ async fn form(
             ("title", "A probe's question".into()),
             ("body", "How do I use the hub?".into()),
         ],
-        "support/queue" | "support/stop_view_as" => vec![],
+        "support/queue" | "support/stop_view_as" | "console/hubs" | "console/changes" => vec![],
+        "support/request_quota" => vec![
+            s(),
+            ("event_users", "100000".into()),
+            ("impact", "low".into()),
+            ("body", "A probe's workshop.".into()),
+        ],
+        "support/decide_quota" => {
+            let n = probe_ticket(app, fx, who, community).await;
+            vec![
+                ("number", n.to_string()),
+                ("decision", "decline".into()),
+                ("reason", "A probe's reason.".into()),
+            ]
+        }
         "support/consent" => {
             let n = probe_ticket(app, fx, who, community).await;
             vec![s(), ("number", n.to_string()), ("allow", "true".into())]

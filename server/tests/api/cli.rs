@@ -338,7 +338,15 @@ async fn seed_demo_and_scale_on_both_engines() {
         )
         .await
         .unwrap();
-        assert_eq!(tickets.total, 5, "{backend:?}");
+        assert_eq!(tickets.total, 6, "{backend:?}");
+        let quota = tickets.items.iter().find(|t| t.kind == "quota").unwrap();
+        assert!(
+            stoa_db::tickets::quota_request(conn.conn(), quota.id)
+                .await
+                .unwrap()
+                .is_some_and(|q| q.decision.is_none()),
+            "a quota request waits for staff"
+        );
         let states: std::collections::BTreeSet<&str> =
             tickets.items.iter().map(|t| t.status.as_str()).collect();
         assert_eq!(

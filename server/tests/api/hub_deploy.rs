@@ -1270,3 +1270,85 @@ on_both!(
         assert!(spawn.contains("Pangeo from the catalog"), "{spawn}");
     }
 );
+
+// A quota request approved applies its revision to the real hub: the community asks for a
+// longer idle timeout than its plan allows (48 hours; the Lab plan's bound is 24), staff
+// approve, and the running hub's idle culler is restarted with the new timeout.
+on_both!(
+    an_approved_quota_request_reaches_the_running_hub,
+    settings = real_hubs,
+    |app| {
+        require_peers();
+        let (owner, _url) = deployed_hub(&app, "ocean-quota", "Hello.").await;
+        let grace = crate::communities::staff(&app, "quota-hub-staff").await;
+        let culler_timeout = async || {
+            let (status, service) = hub_api(
+                &app,
+                "ocean-quota",
+                reqwest::Method::GET,
+                "/services/idle-culler",
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{service}");
+            assert_ne!(service["pid"], 0, "the culler runs: {service}");
+            service["command"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|a| a.as_str()?.strip_prefix("--timeout="))
+                .map(str::to_owned)
+                .next()
+        };
+        assert_eq!(culler_timeout().await.as_deref(), Some("3600"));
+
+        let (status, opened) = app
+            .call(
+                &owner.client,
+                "support/request_quota",
+                &[
+                    ("slug", "ocean-quota"),
+                    ("idle_timeout_hours", "48"),
+                    ("impact", "low"),
+                    ("body", "Week-long simulations sit idle overnight."),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{opened}");
+        let number = opened["number"].as_i64().unwrap().to_string();
+        let (_, view) = app
+            .call(
+                &grace.client,
+                "support/get",
+                &[("slug", "ocean-quota"), ("number", &number)],
+            )
+            .await;
+        assert!(
+            view["quota"]["apply_note"]
+                .as_str()
+                .unwrap()
+                .contains("Revision 2 will be made and applied to the hub at once"),
+            "{view}"
+        );
+        let (status, body) = app
+            .call(
+                &grace.client,
+                "support/decide_quota",
+                &[("number", number.as_str()), ("decision", "approve")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+
+        let h = settle(&app, &owner, "ocean-quota").await;
+        assert_eq!(h["status"]["headline"], "Running revision 2", "{h}");
+        assert_eq!(culler_timeout().await.as_deref(), Some("172800"));
+        let changes = change_states(&h);
+        assert!(
+            changes
+                .iter()
+                .any(|(what, state)| what.to_lowercase().contains("revision 2")
+                    && state == "healthy"),
+            "{changes:?}"
+        );
+    }
+);

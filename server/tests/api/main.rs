@@ -11,6 +11,7 @@ mod billing;
 mod catalog;
 mod cli;
 mod communities;
+mod console;
 mod forms;
 mod health;
 mod hub_deploy;

@@ -733,3 +733,235 @@ on_both!(
         assert!(audit.contains(&format!("#{n} The hub page looks wrong")));
     }
 );
+
+async fn quota(app: &TestApp, who: &Person, slug: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+    let mut form = vec![
+        ("slug", slug),
+        ("impact", "low"),
+        ("body", "Our course moves to **larger** datasets."),
+    ];
+    form.extend_from_slice(fields);
+    app.call(&who.client, "support/request_quota", &form).await
+}
+
+async fn ticket_count(app: &TestApp) -> i64 {
+    let mut tx = app.db.begin().await.unwrap();
+    let n = stoa_db::tickets::list(tx.conn(), &stoa_db::tickets::Filter::default())
+        .await
+        .unwrap()
+        .total;
+    tx.commit().await.unwrap();
+    n
+}
+
+// A quota request: only who may change the hub asks; values the community may set itself,
+// or that are not numbers, are refused by field with nothing filed; the ticket carries the
+// values and the price difference from the plans; staff see what approval changes, must give
+// a reason to decline, and approving makes the revision (raised bounds and the values) and
+// answers the ticket, once.
+on_both!(a_quota_request_is_filed_priced_and_approved_once, |app| {
+    require_peers();
+    let owner = person(&app, "quota-owner").await;
+    create_community(&app, &owner, "quota-lab", "invite").await;
+    let member = person(&app, "quota-member").await;
+    add_member(&app, "quota-lab", member.id, "member").await;
+    let grace = staff(&app, "quota-staff").await;
+
+    let (status, _) = quota(&app, &member, "quota-lab", &[("home_quota_gib", "100")]).await;
+    assert_eq!(status, 403, "a member does not change the hub's settings");
+    for (fields, field, words) in [
+        (vec![], "form", "at least one value"),
+        (
+            vec![("home_quota_gib", "5")],
+            "home_quota_gib",
+            "up to 10 GiB",
+        ),
+        (
+            vec![("home_quota_gib", "lots")],
+            "home_quota_gib",
+            "not a whole number",
+        ),
+        (
+            vec![("custom_domain", "my hub")],
+            "custom_domain",
+            "host name",
+        ),
+        (
+            vec![("gpus", "1")],
+            "gpu_environment",
+            "Choose the environment",
+        ),
+        (
+            vec![("environments", "1000")],
+            "environments",
+            "between 1 and 100",
+        ),
+    ] {
+        let (status, body) = quota(&app, &owner, "quota-lab", &fields).await;
+        assert_eq!(status, 422, "{fields:?}: {body}");
+        let text = body.to_string();
+        assert!(
+            text.contains(field) && text.contains(words),
+            "{fields:?}: {body}"
+        );
+    }
+    assert_eq!(ticket_count(&app).await, 0, "nothing was filed");
+
+    let (status, opened) = quota(
+        &app,
+        &owner,
+        "quota-lab",
+        &[
+            ("home_quota_gib", "100"),
+            ("event_users", "500"),
+            ("custom_domain", "Hub.Quota.Example.EDU"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{opened}");
+    let number = opened["number"].as_i64().unwrap().to_string();
+    let (_, view) = app
+        .call(
+            &owner.client,
+            "support/get",
+            &[("slug", "quota-lab"), ("number", &number)],
+        )
+        .await;
+    assert_eq!(view["ticket"]["kind"], "quota");
+    let q = &view["quota"];
+    assert_eq!(
+        q["requested"],
+        serde_json::json!([
+            "Home quota: 100 GiB",
+            "People at an event: 500 at once",
+            "Custom domain: hub.quota.example.edu"
+        ])
+    );
+    let prices = q["prices"].to_string();
+    assert!(
+        prices.contains("Lab (the community's plan): €600.00 a year")
+            && prices.contains("Consortium: €9,600.00 a year, €9,000.00 more")
+            && prices.contains("No plan prices a GPU or a custom domain"),
+        "{prices}"
+    );
+    assert_eq!(q["can_decide"], false);
+    assert_eq!(
+        q["changes"],
+        serde_json::json!([]),
+        "only staff see the preview"
+    );
+
+    // Staff: what approval makes, first.
+    let (_, view) = app
+        .call(
+            &grace.client,
+            "support/get",
+            &[("slug", "quota-lab"), ("number", &number)],
+        )
+        .await;
+    let q = &view["quota"];
+    assert_eq!(q["can_decide"], true, "{q}");
+    assert!(
+        q["apply_note"]
+            .as_str()
+            .unwrap()
+            .contains("Revision 1 will be made, not applied: the hub is not deployed yet"),
+        "{q}"
+    );
+    let changes = q["changes"].to_string();
+    assert!(
+        changes.contains("100") && changes.contains("hub.quota.example.edu"),
+        "{changes}"
+    );
+
+    let decide = |who: &Person, decision: &str, reason: &str| {
+        let (client, number) = (who.client.clone(), number.clone());
+        let (decision, reason) = (decision.to_owned(), reason.to_owned());
+        let app = &app;
+        async move {
+            app.call(
+                &client,
+                "support/decide_quota",
+                &[
+                    ("number", number.as_str()),
+                    ("decision", decision.as_str()),
+                    ("reason", reason.as_str()),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, _) = decide(&owner, "approve", "").await;
+    assert_eq!(status, 403, "a community does not approve its own request");
+    let (status, body) = decide(&grace, "decline", " ").await;
+    assert_eq!(status, 422);
+    assert!(body.to_string().contains("Say why"), "{body}");
+    let (status, body) = decide(&grace, "maybe", "").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        status_of(&app, &owner, "quota-lab", number.parse().unwrap()).await,
+        "new"
+    );
+
+    let (status, body) = decide(&grace, "approve", "Enjoy the room.").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = decide(&grace, "decline", "Changed my mind.").await;
+    assert_eq!(status, 422);
+    assert!(body.to_string().contains("approved already"), "{body}");
+
+    let (_, hub) = app
+        .call(&owner.client, "hub/get", &[("slug", "quota-lab")])
+        .await;
+    assert_eq!(hub["latest"], 1, "{hub}");
+    let mut tx = app.db.begin().await.unwrap();
+    let c = stoa_db::communities::by_slug(tx.conn(), "quota-lab")
+        .await
+        .unwrap()
+        .unwrap();
+    let h = stoa_db::hubs::of_community(tx.conn(), c.id)
+        .await
+        .unwrap()
+        .remove(0);
+    let rev = stoa_db::hubs::revision(tx.conn(), h.id, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    let spec = stoa_hubs::HubSpec::from_json(&rev.spec).unwrap();
+    assert_eq!(spec.home_quota_gib, 100);
+    assert_eq!(spec.staff.bounds.max_home_quota_gib, Some(100));
+    assert_eq!(spec.staff.bounds.max_event_users, Some(500));
+    assert_eq!(
+        spec.staff.bounds.max_idle_timeout_seconds, None,
+        "not asked for"
+    );
+    assert_eq!(
+        spec.staff.custom_domain.as_deref(),
+        Some("hub.quota.example.edu")
+    );
+
+    let (_, view) = app
+        .call(
+            &owner.client,
+            "support/get",
+            &[("slug", "quota-lab"), ("number", &number)],
+        )
+        .await;
+    assert_eq!(view["ticket"]["status"], "resolved");
+    assert!(
+        view["quota"]["decision_words"]
+            .as_str()
+            .unwrap()
+            .starts_with("Approved by Stoa support"),
+        "{view}"
+    );
+    let told = mail_to(&app, &owner.email, &format!("#{number}"), 1).await;
+    assert!(
+        told.contains("Approved. Revision 1") && told.contains("Home quota: 100 GiB"),
+        "{told}"
+    );
+    // Within its new bounds, the community sets the values itself from now on.
+    let (status, body) = quota(&app, &owner, "quota-lab", &[("home_quota_gib", "80")]).await;
+    assert_eq!(status, 422);
+    assert!(body.to_string().contains("up to 100 GiB"), "{body}");
+});

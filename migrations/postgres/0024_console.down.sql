@@ -1,0 +1,1 @@
+DROP INDEX hub_deployments_state;

@@ -1,0 +1,3 @@
+-- The staff console (issue 14) lists provisioning changes across every hub by state, newest
+-- first: open ones and failed ones without walking the whole history.
+CREATE INDEX hub_deployments_state ON hub_deployments (state, id);
