@@ -114,6 +114,44 @@ async fn main() -> anyhow::Result<()> {
         "audit log page (community)",
         audit::list(conn.conn(), &filter, 51).await?
     );
+    // The staff console (issue 14): every hub, every change.
+    use stoa_db::console::{self, ChangeFilter, HubFilter};
+    let month = chrono::Utc::now().date_naive();
+    let hubs = console::hubs(conn.conn(), "", HubFilter::All, month, 1, 0)
+        .await?
+        .total;
+    time!(
+        format!("console hubs page 1 ({hubs} hubs)"),
+        console::hubs(conn.conn(), "", HubFilter::All, month, 50, 0).await?
+    );
+    time!(
+        "console hubs, last page",
+        console::hubs(conn.conn(), "", HubFilter::All, month, 50, hubs - 50).await?
+    );
+    time!(
+        "console hubs, search \"bench-99\"",
+        console::hubs(conn.conn(), "bench-99", HubFilter::All, month, 50, 0).await?
+    );
+    time!(
+        "console hubs, last change failed",
+        console::hubs(conn.conn(), "", HubFilter::Failed, month, 50, 0).await?
+    );
+    time!(
+        "console hubs, drift",
+        console::hubs(conn.conn(), "", HubFilter::Drift, month, 50, 0).await?
+    );
+    time!(
+        "console changes, failed",
+        console::changes(conn.conn(), ChangeFilter::Failed, None, 50, 0).await?
+    );
+    time!(
+        "console changes, open",
+        console::changes(conn.conn(), ChangeFilter::Open, None, 50, 0).await?
+    );
+    time!(
+        "console changes of bench-500",
+        console::changes(conn.conn(), ChangeFilter::All, Some("bench-500"), 50, 0).await?
+    );
     drop(conn);
     db.close().await;
     Ok(())
