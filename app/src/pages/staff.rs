@@ -154,15 +154,14 @@ fn query_value(key: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 
     move || query.read().get(key).unwrap_or_default()
 }
 
-/// A page link of a filtered list: previous and next.
-fn page_links(page: i64, pages: i64, href: impl Fn(i64) -> String) -> impl IntoView {
-    view! {
-        <p class="mt-2 flex gap-4 text-sm">
-            <span>{format!("Page {page} of {pages}")}</span>
-            {(page > 1).then(|| view! { <a class="underline" href=href(page - 1)>"Previous"</a> })}
-            {(page < pages).then(|| view! { <a class="underline" href=href(page + 1)>"Next"</a> })}
-        </p>
-    }
+/// The pager of a console list (pages from 1, as the service counts them).
+fn console_pager(page: i64, total: i64, href: impl Fn(i64) -> String) -> impl IntoView {
+    crate::components::forms::pager(
+        u32::try_from(page).unwrap_or(1),
+        u64::try_from(total).unwrap_or(0),
+        stoa_model::console::PAGE_SIZE,
+        move |n| href(i64::from(n)),
+    )
 }
 
 /// `/staff/hubs`: every hub with its revision, health, last change, drift and this month's
@@ -215,7 +214,7 @@ pub fn StaffHubsPage() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-                {page_links(v.page, v.pages, href)}
+                {console_pager(v.page, v.total, href)}
             }
         })}
     }
@@ -292,7 +291,7 @@ pub fn StaffChangesPage() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-                {page_links(v.page, v.pages, href)}
+                {console_pager(v.page, v.total, href)}
             }
         })}
     }

@@ -12,7 +12,7 @@ use stoa_model::console::{ConsoleChange, ConsoleChanges, ConsoleHub, ConsoleHubs
 use crate::{Ctx, DomainError, Result, access};
 
 /// Rows per console page.
-pub const PAGE_SIZE: i64 = 50;
+const PAGE_SIZE: i64 = stoa_model::console::PAGE_SIZE as i64;
 
 const HUB_FILTERS: [(&str, &str, HubFilter); 5] = [
     ("all", "All hubs", HubFilter::All),

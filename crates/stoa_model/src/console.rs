@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Rows per page of the console's lists.
+pub const PAGE_SIZE: u32 = 50;
+
 /// One hub, for staff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsoleHub {

@@ -91,13 +91,11 @@ on_both!(staff_see_every_hub_and_change_and_act_on_changes, |app| {
     assert_eq!(status, 422);
 
     // The open change, cancelled from the list, then run again.
-    let open = console(
-        &app,
-        &grace,
-        "console/changes",
-        &[("community", "console-a")],
-    )
-    .await;
+    let changes_of_a = async |show: &str| {
+        let form = [("community", "console-a"), ("show", show)];
+        console(&app, &grace, "console/changes", &form).await
+    };
+    let open = changes_of_a("open").await;
     assert_eq!(open["total"], 1, "{open}");
     let change = &open["changes"][0];
     assert_eq!(
@@ -112,46 +110,18 @@ on_both!(staff_see_every_hub_and_change_and_act_on_changes, |app| {
         (Some(true), Some(false))
     );
     let id = change["id"].as_i64().unwrap().to_string();
-    let (status, body) = app
-        .call(
-            &grace.client,
-            "hub/intervene",
-            &[("slug", "console-a"), ("change", &id), ("intent", "cancel")],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let open = console(
-        &app,
-        &grace,
-        "console/changes",
-        &[("community", "console-a")],
-    )
-    .await;
+    let intervene = async |intent: &str| {
+        let form = [("slug", "console-a"), ("change", &id), ("intent", intent)];
+        console(&app, &grace, "hub/intervene", &form).await
+    };
+    intervene("cancel").await;
+    let open = changes_of_a("open").await;
     assert_eq!(open["total"], 0, "{open}");
-    let all = console(
-        &app,
-        &grace,
-        "console/changes",
-        &[("community", "console-a"), ("show", "all")],
-    )
-    .await;
+    let all = changes_of_a("all").await;
     assert_eq!(all["changes"][0]["state"], "cancelled");
     assert_eq!(all["changes"][0]["can_rerun"], true);
-    let (status, body) = app
-        .call(
-            &grace.client,
-            "hub/intervene",
-            &[("slug", "console-a"), ("change", &id), ("intent", "rerun")],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let all = console(
-        &app,
-        &grace,
-        "console/changes",
-        &[("community", "console-a"), ("show", "all")],
-    )
-    .await;
+    intervene("rerun").await;
+    let all = changes_of_a("all").await;
     assert_eq!(all["total"], 2);
     assert_eq!(
         all["changes"][0]["state"], "requested",
