@@ -32,14 +32,24 @@ pub struct Announcement {
     pub acknowledged: i64,
     /// People who dismissed it.
     pub dismissed: i64,
+    /// The communities it is for (0 when it is for everyone).
+    pub targets: i64,
 }
 
+/// The columns with the counts staff read.
 const COLUMNS: &str = "a.id, a.title, a.body, a.severity, a.required, a.everyone, a.mailed, \
      a.starts_at, a.ends_at, a.created_at, \
      (SELECT COUNT(*) FROM announcement_reads r WHERE r.announcement_id = a.id \
          AND r.acknowledged = TRUE) AS acknowledged, \
      (SELECT COUNT(*) FROM announcement_reads r WHERE r.announcement_id = a.id \
-         AND r.acknowledged = FALSE) AS dismissed";
+         AND r.acknowledged = FALSE) AS dismissed, \
+     (SELECT COUNT(*) FROM announcement_targets t WHERE t.announcement_id = a.id) AS targets";
+
+/// The columns without the counts (zero): for the banner above every signed-in page, which
+/// shows none of them and should not count thousands of reads on each request.
+const BANNER_COLUMNS: &str = "a.id, a.title, a.body, a.severity, a.required, a.everyone, \
+     a.mailed, a.starts_at, a.ends_at, a.created_at, CAST(0 AS BIGINT) AS acknowledged, \
+     CAST(0 AS BIGINT) AS dismissed, CAST(0 AS BIGINT) AS targets";
 
 /// A new announcement.
 #[derive(Debug, Clone)]
@@ -104,7 +114,7 @@ pub async fn current(
     now: Timestamp,
 ) -> Result<Vec<Announcement>, DbError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM announcements a WHERE {ADDRESSED} \
+        "SELECT {BANNER_COLUMNS} FROM announcements a WHERE {ADDRESSED} \
          AND NOT EXISTS (SELECT 1 FROM announcement_reads r \
              WHERE r.announcement_id = a.id AND r.account_id = $1) \
          ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, \
@@ -120,7 +130,8 @@ pub async fn addressed_to(
     account: AccountId,
     now: Timestamp,
 ) -> Result<Option<Announcement>, DbError> {
-    let sql = format!("SELECT {COLUMNS} FROM announcements a WHERE {ADDRESSED} AND a.id = $3");
+    let sql =
+        format!("SELECT {BANNER_COLUMNS} FROM announcements a WHERE {ADDRESSED} AND a.id = $3");
     Ok(
         on!(conn, c => sqlx::query_as(&sql).bind(account).bind(now).bind(id)
         .fetch_optional(c).await)?,

@@ -240,21 +240,17 @@ pub async fn create(ctx: &Ctx, tx: &mut WriteTx, form: NewForm<'_>) -> Result<i6
 }
 
 /// Every announcement, for staff.
-pub async fn list(ctx: &Ctx, mut conn: stoa_db::Conn<'_>, page: &str) -> Result<AnnouncementsView> {
+pub async fn list(ctx: &Ctx, conn: stoa_db::Conn<'_>, page: &str) -> Result<AnnouncementsView> {
     access::signed_in(ctx, Action::ManageAnnouncements)?;
     let page = crate::page_number(page)?;
-    let found = announcements::list(conn.reborrow(), PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let mut items = Vec::new();
-    for a in &found.items {
-        let targets = if a.everyone {
-            0
-        } else {
-            announcements::targets(conn.reborrow(), a.id).await?.len()
-        };
-        items.push(row(a, targets, ctx.now));
-    }
+    // The target counts come with the page (one query, not one per row).
+    let found = announcements::list(conn, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     Ok(AnnouncementsView {
-        items,
+        items: found
+            .items
+            .iter()
+            .map(|a| row(a, usize::try_from(a.targets).unwrap_or(0), ctx.now))
+            .collect(),
         total: found.total,
         page,
         pages: ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
