@@ -468,6 +468,26 @@ impl Worker {
                     Err(e) => Err(anyhow::anyhow!("invoice terms: {e}")),
                 }
             }
+            Task::MailAnnouncement {
+                announcement_id,
+                after,
+                subject,
+                body,
+            } => {
+                let mut tx = self.db.begin().await?;
+                stoa_domain::announcements::mail_batch(
+                    &mut tx,
+                    announcement_id,
+                    after,
+                    &subject,
+                    &body,
+                    self.clock.now(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("announcement {announcement_id}: {e}"))?;
+                tx.commit().await?;
+                Ok(Done::Completed)
+            }
             Task::SendNotice { to, subject, body } => self
                 .mailer
                 .send(&to, &subject, body)

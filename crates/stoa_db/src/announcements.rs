@@ -203,25 +203,29 @@ pub async fn reads(conn: Conn<'_>, id: i64) -> Result<Vec<Read>, DbError> {
     Ok(on!(conn, c => sqlx::query_as(SQL).bind(id).fetch_all(c).await)?)
 }
 
-/// The addresses an announcement is mailed to: every account's (for everyone), or the
-/// active members' of its communities, once each.
-pub async fn recipients(
+/// The next `limit` people an announcement is mailed to, after account `after` (in account
+/// order, so a mailing goes out in batches that each pick up where the last stopped): the
+/// members (membership not ended) of its communities, or every account.
+pub async fn recipients_after(
     conn: Conn<'_>,
     id: i64,
     everyone: bool,
     now: Timestamp,
-) -> Result<Vec<String>, DbError> {
-    const EVERYONE: &str =
-        "SELECT DISTINCT email FROM accounts WHERE email IS NOT NULL ORDER BY email";
-    const MEMBERS: &str = "SELECT DISTINCT a.email FROM announcement_targets t \
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, DbError> {
+    const EVERYONE: &str = "SELECT id, email FROM accounts WHERE email IS NOT NULL AND id > $1 \
+         ORDER BY id LIMIT $2";
+    const MEMBERS: &str = "SELECT DISTINCT a.id, a.email FROM announcement_targets t \
          JOIN memberships m ON m.community_id = t.community_id \
          JOIN accounts a ON a.id = m.account_id \
-         WHERE t.announcement_id = $1 AND a.email IS NOT NULL \
-         AND (m.ends_at IS NULL OR m.ends_at > $2) ORDER BY a.email";
+         WHERE t.announcement_id = $3 AND a.email IS NOT NULL \
+         AND (m.ends_at IS NULL OR m.ends_at > $4) AND a.id > $1 ORDER BY a.id LIMIT $2";
     Ok(if everyone {
-        on!(conn, c => sqlx::query_scalar(EVERYONE).fetch_all(c).await)?
+        on!(conn, c => sqlx::query_as(EVERYONE).bind(after).bind(limit).fetch_all(c).await)?
     } else {
-        on!(conn, c => sqlx::query_scalar(MEMBERS).bind(id).bind(now).fetch_all(c).await)?
+        on!(conn, c => sqlx::query_as(MEMBERS).bind(after).bind(limit).bind(id).bind(now)
+            .fetch_all(c).await)?
     })
 }
 
@@ -241,4 +245,20 @@ pub async fn audience(
     } else {
         on!(conn, c => sqlx::query_scalar(MEMBERS).bind(id).bind(now).fetch_one(c).await)?
     })
+}
+
+/// Claims the batch of `id`'s mailing that follows account `after` and ends at `last`: true
+/// when `after` is where the mailing stands (then it stands at `last`), false when that batch
+/// went out already (or is going out in another transaction).
+pub async fn claim_mail_batch(
+    conn: Conn<'_>,
+    id: i64,
+    after: i64,
+    last: i64,
+) -> Result<bool, DbError> {
+    const SQL: &str =
+        "UPDATE announcements SET mailed_through = $3 WHERE id = $1 AND mailed_through = $2";
+    let n = on!(conn, c => sqlx::query(SQL).bind(id).bind(after).bind(last).execute(c).await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }

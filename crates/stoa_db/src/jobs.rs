@@ -249,6 +249,19 @@ pub enum Task {
         /// The community.
         community_id: i64,
     },
+    /// Mails an announcement to its next batch of people (after account `after`), then
+    /// queues the next batch: a mailing to every account is many small transactions, not
+    /// one that holds a job per person.
+    MailAnnouncement {
+        /// The announcement.
+        announcement_id: i64,
+        /// The last account mailed in earlier batches (0: none yet).
+        after: i64,
+        /// Subject line.
+        subject: String,
+        /// Plain-text body.
+        body: String,
+    },
     /// Mails a notice whose text is final.
     SendNotice {
         /// Recipient.
@@ -267,6 +280,7 @@ impl Task {
             Task::SendInvitation { .. } => "send_invitation",
             Task::SendInstitutionInvitation { .. } => "send_institution_invitation",
             Task::SendNotice { .. } => "send_notice",
+            Task::MailAnnouncement { .. } => "mail_announcement",
             Task::DeployHub { .. } => "deploy_hub",
             Task::EnsureHubRunning { .. } => "ensure_hub_running",
             Task::SyncHubMembers { .. } => "sync_hub_members",

@@ -134,8 +134,8 @@ fn instant(field: &str, typed: &str) -> Result<Timestamp> {
         .map_err(|_| DomainError::invalid(field, "A date and time, YYYY-MM-DD HH:MM (UTC)."))
 }
 
-/// Staff make an announcement; with `mail`, it is mailed to its audience at once (one job
-/// per address, in this transaction).
+/// Staff make an announcement; with `mail`, it is mailed to its audience at once: this
+/// transaction queues the first batch ([`mail_batch`]), which queues the next.
 pub async fn create(ctx: &Ctx, tx: &mut WriteTx, form: NewForm<'_>) -> Result<i64> {
     let me = access::signed_in(ctx, Action::ManageAnnouncements)?;
     let title = validate::line("title", "a title", form.title, 3, MAX_TITLE_CHARS)?;
@@ -226,17 +226,69 @@ pub async fn create(ctx: &Ctx, tx: &mut WriteTx, form: NewForm<'_>) -> Result<i6
             when(ends),
             ctx.public_url
         );
-        let subject = format!("[Stoa] {title}");
-        for to in announcements::recipients(tx.conn(), id, everyone, ctx.now).await? {
-            let task = stoa_db::jobs::Task::SendNotice {
-                to,
-                subject: subject.clone(),
-                body: text.clone(),
-            };
-            stoa_db::jobs::enqueue_task(tx.conn(), &task, ctx.now).await?;
-        }
+        let task = stoa_db::jobs::Task::MailAnnouncement {
+            announcement_id: id,
+            after: 0,
+            subject: format!("[Stoa] {title}"),
+            body: text,
+        };
+        stoa_db::jobs::enqueue_task(tx.conn(), &task, ctx.now).await?;
     }
     Ok(id)
+}
+
+/// People mailed per batch of an announcement.
+const MAIL_BATCH: i64 = 500;
+
+/// Queues the mail of announcement `id` to its next people after account `after`, and the
+/// batch after them if there may be more (the worker runs it, in the transaction `tx`).
+/// The announcement records how far its mailing went, in the same transaction, so a batch
+/// run twice (a worker that died before marking it done) mails nobody twice: returns how many
+/// it queued, 0 for a batch that went out already.
+pub async fn mail_batch(
+    tx: &mut WriteTx,
+    id: i64,
+    after: i64,
+    subject: &str,
+    body: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    use stoa_db::jobs::{Placement, Task};
+    let Some(a) = announcements::get(tx.conn(), id).await? else {
+        return Ok(0);
+    };
+    let people =
+        announcements::recipients_after(tx.conn(), id, a.everyone, now, after, MAIL_BATCH).await?;
+    let Some(&(last, _)) = people.last() else {
+        return Ok(0);
+    };
+    if !announcements::claim_mail_batch(tx.conn(), id, after, last).await? {
+        return Ok(0);
+    }
+    for (_, to) in &people {
+        let task = Task::SendNotice {
+            to: to.clone(),
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+        };
+        stoa_db::jobs::enqueue_task(tx.conn(), &task, now).await?;
+    }
+    if people.len() == usize::try_from(MAIL_BATCH).unwrap_or(usize::MAX) {
+        // A key, so the next batch is queued once even if two runs of this one race.
+        let placed = Placement {
+            queue: None,
+            runner: None,
+            idempotency_key: Some(format!("announcement:{id}:after:{last}")),
+        };
+        let task = Task::MailAnnouncement {
+            announcement_id: id,
+            after: last,
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+        };
+        stoa_db::jobs::enqueue_task_placed(tx.conn(), &task, &placed, now).await?;
+    }
+    Ok(people.len())
 }
 
 /// Every announcement, for staff.

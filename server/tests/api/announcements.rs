@@ -95,6 +95,35 @@ on_both!(
                     && m["subject"].as_str().unwrap_or("").contains("Maintenance")),
             "not mailed outside its audience"
         );
+        // A batch run again (a worker that died before marking it done) mails nobody twice.
+        let mut tx = app.db.begin().await.unwrap();
+        let again = stoa_domain::announcements::mail_batch(
+            &mut tx,
+            required.parse().unwrap(),
+            0,
+            "[Stoa] Maintenance on Saturday",
+            "Hubs restart at **08:00 UTC**.",
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(again, 0, "that batch went out already");
+        app.run_worker().await;
+        let all: Vec<Value> = reqwest::get(format!("{maildev}/api/email"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let to_member = all
+            .iter()
+            .filter(|m| {
+                m["to"][0]["address"] == member.email.as_str()
+                    && m["subject"].as_str().unwrap_or("").contains("Maintenance")
+            })
+            .count();
+        assert_eq!(to_member, 1, "one mail per person");
 
         // Now: the community's members see the required one; others nothing; nobody the
         // scheduled one.
