@@ -426,15 +426,7 @@ async fn demo_ticket(
         .or_else(|| desk.config.target("lab", impact_word))
         .ok_or_else(|| DbError::Config(format!("no support targets for plan {plan}")))?;
     let mut clock = SlaClock::start(&desk.calendar, target, opened.as_datetime());
-    let store = |c: &SlaClock| tickets::Clock {
-        first_response_target_secs: c.first_response_target_secs,
-        first_response_due_at: Timestamp::from(c.first_response_due),
-        first_responded_at: c.first_responded_at.map(Timestamp::from),
-        resolution_target_secs: c.resolution_target_secs,
-        resolution_spent_secs: c.resolution_spent_secs,
-        resolution_running_since: c.running_since.map(Timestamp::from),
-        resolution_due_at: c.resolution_due.map(Timestamp::from),
-    };
+    let store = stoa_domain::support::to_store;
     let number = tickets::insert(
         tx.conn(),
         &tickets::NewTicket {

@@ -75,7 +75,8 @@ impl Desk {
     }
 }
 
-fn to_store(clock: &SlaClock) -> tickets::Clock {
+/// An SLA clock as the store keeps it.
+pub fn to_store(clock: &SlaClock) -> tickets::Clock {
     tickets::Clock {
         first_response_target_secs: clock.first_response_target_secs,
         first_response_due_at: Timestamp::from(clock.first_response_due),
