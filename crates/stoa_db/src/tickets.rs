@@ -368,6 +368,14 @@ pub enum Breach {
     Resolution,
 }
 
+/// A first response overdue and not flagged yet (`$1`: now).
+const FIRST_OVERDUE: &str = "first_responded_at IS NULL AND first_response_breached_at IS NULL \
+     AND first_response_due_at < $1 AND status NOT IN ('resolved', 'closed')";
+
+/// A resolution overdue and not flagged yet (`$1`: now).
+const RESOLUTION_OVERDUE: &str = "resolution_due_at IS NOT NULL \
+     AND resolution_breached_at IS NULL AND resolution_due_at < $1";
+
 /// Tickets with a clock overdue at `now` and not flagged yet, oldest due first (at most
 /// `limit`): read through the partial indexes on the due times.
 pub async fn overdue(
@@ -375,15 +383,15 @@ pub async fn overdue(
     now: Timestamp,
     limit: i64,
 ) -> Result<Vec<(i64, Breach)>, DbError> {
-    const FIRST: &str = "SELECT id FROM tickets WHERE first_responded_at IS NULL \
-         AND first_response_breached_at IS NULL AND first_response_due_at < $1 \
-         AND status NOT IN ('resolved', 'closed') ORDER BY first_response_due_at LIMIT $2";
-    const RESOLUTION: &str = "SELECT id FROM tickets WHERE resolution_due_at IS NOT NULL \
-         AND resolution_breached_at IS NULL AND resolution_due_at < $1 \
-         ORDER BY resolution_due_at LIMIT $2";
-    let first: Vec<i64> = on!(conn.reborrow(), c => sqlx::query_scalar(FIRST)
+    let first_sql = format!(
+        "SELECT id FROM tickets WHERE {FIRST_OVERDUE} ORDER BY first_response_due_at LIMIT $2"
+    );
+    let resolution_sql = format!(
+        "SELECT id FROM tickets WHERE {RESOLUTION_OVERDUE} ORDER BY resolution_due_at LIMIT $2"
+    );
+    let first: Vec<i64> = on!(conn.reborrow(), c => sqlx::query_scalar(&first_sql)
         .bind(now).bind(limit).fetch_all(c).await)?;
-    let resolution: Vec<i64> = on!(conn, c => sqlx::query_scalar(RESOLUTION)
+    let resolution: Vec<i64> = on!(conn, c => sqlx::query_scalar(&resolution_sql)
         .bind(now).bind(limit).fetch_all(c).await)?;
     Ok(first
         .into_iter()
@@ -538,14 +546,12 @@ pub async fn end_view_as(
 /// Whether a sweep at `now` has anything to do (a clock overdue and not flagged, or a ticket
 /// resolved before `cutoff`): read first, so an idle sweep takes no write lock.
 pub async fn sweep_due(conn: Conn<'_>, now: Timestamp, cutoff: Timestamp) -> Result<bool, DbError> {
-    const SQL: &str = "SELECT \
-         EXISTS (SELECT 1 FROM tickets WHERE first_responded_at IS NULL \
-             AND first_response_breached_at IS NULL AND first_response_due_at < $1 \
-             AND status NOT IN ('resolved', 'closed')) \
-         OR EXISTS (SELECT 1 FROM tickets WHERE resolution_due_at IS NOT NULL \
-             AND resolution_breached_at IS NULL AND resolution_due_at < $1) \
-         OR EXISTS (SELECT 1 FROM tickets WHERE status = 'resolved' AND resolved_at < $2)";
-    Ok(on!(conn, c => sqlx::query_scalar(SQL).bind(now).bind(cutoff).fetch_one(c).await)?)
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM tickets WHERE {FIRST_OVERDUE}) \
+         OR EXISTS (SELECT 1 FROM tickets WHERE {RESOLUTION_OVERDUE}) \
+         OR EXISTS (SELECT 1 FROM tickets WHERE status = 'resolved' AND resolved_at < $2)"
+    );
+    Ok(on!(conn, c => sqlx::query_scalar(&sql).bind(now).bind(cutoff).fetch_one(c).await)?)
 }
 
 /// Tickets opened for `community` since `since` (the daily cap on opening them).
