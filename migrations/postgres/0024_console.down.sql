@@ -1,1 +1,2 @@
 DROP INDEX hub_deployments_state;
+DROP INDEX communities_name;
