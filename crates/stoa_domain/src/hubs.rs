@@ -147,8 +147,6 @@ pub enum Edit {
 pub struct QuotaGrant {
     /// The values asked for.
     pub(crate) request: stoa_hubs::quota::QuotaRequest,
-    /// The community's bounds before its own overrides, which the grant raises.
-    pub(crate) base: Bounds,
     /// The ticket it came from (for the revision's message).
     pub(crate) ticket: i64,
 }
@@ -647,7 +645,9 @@ fn date(checks: &mut Checks, field: &str, text: &str) -> chrono::NaiveDate {
 
 /// Applies `edit` to `spec`; typing errors (a number that is not one) go in `checks`, rules
 /// are left to [`stoa_hubs::validate`].
-fn apply(spec: &mut HubSpec, edit: &Edit, checks: &mut Checks) -> Result<()> {
+/// Applies `edit` to `spec`; `bounds` are the community's before its own overrides (what a
+/// quota grant raises).
+fn apply(spec: &mut HubSpec, edit: &Edit, bounds: &Bounds, checks: &mut Checks) -> Result<()> {
     match edit {
         Edit::Homepage(f) => {
             let h = &mut spec.homepage;
@@ -824,7 +824,7 @@ fn apply(spec: &mut HubSpec, edit: &Edit, checks: &mut Checks) -> Result<()> {
             };
         }
         Edit::Staff(f) => apply_staff(spec, f, checks),
-        Edit::Quota(g) => g.request.grant(spec, &g.base),
+        Edit::Quota(g) => g.request.grant(spec, bounds),
     }
     Ok(())
 }
@@ -1040,7 +1040,7 @@ async fn save_on(
     let bounds = crate::billing::base_bounds(tx.conn(), cfg, billing, access.community.id).await?;
     let mut spec = cur.spec.clone();
     let mut checks = Checks::default();
-    apply(&mut spec, edit, &mut checks)?;
+    apply(&mut spec, edit, &bounds, &mut checks)?;
     checks.finish()?;
     spec.normalize();
     stoa_hubs::validate(&spec, &cfg.validation(&bounds))
@@ -1439,10 +1439,8 @@ pub(crate) async fn grant_quota(
     let access = access::change(ctx, tx, slug, Action::EditHubStaffSettings).await?;
     let cur = current(tx.conn(), cfg, &access).await?;
     let applying = applies_at_once(tx.conn(), &access, &cur, ctx.now).await?;
-    let base = crate::billing::base_bounds(tx.conn(), cfg, billing, access.community.id).await?;
     let edit = Edit::Quota(QuotaGrant {
         request: request.clone(),
-        base,
         ticket,
     });
     let saved = save_on_latest(ctx, tx, cfg, billing, slug, &edit).await?;
